@@ -1,0 +1,225 @@
+"""The pipeline every backend shares: preprocess -> generate -> postprocess.
+
+A backend only says how to count tokens, how to phrase a prompt and how to generate; chunking,
+map-reduce over long input, language checks and grounding live here once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from summarizer.chunking import chunk_text
+from summarizer.grounding import find_ungrounded
+from summarizer.language import detect_language, is_supported
+from summarizer.prompts import join_sources
+from summarizer.text import clean_text, prose_ratio, split_sentences, strip_urls, trim_to_sentences
+from summarizer.types import Summary, SummaryRequest, UnsupportedInputError
+
+# Bounds the work one request may cause: map-reduce stops refining after this many model calls
+# and the result says which part of the input it covers (flag "partial_input").
+MAX_CALLS_PER_REQUEST = 24
+MIN_PROSE_RATIO = 0.5
+MIN_SOURCE_CHARS = 40
+# Markup some tokenizers leave in decoded text (e.g. Gemma's <start_of_image>).
+_SPECIAL_TOKEN = re.compile(r"<(?:start|end)_of_\w+>|<\|?[a-z_]+\|?>")
+# A model that starts by repeating a prompt label ("Article:", "Summary:") before the answer.
+_LEADING_LABEL = re.compile(r"^(?:\s*(?:article|summary|tl;dr|résumé|resumen|zusammenfassung)\s*:)+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request after preprocessing: cleaned sources, their language, the target language."""
+
+    sources: list[str]
+    source_language: str
+    target_language: str
+    max_chars: int
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str
+    language: str | None
+    ungrounded: list[str]
+    degenerate: bool
+
+    def score(self, target_language: str) -> tuple:
+        # Lower is better: right language first, then fewest invented facts, then not empty.
+        return (self.degenerate, self.language != target_language, len(self.ungrounded), -len(self.text))
+
+
+class Backend(ABC):
+    """Summarises requests; subclasses implement count_tokens, prompt and generate."""
+
+    model_name: str
+    backend_name: str
+    # Source tokens per model call; the prompt and the answer need the rest of the context.
+    chunk_tokens: int = 1024
+    prompt_variants: int = 1
+
+    async def summarize(self, requests: Sequence[SummaryRequest]) -> list[Summary]:
+        return list(await asyncio.gather(*(self.summarize_one(request) for request in requests)))
+
+    async def summarize_one(self, request: SummaryRequest) -> Summary:
+        started = time.monotonic()
+        prepared = self.preprocess(request)
+        flags: list[str] = []
+        source = await self._reduce_to_one_chunk(prepared, flags)
+        best = await self._best_candidate(source, prepared, flags)
+        return Summary(
+            summary=best.text,
+            language=best.language or prepared.target_language,
+            source_language=prepared.source_language,
+            model=self.model_name,
+            ungrounded=best.ungrounded,
+            seconds=time.monotonic() - started,
+            flags=flags,
+        )
+
+    # -- preprocess -------------------------------------------------------------------------
+
+    def preprocess(self, request: SummaryRequest) -> Prepared:
+        sources = [clean_text(text) for text in request.texts]
+        sources = [text for text in sources if text]
+        if not sources:
+            raise UnsupportedInputError("the text is empty")
+        joined = "\n".join(sources)
+        if prose_ratio(joined) < MIN_PROSE_RATIO or len(joined) < MIN_SOURCE_CHARS:
+            raise UnsupportedInputError("the text has too little prose to summarise")
+        source_language = detect_language(joined)
+        if source_language is None:
+            raise UnsupportedInputError("the language of the text could not be recognised")
+        target = request.language or source_language
+        if not is_supported(target):
+            raise UnsupportedInputError(f"unsupported summary language: {target!r}")
+        return Prepared(sources, source_language, target, request.max_chars)
+
+    def chunks(self, texts: Sequence[str]) -> list[str]:
+        """Chunks never span two articles, so each partial summary is about one source."""
+        return [chunk for text in texts for chunk in chunk_text(text, self.count_tokens, self.chunk_tokens)]
+
+    async def _reduce_to_one_chunk(self, prepared: Prepared, flags: list[str]) -> str:
+        """Map-reduce: summarise chunks, pack the summaries into new chunks, until one call takes all."""
+        pieces = self.chunks(prepared.sources)
+        calls = 0
+        while len(pieces) > 1 and self.count_tokens(join_sources(pieces)) > self.chunk_tokens:
+            budget = MAX_CALLS_PER_REQUEST - calls - 1  # keep one call for the final summary
+            if budget < 1:
+                flags.append(f"partial_input:{len(pieces)}_parts_over_budget")
+                break
+            if len(pieces) > budget:
+                flags.append(f"partial_input:{budget}_of_{len(pieces)}_parts")
+                pieces = pieces[:budget]
+            partials = await asyncio.gather(
+                *(self._generate_text(piece, prepared.target_language, prepared.max_chars) for piece in pieces)
+            )
+            calls += len(pieces)
+            pieces = self._pack([text for text in partials if text])
+        return join_sources(pieces)
+
+    def _pack(self, summaries: list[str]) -> list[str]:
+        """Group consecutive partial summaries into as few chunks as fit, so each round shrinks."""
+        groups: list[list[str]] = []
+        for summary in summaries:
+            if groups and self.count_tokens(join_sources([*groups[-1], summary])) <= self.chunk_tokens:
+                groups[-1].append(summary)
+            else:
+                groups.append([summary])
+        return [join_sources(group) for group in groups]
+
+    async def _generate_text(self, source: str, language: str, max_chars: int) -> str:
+        raw = await self.generate(self.prompt(source, language, max_chars, 0), self.max_new_tokens(max_chars))
+        return self.clean_output(raw, max_chars)
+
+    # -- generate ---------------------------------------------------------------------------
+
+    async def _best_candidate(self, source: str, prepared: Prepared, flags: list[str]) -> Candidate:
+        """Try the prompt variants in turn until one gives a sound summary in the right language."""
+        candidates: list[Candidate] = []
+        max_new_tokens = self.max_new_tokens(prepared.max_chars)
+        for variant in range(self.prompt_variants):
+            prompt = self.prompt(source, prepared.target_language, prepared.max_chars, variant)
+            raw = await self.generate(prompt, max_new_tokens)
+            candidate = self.postprocess(raw, prepared)
+            candidates.append(candidate)
+            if not candidate.degenerate and candidate.language == prepared.target_language:
+                break
+        best = min(candidates, key=lambda candidate: candidate.score(prepared.target_language))
+        if best.degenerate:
+            flags.append("degenerate_output")
+        elif best.language != prepared.target_language:
+            flags.append("language_mismatch")
+        return best
+
+    @staticmethod
+    def max_new_tokens(max_chars: int) -> int:
+        # About 2.5 characters per token in the scripts that tokenise worst; a little headroom.
+        return max(32, min(320, int(max_chars / 2.5)))
+
+    # -- postprocess ------------------------------------------------------------------------
+
+    def postprocess(self, raw: str, prepared: Prepared) -> Candidate:
+        text = self.clean_output(raw, prepared.max_chars)
+        return Candidate(
+            text=text,
+            language=detect_language(text),
+            ungrounded=find_ungrounded(text, prepared.sources),
+            degenerate=is_degenerate(text),
+        )
+
+    @staticmethod
+    def clean_output(raw: str, max_chars: int) -> str:
+        """Keep the first paragraph of real prose, without links, trimmed to whole sentences."""
+        text = _SPECIAL_TOKEN.sub(" ", raw).strip()
+        text = _LEADING_LABEL.sub("", text)
+        paragraphs = [p.strip(" -*•#>") for p in re.split(r"\n\s*\n|\n(?=\S+:\s)", text) if p.strip()]
+        prose = [p for p in paragraphs if prose_ratio(strip_urls(p)) > MIN_PROSE_RATIO]
+        first = strip_urls(prose[0]) if prose else ""
+        first = re.sub(r"^\[\d+\]\s*", "", first)
+        return trim_to_sentences(" ".join(first.split()), max_chars)
+
+    # -- headlines --------------------------------------------------------------------------
+
+    async def headline(self, summary: str, language: str, max_chars: int = 110) -> str:
+        """A short headline in `language` for a summary; its first sentence when the model can't."""
+        prompt = self.headline_prompt(summary, language)
+        if prompt is not None:
+            raw = await self.generate(prompt, max_new_tokens=32)
+            line = next((line for line in raw.strip().splitlines() if line.strip()), "")
+            line = strip_urls(line).strip(" \"'«»“”*#-")
+            if not is_degenerate(line) and detect_language(line) in (language, None):
+                return trim_to_sentences(line, max_chars).rstrip(".")
+        return trim_to_sentences(split_sentences(summary)[0] if summary else "", max_chars)
+
+    def headline_prompt(self, summary: str, language: str):
+        """A prompt for generate(), or None when the model only summarises (seq2seq summarizers)."""
+        return None
+
+    # -- what each backend provides -----------------------------------------------------------
+
+    @abstractmethod
+    def count_tokens(self, text: str) -> int: ...
+
+    @abstractmethod
+    def prompt(self, source: str, language: str, max_chars: int, variant: int):
+        """A prompt in the form generate() takes: completion text or chat messages."""
+
+    @abstractmethod
+    async def generate(self, prompt, max_new_tokens: int) -> str: ...
+
+    async def aclose(self) -> None:
+        """Release the model or connections."""
+
+
+def is_degenerate(text: str) -> bool:
+    """Empty, too short to say anything, or looping on the same words."""
+    words = text.lower().split()
+    if len(words) < 4:
+        return True
+    trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
+    return len(set(trigrams)) < 0.6 * len(trigrams)

@@ -1,0 +1,81 @@
+"""transformers causal LMs: base models through a completion cue, chat models through their template."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from summarizer.backends.local import Job, LocalTransformersBackend
+from summarizer.models import ModelSource, convert_gguf
+from summarizer.prompts import (
+    COMPLETION_VARIANTS,
+    chat_messages,
+    completion_prompt,
+    headline_completion_prompt,
+    headline_messages,
+)
+
+
+class CausalLMBackend(LocalTransformersBackend):
+    backend_name = "transformers-causal"
+
+    def __init__(self, source: ModelSource, *, max_batch: int = 8, threads: int | None = None) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if source.gguf_file is not None:
+            convert_gguf(source, AutoModelForCausalLM, AutoTokenizer)
+        super().__init__(source, AutoModelForCausalLM, max_batch=max_batch, threads=threads)
+        self.tokenizer.padding_side = "left"  # generation continues from the right edge
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.chat = bool(getattr(self.tokenizer, "chat_template", None))
+        self.prompt_variants = 1 if self.chat else COMPLETION_VARIANTS
+
+    def prompt(self, source: str, language: str, max_chars: int, variant: int) -> str:
+        if self.chat:
+            return self._chat_prompt(chat_messages(source, language, max_chars))
+        return completion_prompt(source, language, variant)
+
+    def headline_prompt(self, summary: str, language: str) -> str:
+        if self.chat:
+            return self._chat_prompt(headline_messages(summary, language))
+        return headline_completion_prompt(summary, language)
+
+    def _chat_prompt(self, messages: list[dict[str, str]]) -> str:
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    def generate_batch(self, jobs: Sequence[Job]) -> list[str]:
+        import torch
+
+        with self.tokenizer_lock:
+            inputs = self.tokenizer([job.prompt for job in jobs], return_tensors="pt", padding=True)
+        prompt_length = inputs.input_ids.shape[1]
+        with torch.inference_mode():
+            output = self.model.generate(
+                **inputs,
+                max_new_tokens=max(job.max_new_tokens for job in jobs),
+                do_sample=False,
+                repetition_penalty=1.15,
+                stopping_criteria=[_ParagraphEnd(self.tokenizer, prompt_length)],
+                pad_token_id=self.tokenizer.pad_token_id,
+            )
+        with self.tokenizer_lock:
+            return self.tokenizer.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
+
+
+class _ParagraphEnd:
+    """Stops a row once its answer contains a blank line: the summary paragraph is complete.
+
+    Decoding only the last few tokens keeps this cheap, unlike generate's `stop_strings`,
+    which rebuilds tables over the whole vocabulary on every call.
+    """
+
+    def __init__(self, tokenizer, prompt_length: int) -> None:
+        self.tokenizer = tokenizer
+        self.prompt_length = prompt_length
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        tails = self.tokenizer.batch_decode(input_ids[:, max(self.prompt_length, input_ids.shape[1] - 3) :])
+        return torch.tensor(["\n\n" in tail.lstrip("\n") for tail in tails], device=input_ids.device)
+

@@ -1,0 +1,105 @@
+"""Faithfulness check: names, numbers and dates in a summary that its sources never mention.
+
+A small model summarising in another language may invent a name or change a number. This check
+compares what the summary mentions with what the sources mention, across scripts: names by
+name key (so "John Matze" is found in "Джон Матц"), numbers by value (so "1,200" is found in
+"1 200"), dates by day and month in any language of the month-name table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from summarizer.names import (
+    Date,
+    Mention,
+    Name,
+    Number,
+    extract_mentions,
+    keys_match,
+    searchable_name_keys,
+)
+
+@dataclass(frozen=True)
+class _Sources:
+    name_keys: frozenset[str]
+    numbers: tuple[Number, ...]
+    dates: tuple[Date, ...]
+    date_parts: frozenset[int]  # days and years of the dates, numbers a summary may quote alone
+
+
+def _index(sources: Sequence[str]) -> _Sources:
+    name_keys: set[str] = set()
+    mentions: list[Mention] = []
+    for source in sources:
+        name_keys |= searchable_name_keys(source)
+        mentions += extract_mentions(source)
+    dates = tuple(mention for mention in mentions if isinstance(mention, Date))
+    date_parts = {day for date in dates for _, day in date.days} | {date.year for date in dates if date.year}
+    return _Sources(
+        name_keys=frozenset(name_keys),
+        numbers=tuple(mention for mention in mentions if isinstance(mention, Number)),
+        dates=dates,
+        date_parts=frozenset(date_parts),
+    )
+
+
+def _name_grounded(name: Name, sources: _Sources) -> bool:
+    """Every word of the name is in a source, maybe inflected ("Trump" in "Трампа", "Trumpovi")."""
+    return all(
+        key in sources.name_keys or any(keys_match(key, known) for known in sources.name_keys)  # exact first: cheap
+        for key in name.keys
+    )
+
+
+def _number_grounded(number: Number, sources: _Sources) -> bool:
+    if any(number.same_value(known) for known in sources.numbers):
+        return True
+    return number.scale == 1 and not number.values.isdisjoint(sources.date_parts)
+
+
+def _date_grounded(date: Date, sources: _Sources) -> bool:
+    if not any(date.days & known.days for known in sources.dates):
+        return False
+    if date.year is None or date.year in sources.date_parts:
+        return True
+    return any(date.year in number.values for number in sources.numbers if number.scale == 1)
+
+
+def _grounded(mention: Mention, sources: _Sources) -> bool:
+    match mention:
+        case Name():
+            return _name_grounded(mention, sources)
+        case Number():
+            return _number_grounded(mention, sources)
+        case Date():
+            return _date_grounded(mention, sources)
+
+
+def _doubtful(name: Name, confirmed: set[str]) -> bool:
+    """A lone capitalised word at the start of a sentence that may be an ordinary word.
+
+    "Unemployment rose..." or "Supporters of..." would be reported against sources in another
+    language, so such a word counts as a name only if the summary also capitalises it inside a
+    sentence (`confirmed` keys) or it is an acronym. The price: a name that is invented, written
+    once and at the start of a sentence goes unreported.
+    """
+    if not name.sentence_initial or len(name.keys) != 1 or name.text.isupper():
+        return False
+    return name.keys[0] not in confirmed
+
+
+def find_ungrounded(summary: str, sources: Sequence[str]) -> list[str]:
+    """Names, numbers and dates of the summary that no source mentions, as written, in order."""
+    known = _index(sources)
+    mentions = extract_mentions(summary)
+    names = [mention for mention in mentions if isinstance(mention, Name)]
+    confirmed = {key for name in names if not name.sentence_initial for key in name.keys}
+    ungrounded: list[str] = []
+    for mention in mentions:
+        if isinstance(mention, Name) and _doubtful(mention, confirmed):
+            continue
+        if mention.text not in ungrounded and not _grounded(mention, known):
+            ungrounded.append(mention.text)
+    return ungrounded

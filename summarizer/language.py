@@ -1,0 +1,83 @@
+"""Language detection (lingua) and the language names used in prompts."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
+
+# Below this, lingua's best guess is no better than chance on short text.
+_MIN_CONFIDENCE = 0.35
+
+
+@lru_cache(maxsize=1)
+def _detector() -> LanguageDetector:
+    # Models load lazily per language: cheap to build, memory grows only with what is seen.
+    return LanguageDetectorBuilder.from_all_languages().build()
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of the text's language, or None when it cannot be told."""
+    sample = text[:4000]
+    if sum(ch.isalpha() for ch in sample) < 12:
+        return None
+    confidences = _detector().compute_language_confidence_values(sample)
+    if not confidences or confidences[0].value < _MIN_CONFIDENCE:
+        return None
+    return confidences[0].language.iso_code_639_1.name.lower()
+
+
+def is_supported(code: str) -> bool:
+    return _language(code) is not None
+
+
+def _language(code: str) -> Language | None:
+    try:
+        return Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
+    except (AttributeError, ValueError):
+        return None
+
+
+# Prompt labels written in the target language: a small base model follows a cue in the
+# language it should write much more often than an English instruction naming that language.
+_NATIVE = {
+    "en": ("Summary in English", "Headline in English"),
+    "fr": ("Résumé en français", "Titre en français"),
+    "de": ("Zusammenfassung auf Deutsch", "Schlagzeile auf Deutsch"),
+    "es": ("Resumen en español", "Titular en español"),
+    "it": ("Riassunto in italiano", "Titolo in italiano"),
+    "pt": ("Resumo em português", "Manchete em português"),
+    "nl": ("Samenvatting in het Nederlands", "Kop in het Nederlands"),
+    "pl": ("Streszczenie po polsku", "Nagłówek po polsku"),
+    "cs": ("Shrnutí v češtině", "Titulek v češtině"),
+    "sk": ("Zhrnutie v slovenčine", "Titulok v slovenčine"),
+    "uk": ("Короткий зміст українською", "Заголовок українською"),
+    "ru": ("Краткое содержание на русском языке", "Заголовок на русском языке"),
+    "ar": ("ملخص باللغة العربية", "العنوان باللغة العربية"),
+    "tr": ("Türkçe özet", "Türkçe başlık"),
+    "fa": ("خلاصه به فارسی", "تیتر به فارسی"),
+    "hi": ("हिन्दी में सारांश", "हिन्दी में शीर्षक"),
+    "zh": ("中文摘要", "中文标题"),
+    "ja": ("日本語の要約", "日本語の見出し"),
+    "ko": ("한국어 요약", "한국어 제목"),
+    "sv": ("Sammanfattning på svenska", "Rubrik på svenska"),
+    "el": ("Περίληψη στα ελληνικά", "Τίτλος στα ελληνικά"),
+    "he": ("תקציר בעברית", "כותרת בעברית"),
+}
+
+
+def language_name(code: str) -> str:
+    """The language's name in English (for instructions), e.g. 'ru' -> 'Russian'."""
+    language = _language(code)
+    return language.name.capitalize() if language else code
+
+
+def summary_label(code: str) -> str:
+    """'Summary in <language>' written in that language where we know it."""
+    native = _NATIVE.get(code)
+    return native[0] if native else f"Summary in {language_name(code)}"
+
+
+def headline_label(code: str) -> str:
+    native = _NATIVE.get(code)
+    return native[1] if native else f"Headline in {language_name(code)}"

@@ -1,0 +1,59 @@
+"""Plain-text clean-up, sentence splitting and length trimming, script-agnostic."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？؟…])[\"'»”)\]]*\s+")
+_HARD_WRAP = re.compile(r"(?<![.!?:;。！？؟…\"'»”\n])\n(?!\n)")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b]+")
+_URL = re.compile(r"https?://\S+|www\.\S+")
+
+
+def clean_text(text: str) -> str:
+    """Normalise Unicode and whitespace; re-join lines that were hard-wrapped mid-sentence."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    text = _SPACES.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    text = _HARD_WRAP.sub(" ", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    sentences: list[str] = []
+    for paragraph in text.split("\n"):
+        sentences.extend(part.strip() for part in _SENTENCE_END.split(paragraph) if part.strip())
+    return sentences
+
+
+def trim_to_sentences(text: str, max_chars: int) -> str:
+    """The longest run of whole sentences that fits max_chars (at least a cut first sentence)."""
+    text = " ".join(text.split())
+    if len(text) <= max_chars:
+        return text
+    kept = ""
+    for sentence in split_sentences(text):
+        candidate = f"{kept} {sentence}".strip()
+        if len(candidate) > max_chars:
+            break
+        kept = candidate
+    if kept:
+        return kept
+    # One over-long sentence: cut at a word boundary and mark the cut.
+    cut = text[: max_chars - 1].rsplit(" ", 1)[0].rstrip(",;:—- ")
+    return cut + "…"
+
+
+def strip_urls(text: str) -> str:
+    return _URL.sub("", text)
+
+
+def prose_ratio(text: str) -> float:
+    """Share of letters among non-space characters: near 0 for numbers, markup or binary."""
+    visible = [ch for ch in text if not ch.isspace()]
+    if not visible:
+        return 0.0
+    return sum(ch.isalpha() for ch in visible) / len(visible)

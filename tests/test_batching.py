@@ -1,0 +1,57 @@
+import asyncio
+
+import pytest
+
+from summarizer.batching import BatchingWorker, QueueFullError
+
+
+async def test_concurrent_requests_share_a_batch():
+    batches: list[list[int]] = []
+
+    def run(items):
+        batches.append(list(items))
+        return [item * 10 for item in items]
+
+    worker = BatchingWorker(run, max_batch=8, max_wait=0.05)
+    results = await asyncio.gather(*(worker.submit(i) for i in range(8)))
+    await worker.aclose()
+    assert results == [i * 10 for i in range(8)]
+    assert len(batches) < 8  # fewer passes than requests
+    assert sorted(i for batch in batches for i in batch) == list(range(8))
+
+
+async def test_a_failing_batch_reports_to_its_callers_and_the_worker_goes_on():
+    calls = 0
+
+    def run(items):
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("model exploded")
+        return list(items)
+
+    worker = BatchingWorker(run, max_wait=0)
+    with pytest.raises(RuntimeError, match="exploded"):
+        await worker.submit(1)
+    assert await worker.submit(2) == 2
+    await worker.aclose()
+
+
+async def test_a_full_queue_refuses_instead_of_waiting():
+    release = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def run(items):
+        asyncio.run_coroutine_threadsafe(release.wait(), loop).result()
+        return list(items)
+
+    worker = BatchingWorker(run, max_batch=1, max_wait=0, max_queue=1)
+    first = asyncio.create_task(worker.submit(1))
+    await asyncio.sleep(0.05)  # the first is being processed
+    second = asyncio.create_task(worker.submit(2))
+    await asyncio.sleep(0.05)  # the second waits in the queue
+    with pytest.raises(QueueFullError):
+        await worker.submit(3, wait_if_full=False)
+    release.set()
+    assert await first == 1 and await second == 2
+    await worker.aclose()

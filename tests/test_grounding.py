@@ -1,0 +1,212 @@
+"""find_ungrounded across languages and scripts, and the name and number keys it rests on."""
+
+import pytest
+
+from summarizer.grounding import find_ungrounded
+from summarizer.names import extract_mentions, keys_match, name_key, numbers_equal
+
+RU = (
+    "Социальная сеть Parler подала в суд на Amazon. КИЕВ. 11 января. Генеральный директор Parler "
+    "Джон Матц заявил, что все поставщики отказались от сотрудничества. Parler была основана в 2018 году. "
+    "В сети насчитывается более 10 млн пользователей. Акции Twitter упали на 8%. Соцсеть популярна "
+    "среди сторонников Дональда Трампа."
+)
+AR = (
+    "أصبح موقع Parler غير متصل بعد أن أنهت أمازون خدمات الاستضافة. وقال جون ماتزي، الرئيس التنفيذي "
+    "لشركة Parler، إن الموقع قد يتوقف لمدة أسبوع. تم إطلاق Parler في عام ٢٠١٨. وقالت جوجل إنها سحبت "
+    "التطبيق في ١٠ يناير، فيما اكتسب أنصار الرئيس ترامب زخما."
+)
+FR = (
+    "Le PDG de Parler, John Matze, a déclaré le 10 janvier sur Fox News que son réseau social a été "
+    "abandonné par Amazon, Apple et Google. Cet article a été lu par 263 personnes. Le taux de chômage "
+    "atteint 5,4 % en France, soit 1 200 000 personnes."
+)
+CS = (
+    "Generální ředitel společnosti Parler John Matze reagoval na odebrání platformy. Amazon plánuje "
+    "uzamčení účtu Parleru s účinností v neděli 10. ledna v 23:59, napsal Amy Peikoff."
+)
+EN = (
+    "Chancellor Olaf Scholz met Emmanuel Macron in Rotterdam on 2026-11-21. Volterra Motors will cut "
+    "1,200 jobs after a €210m loss."
+)
+
+CASES = [
+    # (case, summary, sources, expected)
+    (
+        "en of ru: names",
+        "Parler sued Amazon after its chief executive John Matze said every provider had dropped it.",
+        [RU],
+        [],
+    ),
+    (
+        "en of ru: invented name",
+        "John Matze and Elon Musk said the network would return.",
+        [RU],
+        ["Elon Musk"],
+    ),
+    ("en of ru: year", "Parler was founded in 2018.", [RU], []),
+    ("en of ru: wrong year", "Parler was founded in 2019.", [RU], ["2019"]),
+    ("en of ru: scale word", "The network has more than 10 million users.", [RU], []),
+    ("en of ru: wrong count", "The network has more than 20 million users.", [RU], ["20 million"]),
+    ("en of ru: date", "On 11 January Parler sued Amazon.", [RU], []),
+    ("en of ru: wrong date", "On 12 January Parler sued Amazon.", [RU], ["12 January"]),
+    ("en of ru: percent", "Twitter shares fell 8%.", [RU], []),
+    ("en of ru: inflected source name", "It is popular with supporters of Donald Trump.", [RU], []),
+    (
+        "en of ru: sentence-initial name confirmed later",
+        "Musk offered help. Parler thanked Musk.",
+        [RU],
+        ["Musk"],
+    ),
+    ("en of ar: name", "John Matze said Parler could stay offline for a week.", [AR], []),
+    ("en of ar: Eastern Arabic digits", "Parler was launched in 2018.", [AR], []),
+    ("en of ar: date, Egyptian spelling of Google", "Google pulled the app on January 10.", [AR], []),
+    ("en of ar: invented names", "Tim Cook said Apple had dropped Parler.", [AR], ["Tim Cook", "Apple"]),
+    (
+        "en of ar: title before name",
+        "Supporters of President Trump moved to Parler after Amazon cut it off.",
+        [AR],
+        [],
+    ),
+    (
+        "en of fr",
+        "John Matze told Fox News on January 10 that Amazon, Apple and Google had dropped Parler.",
+        [FR],
+        [],
+    ),
+    (
+        "en of fr: numbers written differently",
+        "Unemployment reached 5.4% in France, or 1,200,000 people.",
+        [FR],
+        [],
+    ),
+    ("en of fr: wrong percent", "Unemployment reached 5.6% in France.", [FR], ["5.6%"]),
+    ("en of fr: wrong count", "The article was read by 236 people.", [FR], ["236"]),
+    (
+        "en of cs: name and day",
+        "Amazon planned to lock Parler's account on Sunday 10 January, Amy Peikoff was told.",
+        [CS],
+        [],
+    ),
+    ("en of cs: wrong date", "Amazon locked the account on 11 January.", [CS], ["11 January"]),
+    (
+        "ru of en: inflected names",
+        "Канцлер Олаф Шольц встретился с Эммануэлем Макроном в Роттердаме 21 ноября.",
+        [EN],
+        [],
+    ),
+    (
+        "ru of en: scale and grouping",
+        "Volterra Motors сократит 1200 рабочих мест после убытка в 210 млн евро.",
+        [EN],
+        [],
+    ),
+    ("ru of en: invented name", "Ангела Меркель встретилась с Макроном.", [EN], ["Ангела Меркель"]),
+    ("ar of en: names after cues", "وقال شولتس إن اللقاء مع ماكرون كان مثمرا.", [EN], []),
+    ("ar of en: invented name", "وقال بوتين إن اللقاء كان مثمرا.", [EN], ["بوتين"]),
+    ("ar of en: Eastern Arabic digits and separator", "ستلغي Volterra Motors ١٬٢٠٠ وظيفة.", [EN], []),
+    ("de of en: date against ISO date", "Scholz traf Macron am 21. November 2026 in Rotterdam.", [EN], []),
+    ("en of en: wrong year in a date", "Scholz met Macron on 21 November 2025.", [EN], ["21 November 2025"]),
+    ("en of en: ordinary word starting a sentence", "Jobs will go at Volterra Motors.", [EN], []),
+    ("two sources", "John Matze and Olaf Scholz spoke.", [FR, EN], []),
+    (
+        "order of appearance, no duplicates",
+        "Elon Musk met Tim Cook in 2019; Elon Musk left.",
+        [RU],
+        ["Elon Musk", "Tim Cook", "2019"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("summary", "sources", "expected"), [case[1:] for case in CASES], ids=[case[0] for case in CASES]
+)
+def test_find_ungrounded(summary: str, sources: list[str], expected: list[str]) -> None:
+    assert find_ungrounded(summary, sources) == expected
+
+
+def test_nothing_is_grounded_without_sources() -> None:
+    assert find_ungrounded("John Matze said 263 people read it.", []) == ["John Matze", "263"]
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ("Matze", "Матц", "ماتز"),
+        ("Trump", "Трамп", "ترامب"),
+        ("Amazon", "Амазон", "أمازون"),
+        ("Parler", "Парлер", "بارلر"),
+        ("Scholz", "Шольц", "شولتس"),
+        ("Macron", "Макрон", "ماكرون"),
+        ("Zelensky", "Зеленский", "زيلينسكي"),
+        ("Google", "Гугл", "غوغل", "جوجل"),
+        ("Rotterdam", "Роттердам", "روتردام"),
+        ("John", "Джон", "جون"),
+        ("Washington", "Вашингтон", "واشنطن"),
+        ("Netanyahu", "Нетаньяху", "نتنياهو"),
+        ("Gaza", "Газа", "غزة"),
+    ],
+)
+def test_name_key_is_the_same_in_every_script(spellings: tuple[str, ...]) -> None:
+    assert len({name_key(spelling) for spelling in spellings}) == 1
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Trump", "Truss"),
+        ("Paris", "Prague"),
+        ("Biden", "Putin"),
+        ("Macron", "Merkel"),
+        ("Matze", "Marx"),
+        ("Amazon", "Amman"),
+    ],
+)
+def test_name_key_tells_different_names_apart(first: str, second: str) -> None:
+    assert not keys_match(name_key(first), name_key(second))
+
+
+@pytest.mark.parametrize(("base", "inflected"), [("Trump", "Trumpovi"), ("Parler", "Parlerem"), ("Macron", "Макроном")])
+def test_keys_match_inflected_names(base: str, inflected: str) -> None:
+    assert keys_match(name_key(base), name_key(inflected))
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "equal"),
+    [
+        ("1 200", "1,200", True),
+        ("1200", "1,200", True),
+        ("1\u00a0200", "1.200", True),
+        ("5,4", "5.4", True),
+        ("5.4 %", "5,4%", True),
+        ("٢٠١٨", "2018", True),
+        ("١٬٢٠٠", "1200", True),
+        ("$3bn", "3 млрд", True),
+        ("10 million", "10 000 000", True),
+        ("3bn", "3m", False),
+        ("5.4", "5.5", False),
+        ("1,200", "12,000", False),
+    ],
+)
+def test_numbers_equal(first: str, second: str, equal: bool) -> None:
+    assert numbers_equal(first, second) is equal
+
+
+def test_extract_mentions_finds_names_numbers_and_dates() -> None:
+    text = "On 10 January CEO John Matze said Parler, founded in 2018, lost $3bn and 5.4 % of AWS traffic."
+    assert [mention.text for mention in extract_mentions(text)] == [
+        "10 January",
+        "John Matze",
+        "Parler",
+        "2018",
+        "$3bn",
+        "5.4 %",
+        "AWS",
+    ]
+
+
+def test_extract_mentions_in_cyrillic_and_arabic_text() -> None:
+    cyrillic = "КИЕВ. 11 января. Об этом сообщил Матц в Telegram."
+    assert [mention.text for mention in extract_mentions(cyrillic)] == ["КИЕВ", "11 января", "Матц", "Telegram"]
+    arabic = "وقال ماتزي إن الموقع Parler سيعود قبل ١٠ يناير ٢٠٢١."
+    assert [mention.text for mention in extract_mentions(arabic)] == ["ماتزي", "Parler", "١٠ يناير ٢٠٢١"]

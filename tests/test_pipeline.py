@@ -1,0 +1,81 @@
+"""The shared summarisation pipeline, on a tiny random causal model (plumbing, not quality)."""
+
+import asyncio
+
+import pytest
+
+from summarizer.backends.causal import CausalLMBackend
+from summarizer.models import ModelSource
+from summarizer.types import SummaryRequest, UnsupportedInputError
+
+ENGLISH = (
+    "The city council approved the new budget on Tuesday after a long debate. "
+    "Prices for electricity rose by 12 percent in January, the statistics office said. "
+)
+
+
+@pytest.fixture
+async def backend(tiny_causal_dir):
+    backend = CausalLMBackend(ModelSource(spec="tiny", path=str(tiny_causal_dir)))
+    yield backend
+    await backend.aclose()
+
+
+async def test_summary_is_within_max_chars_and_reports_languages(backend):
+    [summary] = await backend.summarize([SummaryRequest.of(ENGLISH * 2, "ru", max_chars=120)])
+    assert len(summary.summary) <= 120
+    assert summary.source_language == "en"
+    assert summary.model == "tiny"
+    # A random model rarely writes Russian: the result must say so instead of pretending.
+    assert summary.language == "ru" or "language_mismatch" in summary.flags or "degenerate_output" in summary.flags
+
+
+async def test_long_input_is_map_reduced_not_truncated(backend, monkeypatch):
+    backend.chunk_tokens = 64
+    prompts: list[str] = []
+    generate = backend.generate
+
+    async def recording(prompt, max_new_tokens):
+        prompts.append(prompt)
+        return await generate(prompt, max_new_tokens)
+
+    monkeypatch.setattr(backend, "generate", recording)
+    text = ENGLISH * 12
+    await backend.summarize([SummaryRequest.of(text, "en", max_chars=100)])
+    assert len(prompts) > 3
+    # Every sentence of the input reached the model once, in some map prompt.
+    assert sum(p.count("approved the new budget") for p in prompts) == 12
+
+
+async def test_concurrent_requests_are_batched(backend, monkeypatch):
+    sizes: list[int] = []
+    run = backend.generate_batch
+
+    def recording(jobs):
+        sizes.append(len(jobs))
+        return run(jobs)
+
+    monkeypatch.setattr(backend._worker, "_run_batch", recording)
+    requests = [SummaryRequest.of(ENGLISH, "en", max_chars=80) for _ in range(6)]
+    await asyncio.gather(*(backend.summarize_one(r) for r in requests))
+    assert max(sizes) > 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty"),
+        ("   \n\t  ", "empty"),
+        ("12 345 678 90 12 13 14 15 16 17 18 19 20 21 22 23", "too little prose"),
+        ("<div><p></p><br/></div>" * 20, "too little prose"),
+        ("zxq vbnm qwrt plkj hgfd " * 3, "could not be recognised"),
+    ],
+)
+async def test_unusable_input_gets_a_clear_error(backend, text, message):
+    with pytest.raises(UnsupportedInputError, match=message):
+        await backend.summarize_one(SummaryRequest.of(text, "en"))
+
+
+async def test_unknown_target_language_is_refused(backend):
+    with pytest.raises(UnsupportedInputError, match="unsupported summary language"):
+        await backend.summarize_one(SummaryRequest.of(ENGLISH, "xx"))
