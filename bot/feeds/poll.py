@@ -1,0 +1,181 @@
+"""Polling one feed: fetch, parse, keep every new entry as an article (full text when it is a teaser)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.feeds.extract import ExtractError, extract_article, is_teaser
+from bot.feeds.fetch import FetchError, Fetcher
+from bot.feeds.parse import FeedEntry, FeedParseError, parse_feed
+from bot.store.models import Article, Feed
+from summarizer.language import detect_language
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    feed: str
+    new_articles: int = 0
+    not_modified: bool = False
+    error: str | None = None  # the feed could not be read this time
+    problem: str | None = None  # read, but something was wrong (bozo XML, pages that failed)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(" ".join(text.lower().split()).encode()).hexdigest()
+
+
+def normalise_url(url: str | None) -> str | None:
+    """Scheme and host lower-cased, fragment and trailing slash dropped: one key per page."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/") or "/", parts.query, ""))
+
+
+class Poller:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], fetcher: Fetcher) -> None:
+        self._sessions = sessions
+        self._fetcher = fetcher
+
+    async def poll(self, feed: Feed, *, now: datetime | None = None) -> PollOutcome:
+        now = now or datetime.now(UTC)
+        trusted_files = feed.url.startswith("file:")
+        try:
+            result = await self._fetcher.fetch(
+                feed.url, etag=feed.etag, last_modified=feed.last_modified, allow_file=trusted_files
+            )
+            if result.status == 304:
+                await self._record(feed.id, now, ok=True)
+                return PollOutcome(feed.name, not_modified=True)
+            parsed = parse_feed(result.body or b"", url=result.url, content_type=result.content_type, fetched_at=now)
+        except (FetchError, FeedParseError) as exc:
+            outcome = PollOutcome(feed.name, error=str(exc))
+            await self._record(feed.id, now, ok=False, error=str(exc))
+            return outcome
+        new_entries = await self._unseen(feed.id, parsed.entries)
+        articles, page_errors = await self._articles(feed, new_entries, allow_file=trusted_files)
+        added = await self._store(articles)
+        problems = [p for p in [parsed.problem, *page_errors[:3]] if p]
+        problem = "; ".join(problems) if problems else None
+        await self._record(
+            feed.id, now, ok=True, problem=problem, etag=result.etag,
+            last_modified=result.last_modified, title=parsed.title,
+        )
+        return PollOutcome(feed.name, new_articles=added, problem=problem)
+
+    async def _unseen(self, feed_id: int, entries: list[FeedEntry]) -> list[FeedEntry]:
+        if not entries:
+            return []
+        async with self._sessions() as session:
+            seen = set(
+                await session.scalars(
+                    select(Article.guid).where(
+                        Article.feed_id == feed_id, Article.guid.in_([e.guid for e in entries])
+                    )
+                )
+            )
+        return [entry for entry in entries if entry.guid not in seen]
+
+    async def _articles(self, feed: Feed, entries: list[FeedEntry], *, allow_file: bool):
+        pages = await asyncio.gather(*(self._full_text(entry, allow_file) for entry in entries))
+        articles, errors = [], []
+        for entry, (text, canonical, error) in zip(entries, pages, strict=True):
+            if error:
+                errors.append(f"{entry.link}: {error}")
+            articles.append(
+                Article(
+                    feed_id=feed.id,
+                    guid=entry.guid,
+                    url=entry.link,
+                    canonical_url=normalise_url(canonical or entry.link),
+                    title=entry.title,
+                    text=text,
+                    text_hash=text_hash(text or entry.title),
+                    published_at=entry.published,
+                    extract_error=error,
+                )
+            )
+        languages = await asyncio.to_thread(
+            lambda: [detect_language(f"{a.title}\n{a.text}") for a in articles]
+        )
+        for article, language in zip(articles, languages, strict=True):
+            article.language = language
+        return articles, errors
+
+    async def _full_text(self, entry: FeedEntry, allow_file: bool) -> tuple[str, str | None, str | None]:
+        """(text, canonical URL, error): the linked page's article when the feed only has a teaser."""
+        body = entry.content or entry.summary
+        if not entry.link or not is_teaser(entry):
+            return body, None, None
+        if entry.link.startswith("file:") and not allow_file:
+            return body, None, "file: links are only followed in file: feeds"
+        try:
+            page = await self._fetcher.fetch(entry.link, expect="page", allow_file=allow_file)
+            extracted = await asyncio.to_thread(extract_article, page.body or b"", url=page.url)
+        except (FetchError, ExtractError) as exc:
+            return body, None, str(exc)
+        return extracted.text, extracted.canonical_url or page.url, None
+
+    async def _store(self, articles: list[Article]) -> int:
+        """Insert new articles, marking copies of a page or text already stored from another feed."""
+        added = 0
+        async with self._sessions() as session:
+            for article in articles:
+                article.duplicate_of = await self._original_of(session, article)
+                try:
+                    async with session.begin_nested():
+                        session.add(article)
+                    added += 1
+                except IntegrityError:  # another poller stored it first
+                    continue
+            await session.commit()
+        return added
+
+    @staticmethod
+    async def _original_of(session: AsyncSession, article: Article) -> int | None:
+        same = [Article.text_hash == article.text_hash]
+        if article.canonical_url:
+            same.append(Article.canonical_url == article.canonical_url)
+        return await session.scalar(
+            select(Article.id)
+            .where(or_(*same), Article.duplicate_of.is_(None))
+            .order_by(Article.id)
+            .limit(1)
+        )
+
+    async def _record(
+        self, feed_id: int, now: datetime, *, ok: bool, error: str | None = None, problem: str | None = None,
+        etag: str | None = None, last_modified: str | None = None, title: str | None = None,
+    ) -> None:
+        async with self._sessions() as session:
+            feed = await session.get(Feed, feed_id)
+            if feed is None:  # removed while it was being polled
+                return
+            feed.last_polled_at = now
+            if ok:
+                feed.last_ok_at, feed.failures, feed.last_error = now, 0, problem
+                feed.etag, feed.last_modified = etag or feed.etag, last_modified or feed.last_modified
+                feed.title = title or feed.title
+                feed.next_poll_at = now + timedelta(seconds=feed.interval)
+            else:
+                feed.failures += 1
+                feed.last_error = error
+                # Back off exponentially on feeds that keep failing, up to a day.
+                delay = timedelta(seconds=feed.interval * 2 ** min(feed.failures, 10))
+                feed.next_poll_at = now + min(delay, MAX_BACKOFF)
+            await session.commit()
+        if error:
+            log.warning("feed %s: %s", feed_id, error)
