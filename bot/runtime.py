@@ -1,0 +1,63 @@
+"""The process's shared resources, created once and closed once: store, HTTP session, model."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.feeds.fetch import Fetcher, create_session
+from bot.feeds.poll import PollOutcome, Poller
+from bot.store.db import open_store
+from bot.store.models import Feed
+from bot.store.queries import sync_config
+from config.settings import Settings
+from summarizer.backends.base import Backend
+from summarizer.loader import load_backend
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    http: aiohttp.ClientSession
+    fetcher: Fetcher
+    poller: Poller
+    backend: Backend | None = None
+
+    async def load_model(self) -> Backend:
+        """Blocking work (weights, first-run conversion) runs in a worker thread."""
+        if self.backend is None:
+            model = self.settings.model
+            self.backend = await asyncio.to_thread(
+                load_backend, model.name, backend=model.backend, base_url=model.base_url,
+                api_key=model.api_key, cache_dir=model.cache_dir, timeout=model.timeout,
+            )
+        return self.backend
+
+    async def poll_feeds(self, feeds: list[Feed]) -> list[PollOutcome]:
+        return list(await asyncio.gather(*(self.poller.poll(feed) for feed in feeds)))
+
+    async def close(self) -> None:
+        if self.backend is not None:
+            await self.backend.aclose()
+        await self.http.close()
+        await self.engine.dispose()
+
+
+async def open_runtime(settings: Settings, config_path: str | Path | None) -> Runtime:
+    """Open the store (creating it on first run), sync the config into it, start the HTTP session."""
+    engine, sessions = await open_store(settings.storage.url)
+    config_dir = Path(config_path).resolve().parent if config_path else Path.cwd()
+    async with sessions() as session:
+        await sync_config(session, settings, config_dir)
+    http = create_session(settings.fetch)
+    fetcher = Fetcher(http, settings.fetch)
+    return Runtime(settings, engine, sessions, http, fetcher, Poller(sessions, fetcher))

@@ -1,0 +1,184 @@
+"""The database schema: what was fetched, grouped, summarised and posted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every database (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Feed(Base):
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    interval: Mapped[int] = mapped_column(Integer, default=900)  # seconds
+    from_config: Mapped[bool] = mapped_column(Boolean, default=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    articles: Mapped[list[Article]] = relationship(back_populates="feed")
+
+
+class Story(Base):
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Latest publication time among its articles: ranks digests and bounds the grouping window.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    articles: Mapped[list[Article]] = relationship(back_populates="story", order_by="Article.published_at")
+
+
+class Article(Base):
+    __tablename__ = "articles"
+    __table_args__ = (
+        UniqueConstraint("feed_id", "guid", name="uq_article_feed_guid"),
+        Index("ix_articles_canonical_url", "canonical_url"),
+        Index("ix_articles_text_hash", "text_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"), index=True)
+    guid: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    text_hash: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Why the text is only the feed's teaser, when the full page could not be had.
+    extract_error: Mapped[str | None] = mapped_column(Text)
+    # Set when the same text already came from another feed: kept as a source, not re-summarised.
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"), index=True)
+
+    feed: Mapped[Feed] = relationship(back_populates="articles")
+    story: Mapped[Story | None] = relationship(back_populates="articles")
+
+
+class SummaryRecord(Base):
+    """Cache of model output, keyed by what determines it: source texts, model and language."""
+
+    __tablename__ = "summaries"
+    __table_args__ = (UniqueConstraint("source_hash", "model", "language", "max_chars", name="uq_summary_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_hash: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(8))
+    max_chars: Mapped[int] = mapped_column(Integer)
+    headline: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text)
+    summary_language: Mapped[str] = mapped_column(String(8))
+    source_language: Mapped[str] = mapped_column(String(8))
+    ungrounded: Mapped[list[str]] = mapped_column(JSON, default=list)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    seconds: Mapped[float] = mapped_column(default=0.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Channel(Base):
+    __tablename__ = "channels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat: Mapped[str] = mapped_column(String(200), unique=True)  # "@name" or numeric id as text
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    schedule: Mapped[dict] = mapped_column(JSON, default=dict)  # {"at"|"cron", "timezone"}
+    feeds: Mapped[list[str] | None] = mapped_column(JSON)  # None = all feeds
+    include: Mapped[list[str]] = mapped_column(JSON, default=list)
+    exclude: Mapped[list[str]] = mapped_column(JSON, default=list)
+    max_stories: Mapped[int] = mapped_column(Integer, default=10)
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    owner_id: Mapped[int | None] = mapped_column(BigInteger)  # told when posting fails for good
+    from_config: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Digest(Base):
+    """One digest for one channel: the stories it carries and its messages in the outbox."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    messages: Mapped[list[OutboxMessage]] = relationship(back_populates="digest", order_by="OutboxMessage.position")
+
+
+class PostedStory(Base):
+    """A story counts as posted in a channel once its digest is created: it is never chosen again."""
+
+    __tablename__ = "posted_stories"
+    __table_args__ = (UniqueConstraint("channel_id", "story_id", name="uq_posted_story"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"))
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
+
+    digest: Mapped[Digest] = relationship(back_populates="messages")
