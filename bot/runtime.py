@@ -39,6 +39,7 @@ class Runtime:
             self.backend = await asyncio.to_thread(
                 load_backend, model.name, backend=model.backend, base_url=model.base_url,
                 api_key=model.api_key, cache_dir=model.cache_dir, timeout=model.timeout,
+                candidates=model.candidates,
             )
         return self.backend
 

@@ -47,7 +47,14 @@ class ModelSettings(_Strict):
     api_key: str | None = None
     cache_dir: str | None = None  # converted GGUF models live here; default ~/.cache/briefbot
     max_chars: int = Field(default=400, ge=80, le=4000)
+    candidates: int = Field(default=1, ge=1, le=8)  # prompt variants compared per summary
     timeout: float = Field(default=120.0, gt=0)
+
+    @field_validator("name", "base_url", "api_key", "cache_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # An empty environment variable (BRIEFBOT_MODEL__NAME=) means "not set".
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _openai_needs_url(self) -> "ModelSettings":

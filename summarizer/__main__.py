@@ -21,6 +21,13 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m summarizer", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -29,6 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.add_argument("--lang", default=None, help="ISO 639-1 summary language (default: the input's)")
     summarize.add_argument("--max-chars", type=int, default=400)
     _model_args(summarize)
+    bench = commands.add_parser("bench", help="latency and throughput, one at a time and concurrently")
+    bench.add_argument("--n", type=_positive_int, default=8, help="articles to summarise in each run")
+    bench.add_argument("--concurrency", type=_positive_int, default=8, help="requests in flight in the concurrent run")
+    bench.add_argument("--lang", default="en", help="ISO 639-1 summary language")
+    bench.add_argument("--max-chars", type=int, default=300)
+    _model_args(bench)
+    evaluate = commands.add_parser("eval", help="language, grounding and ROUGE over a set of articles")
+    evaluate.add_argument("input", help="JSONL file, or a corpus folder with a manifest.json")
+    evaluate.add_argument("--lang", default=None, help="ISO 639-1 summary language for every article")
+    evaluate.add_argument("--max-chars", type=int, default=400)
+    _model_args(evaluate)
     return parser
 
 
@@ -67,7 +85,64 @@ async def cmd_summarize(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"summarize": cmd_summarize}
+async def cmd_bench(args: argparse.Namespace) -> int:
+    from summarizer.bench import bench_articles, run_bench
+
+    articles = bench_articles(args.n)
+    log.info("articles: %s, cycled to %d", articles.origin, args.n)
+    backend, load_s = await load(args)
+    try:
+        result = await run_bench(
+            backend, articles, concurrency=args.concurrency, language=args.lang, max_chars=args.max_chars, load_s=load_s
+        )
+    finally:
+        await backend.aclose()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(_aligned([[key, str(value)] for key, value in result.items()]))
+    return 0
+
+
+async def cmd_eval(args: argparse.Namespace) -> int:
+    from summarizer.evaluation import evaluate, load_items, totals
+
+    items = load_items(args.input, args.lang)
+    backend, _ = await load(args)
+    try:
+        rows = await evaluate(backend, items, args.max_chars)
+    finally:
+        await backend.aclose()
+    result = totals(rows)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    table = [["#", "source", "target", "output", "chars", "ungrounded", "seconds", "flags"]]
+    for index, row in enumerate(rows, 1):
+        summary = row.summary
+        table.append([
+            str(index),
+            summary.source_language,
+            row.target_language,
+            summary.language,
+            str(len(summary.summary)),
+            str(len(summary.ungrounded)),
+            f"{summary.seconds:.1f}",
+            ",".join(summary.flags) or "-",
+        ])
+    print(_aligned(table))
+    print()
+    print(_aligned([[key, "-" if value is None else str(value)] for key, value in result.items()]))
+    return 0
+
+
+def _aligned(rows: list[list[str]]) -> str:
+    """Rows as text columns, each padded to its widest cell."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+
+
+COMMANDS = {"summarize": cmd_summarize, "bench": cmd_bench, "eval": cmd_eval}
 
 
 def main(argv: list[str] | None = None) -> int:

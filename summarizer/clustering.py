@@ -161,7 +161,7 @@ def _discount_monolingual(vectors: _Vectors, languages: Sequence[str]) -> _Vecto
     if len(language_ids) < 2:
         return vectors
     entry_languages = np.asarray([language_ids[language] for language in languages], dtype=np.int64)[vectors.documents]
-    features = int(vectors.features.max()) + 1
+    features = int(vectors.features.max(initial=-1)) + 1
     documents = np.bincount(vectors.features, minlength=features)
     feature_languages = np.unique(vectors.features * len(language_ids) + entry_languages) // len(language_ids)
     languages_per_feature = np.bincount(feature_languages, minlength=features)

@@ -18,8 +18,18 @@ def load_backend(
     cache_dir: str | Path | None = None,
     timeout: float = 120.0,
     max_batch: int = 8,
+    candidates: int = 1,
 ) -> Backend:
-    """Blocking (loads weights): call it from a worker thread inside an event loop."""
+    """Blocking (loads weights): call it from a worker thread inside an event loop.
+
+    `candidates` prompt variants are generated and compared for every summary (more is slower,
+    and usually more faithful); the remaining variants are tried only when all of them fail."""
+    backend = _load(name, backend, base_url, api_key, cache_dir, timeout, max_batch)
+    backend.candidates = candidates
+    return backend
+
+
+def _load(name, backend, base_url, api_key, cache_dir, timeout, max_batch) -> Backend:
     if backend == "openai":
         from summarizer.backends.openai import OpenAIBackend
 

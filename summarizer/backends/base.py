@@ -48,8 +48,11 @@ class Candidate:
     ungrounded: list[str]
     degenerate: bool
 
+    def sound(self, target_language: str) -> bool:
+        return not self.degenerate and self.language == target_language
+
     def score(self, target_language: str) -> tuple:
-        # Lower is better: right language first, then fewest invented facts, then not empty.
+        # Lower is better: usable, right language, fewest invented facts, then the fuller text.
         return (self.degenerate, self.language != target_language, len(self.ungrounded), -len(self.text))
 
 
@@ -61,6 +64,8 @@ class Backend(ABC):
     # Source tokens per model call; the prompt and the answer need the rest of the context.
     chunk_tokens: int = 1024
     prompt_variants: int = 1
+    # Prompt variants generated up front and compared; the rest are tried only on failure.
+    candidates: int = 1
 
     async def summarize(self, requests: Sequence[SummaryRequest]) -> list[Summary]:
         return list(await asyncio.gather(*(self.summarize_one(request) for request in requests)))
@@ -119,7 +124,12 @@ class Backend(ABC):
                 *(self._generate_text(piece, prepared.target_language, prepared.max_chars) for piece in pieces)
             )
             calls += len(pieces)
-            pieces = self._pack([text for text in partials if text])
+            kept = [text for text in partials if text]
+            if not kept:  # nothing usable came back: summarise what fits rather than nothing
+                flags.append("partial_input:map_step_failed")
+                pieces = pieces[:1]
+                break
+            pieces = self._pack(kept)
         return join_sources(pieces)
 
     def _pack(self, summaries: list[str]) -> list[str]:
@@ -139,22 +149,27 @@ class Backend(ABC):
     # -- generate ---------------------------------------------------------------------------
 
     async def _best_candidate(self, source: str, prepared: Prepared, flags: list[str]) -> Candidate:
-        """Try the prompt variants in turn until one gives a sound summary in the right language."""
-        candidates: list[Candidate] = []
-        max_new_tokens = self.max_new_tokens(prepared.max_chars)
-        for variant in range(self.prompt_variants):
-            prompt = self.prompt(source, prepared.target_language, prepared.max_chars, variant)
-            raw = await self.generate(prompt, max_new_tokens)
-            candidate = self.postprocess(raw, prepared)
-            candidates.append(candidate)
-            if not candidate.degenerate and candidate.language == prepared.target_language:
+        """Generate `candidates` prompt variants together and keep the best; if none is sound,
+        try the remaining variants before giving up (and flagging it)."""
+        variants = list(range(self.prompt_variants))
+        first, rest = variants[: max(1, self.candidates)], variants[max(1, self.candidates) :]
+        candidates = await self._candidates(source, prepared, first)
+        for variant in rest:
+            if any(c.sound(prepared.target_language) for c in candidates):
                 break
+            candidates += await self._candidates(source, prepared, [variant])
         best = min(candidates, key=lambda candidate: candidate.score(prepared.target_language))
         if best.degenerate:
             flags.append("degenerate_output")
         elif best.language != prepared.target_language:
             flags.append("language_mismatch")
         return best
+
+    async def _candidates(self, source: str, prepared: Prepared, variants: list[int]) -> list[Candidate]:
+        max_new_tokens = self.max_new_tokens(prepared.max_chars)
+        prompts = [self.prompt(source, prepared.target_language, prepared.max_chars, v) for v in variants]
+        raws = await asyncio.gather(*(self.generate(prompt, max_new_tokens) for prompt in prompts))
+        return [self.postprocess(raw, prepared) for raw in raws]
 
     @staticmethod
     def max_new_tokens(max_chars: int) -> int:

@@ -1,0 +1,115 @@
+"""Throughput and latency of a loaded backend: one article at a time, then several in flight.
+
+The articles are the Parler sample corpus (`../shared/corpus/parler` next to the repository, the
+files its manifest.json lists) when it is there, else the full texts of the demo feed that ships
+with the repository (Harbour Herald's `content:encoded`). Either set is cycled to the requested count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from summarizer.backends.base import Backend
+from summarizer.types import SummaryRequest
+
+REPO = Path(__file__).resolve().parent.parent
+PARLER_CORPUS = REPO.parent / "shared" / "corpus" / "parler"
+DEMO_FEED = REPO / "config" / "demo" / "feeds" / "harbour-herald.xml"
+
+
+@dataclass(frozen=True)
+class Articles:
+    texts: list[str]
+    origin: str  # where the texts come from, for the report
+
+
+def manifest_articles(folder: Path) -> list[tuple[str, str]]:
+    """(file name, text) of each article a corpus folder's manifest.json lists, in its order."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return [(entry["file"], (folder / entry["file"]).read_text(encoding="utf-8")) for entry in manifest["articles"]]
+
+
+def demo_feed_texts(feed: Path = DEMO_FEED) -> list[str]:
+    import feedparser
+    import lxml.html
+
+    parsed = feedparser.parse(feed.read_bytes())
+    texts = []
+    for entry in parsed.entries:
+        document = lxml.html.fromstring(entry.content[0].value)
+        # One line per paragraph, as an extracted article reads.
+        texts.append("\n".join(paragraph.text_content().strip() for paragraph in document.iter("p")))
+    return texts
+
+
+def bench_articles(count: int) -> Articles:
+    if (PARLER_CORPUS / "manifest.json").is_file():
+        texts = [text for _, text in manifest_articles(PARLER_CORPUS)]
+        origin = f"{PARLER_CORPUS.name} corpus ({len(texts)} files)"
+    else:
+        texts = demo_feed_texts()
+        origin = f"demo feed {DEMO_FEED.name} ({len(texts)} articles)"
+    return Articles([texts[index % len(texts)] for index in range(count)], origin)
+
+
+async def run_bench(
+    backend: Backend, articles: Articles, *, concurrency: int, language: str, max_chars: int, load_s: float
+) -> dict:
+    requests = [SummaryRequest.of(text, language, max_chars) for text in articles.texts]
+    # The first call pays for lazy set-up (language models, torch's first allocations); not timed.
+    await backend.summarize(requests[:1])
+
+    latencies = []
+    started = time.monotonic()
+    for request in requests:
+        call_started = time.monotonic()
+        await backend.summarize([request])
+        latencies.append(time.monotonic() - call_started)
+    sequential_s = time.monotonic() - started
+
+    in_flight = asyncio.Semaphore(concurrency)
+
+    async def summarize_limited(request: SummaryRequest) -> None:
+        async with in_flight:
+            await backend.summarize([request])
+
+    started = time.monotonic()
+    await asyncio.gather(*(summarize_limited(request) for request in requests))
+    concurrent_s = time.monotonic() - started
+
+    sequential_per_min = 60 * len(requests) / sequential_s
+    concurrent_per_min = 60 * len(requests) / concurrent_s
+    return {
+        "model": backend.model_name,
+        "backend": backend.backend_name,
+        "articles": len(requests),
+        "load_s": round(load_s, 2),
+        "p50_s": round(percentile(latencies, 50), 2),
+        "p95_s": round(percentile(latencies, 95), 2),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "sequential_articles_per_min": round(sequential_per_min, 2),
+        "concurrent_articles_per_min": round(concurrent_per_min, 2),
+        "batch_speedup": round(concurrent_per_min / sequential_per_min, 2),
+    }
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear interpolation between the closest ranks (numpy's default), for any number of values."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    lower = int(position)
+    upper = min(lower + 1, len(ordered) - 1)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+def peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports kilobytes, macOS bytes.
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024

@@ -1,0 +1,119 @@
+"""Quality of a backend on a set of articles: language of the output, grounding, length, ROUGE.
+
+The set is a JSONL file, one article a line: {"text": str} or {"texts": [str]} (several articles of
+one story), "lang" (the summary language; omitted = the source's) and an optional "reference"
+summary. A corpus folder with a manifest.json (like shared/corpus/parler) works too: each listed
+file is one article, summarised in its own language unless a language is given for all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import mean
+
+from summarizer.backends.base import Backend
+from summarizer.bench import manifest_articles
+from summarizer.types import Summary, SummarizerError, SummaryRequest, UnsupportedInputError
+
+ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
+
+
+class EvalInputError(SummarizerError):
+    """The evaluation set cannot be read; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    where: str  # "FILE line N" or the article's file, for error messages
+    texts: tuple[str, ...]
+    language: str | None
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class EvalRow:
+    item: EvalItem
+    summary: Summary
+
+    @property
+    def target_language(self) -> str:
+        # The pipeline's rule: no requested language means the source's.
+        return self.item.language or self.summary.source_language
+
+
+def load_items(path: str | Path, language: str | None = None) -> list[EvalItem]:
+    """The articles of a JSONL file or a manifest folder; `language` overrides every item's."""
+    path = Path(path)
+    if path.is_dir():
+        if not (path / "manifest.json").is_file():
+            raise EvalInputError(f"{path} is a folder without a manifest.json")
+        return [EvalItem(name, (text,), language) for name, text in manifest_articles(path)]
+    if not path.is_file():
+        raise EvalInputError(f"no such file: {path}")
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            items.append(_parse_line(line, f"{path} line {number}", language))
+    if not items:
+        raise EvalInputError(f"{path} has no articles")
+    return items
+
+
+def _parse_line(line: str, where: str, language: str | None) -> EvalItem:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise EvalInputError(f"{where}: not valid JSON ({exc.msg})") from None
+    if not isinstance(row, dict):
+        raise EvalInputError(f"{where}: expected a JSON object")
+    texts = [row["text"]] if "text" in row else row.get("texts")
+    if not isinstance(texts, list) or not texts or not all(isinstance(text, str) for text in texts):
+        raise EvalInputError(f'{where}: needs "text" (a string) or "texts" (a list of strings)')
+    for key in ("lang", "reference"):
+        if not isinstance(row.get(key), str | None):
+            raise EvalInputError(f'{where}: "{key}" must be a string')
+    return EvalItem(where, tuple(texts), language or row.get("lang"), row.get("reference"))
+
+
+async def evaluate(backend: Backend, items: list[EvalItem], max_chars: int) -> list[EvalRow]:
+    """One article at a time, so each summary's seconds is its own latency."""
+    rows = []
+    for item in items:
+        try:
+            [summary] = await backend.summarize([SummaryRequest.of(item.texts, item.language, max_chars)])
+        except UnsupportedInputError as exc:
+            raise EvalInputError(f"{item.where}: {exc}") from None
+        rows.append(EvalRow(item, summary))
+    return rows
+
+
+def totals(rows: list[EvalRow]) -> dict:
+    summaries = [row.summary for row in rows]
+    scored = [row for row in rows if row.item.reference]
+    rouge = dict.fromkeys(ROUGE_TYPES)
+    if scored:
+        from rouge_score.rouge_scorer import RougeScorer
+
+        scorer = RougeScorer(list(ROUGE_TYPES), tokenizer=UnicodeWordTokenizer())
+        scores = [scorer.score(row.item.reference, row.summary.summary) for row in scored]
+        rouge = {kind: round(mean(score[kind].fmeasure for score in scores), 4) for kind in ROUGE_TYPES}
+    return {
+        "articles": len(rows),
+        "language_accuracy": round(mean(row.summary.language == row.target_language for row in rows), 4),
+        "ungrounded_per_summary": round(mean(len(summary.ungrounded) for summary in summaries), 3),
+        "mean_chars": round(mean(len(summary.summary) for summary in summaries), 1),
+        "seconds_per_article": round(mean(summary.seconds for summary in summaries), 3),
+        **rouge,
+    }
+
+
+class UnicodeWordTokenizer:
+    """Lower-cased words of any script; rouge_score's own tokenizer keeps only [a-z0-9]."""
+
+    _WORD = re.compile(r"\w+")
+
+    def tokenize(self, text: str) -> list[str]:
+        return self._WORD.findall(text.lower())
