@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.feeds.dedupe import near_duplicates, simhash
 from bot.feeds.extract import ExtractError, extract_article, is_teaser
 from bot.feeds.fetch import FetchError, Fetcher
 from bot.feeds.parse import FeedEntry, FeedParseError, parse_feed
@@ -22,6 +23,8 @@ from summarizer.language import detect_language
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=24)
+# Syndicated copies of a story appear within days of each other.
+DUPLICATE_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class Poller:
                     title=entry.title,
                     text=text,
                     text_hash=text_hash(text or entry.title),
+                    simhash=simhash(text),
                     published_at=entry.published,
                     extract_error=error,
                 )
@@ -146,15 +150,23 @@ class Poller:
 
     @staticmethod
     async def _original_of(session: AsyncSession, article: Article) -> int | None:
+        """An earlier article with the same page, the same text, or a near-identical text."""
         same = [Article.text_hash == article.text_hash]
         if article.canonical_url:
             same.append(Article.canonical_url == article.canonical_url)
-        return await session.scalar(
-            select(Article.id)
-            .where(or_(*same), Article.duplicate_of.is_(None))
-            .order_by(Article.id)
-            .limit(1)
+        exact = await session.scalar(
+            select(Article.id).where(or_(*same), Article.duplicate_of.is_(None)).order_by(Article.id).limit(1)
         )
+        if exact is not None or article.simhash is None:
+            return exact
+        recent = await session.execute(
+            select(Article.id, Article.simhash).where(
+                Article.simhash.is_not(None),
+                Article.duplicate_of.is_(None),
+                Article.published_at >= article.published_at - DUPLICATE_WINDOW,
+            ).order_by(Article.id)
+        )
+        return next((id_ for id_, other in recent if near_duplicates(article.simhash, other)), None)
 
     async def _record(
         self, feed_id: int, now: datetime, *, ok: bool, error: str | None = None, problem: str | None = None,

@@ -93,6 +93,7 @@ class Article(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text, default="")
     text_hash: Mapped[str] = mapped_column(String(64))
+    simhash: Mapped[int | None] = mapped_column(BigInteger)  # near-duplicate detection
     language: Mapped[str | None] = mapped_column(String(8))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -141,6 +142,9 @@ class Channel(Base):
     paused_reason: Mapped[str | None] = mapped_column(Text)
     owner_id: Mapped[int | None] = mapped_column(BigInteger)  # told when posting fails for good
     from_config: Mapped[bool] = mapped_column(Boolean, default=True)
+    # When the digest job last finished for the channel (with or without stories): a digest time
+    # that passed while the bot was down is caught up at start.
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Digest(Base):
@@ -182,3 +186,17 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, server_default=func.now())
 
     digest: Mapped[Digest] = relationship(back_populates="messages")
+    # A sender claims a message before sending it, so two bot processes never send it twice;
+    # the claim lapses at claimed_until, so a message claimed by a process that died is sent later.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    """A Telegram user's choices: the language the bot answers and summarises in."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)  # Telegram user id
+    language: Mapped[str] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

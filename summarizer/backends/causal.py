@@ -14,6 +14,8 @@ from summarizer.prompts import (
     headline_messages,
 )
 
+MAX_CHUNK_TOKENS = 2048
+
 
 class CausalLMBackend(LocalTransformersBackend):
     backend_name = "transformers-causal"
@@ -27,6 +29,10 @@ class CausalLMBackend(LocalTransformersBackend):
         self.tokenizer.padding_side = "left"  # generation continues from the right edge
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
+        # Decoder-only models read long contexts well; one call over a whole multi-outlet story
+        # beats summarising summaries. The rest of the context holds the prompt and the answer.
+        context = getattr(self.model.config, "max_position_embeddings", None) or 2048
+        self.chunk_tokens = max(256, min(MAX_CHUNK_TOKENS, context - 512))
         self.chat = bool(getattr(self.tokenizer, "chat_template", None))
         self.prompt_variants = 1 if self.chat else COMPLETION_VARIANTS
 
