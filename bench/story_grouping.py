@@ -25,11 +25,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from summarizer.clustering import Document, assign_stories  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 PARLER = ROOT.parent / "shared" / "corpus" / "parler"
 PARLER_STORY = "parler"
 BATCH = 5
@@ -118,8 +118,8 @@ def measure(path: Path) -> dict[str, object]:
     }
 
 
-def synthetic(count: int, seed: int = 7) -> list[Document]:
-    """`count` made-up articles of 250 words, four per story, published over three days.
+def synthetic(count: int, seed: int = 7) -> tuple[list[Document], dict[int, str]]:
+    """`count` made-up articles of 250 words, four per story, published over three days, and their labels.
 
     Words follow a Zipf distribution, as in real text; each story has its own names, rarer words
     and numbers, which its articles mix with common words.
@@ -129,21 +129,35 @@ def synthetic(count: int, seed: int = 7) -> list[Document]:
     vocabulary = ["".join(rng.choices(letters, k=rng.randint(3, 10))) for _ in range(50_000)]
     zipf = [1 / rank for rank in range(1, len(vocabulary) + 1)]
     start = datetime.fromisoformat("2026-11-20T00:00:00+00:00")
-    stories = max(1, count // 4)
-    documents = []
-    for story in range(stories):
+    documents, labels = [], {}
+    for story in range(max(1, count // 4)):
         names = [word.capitalize() for word in rng.sample(vocabulary[5_000:], 4)]
         topic = rng.sample(vocabulary[1_000:], 25)
         figures = [str(rng.randint(10, 99_999)) for _ in range(3)]
         moment = start + timedelta(minutes=rng.randint(0, 72 * 60))
-        for copy in range(min(4, count - len(documents))):
+        for _ in range(min(4, count - len(documents))):
             words = rng.choices(vocabulary, weights=zipf, k=200) + rng.choices(topic, k=40)
             words += rng.choices(names, k=8) + rng.sample(figures, 2)
             rng.shuffle(words)
             title = " ".join([names[0], *rng.sample(topic, 5)])
             published = moment + timedelta(minutes=rng.randint(0, 600))
+            labels[len(documents)] = str(story)
             documents.append(Document(len(documents), title, " ".join(words) + ".", "en", published))
-    return documents
+    return documents, labels
+
+
+def measure_synthetic(count: int) -> dict[str, object]:
+    documents, labels = synthetic(count)
+    started = time.perf_counter()
+    found = group_all_at_once(documents)
+    seconds = time.perf_counter() - started
+    return {
+        "articles": len(documents),
+        "stories_true": len(set(labels.values())),
+        "stories_found": len(found),
+        **pair_scores(found, labels),
+        "seconds": round(seconds, 3),
+    }
 
 
 def main() -> None:
@@ -151,16 +165,8 @@ def main() -> None:
     parser.add_argument("file", nargs="?", type=Path, default=ROOT / "tests" / "data" / "stories.jsonl")
     parser.add_argument("--synthetic", type=int, metavar="N", help="time N generated articles instead")
     arguments = parser.parse_args()
-    if arguments.synthetic:
-        documents = synthetic(arguments.synthetic)
-        started = time.perf_counter()
-        found = assign_stories(documents, {}).new_stories
-        seconds = time.perf_counter() - started
-        labels = {document.key: str(document.key // 4) for document in documents}
-        print(json.dumps({"articles": len(documents), "stories_true": len(set(labels.values())),
-                          "stories_found": len(found), **pair_scores(found, labels), "seconds": round(seconds, 3)}))
-        return
-    print(json.dumps(measure(arguments.file), ensure_ascii=False))
+    result = measure_synthetic(arguments.synthetic) if arguments.synthetic else measure(arguments.file)
+    print(json.dumps(result, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -149,6 +149,11 @@ def test_every_new_document_is_assigned_exactly_once() -> None:
     assert sorted(assigned) == [document.key for document in WEEK[2:]]
 
 
+def test_documents_with_nothing_to_compare_start_stories_of_their_own() -> None:
+    blank = [Document(1, "", "", "en", at(11, 8)), Document(2, "", "only lower case words", "fr", at(11, 9))]
+    assert assign_stories(blank, {}) == Assignment(to_existing={}, new_stories=[[1], [2]])
+
+
 def test_no_new_documents_give_an_empty_assignment() -> None:
     assert assign_stories([], {10: [PARLER_EN]}) == Assignment(to_existing={}, new_stories=[])
 
