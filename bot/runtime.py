@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.feeds.fetch import Fetcher, create_session
@@ -44,7 +45,19 @@ class Runtime:
         return self.backend
 
     async def poll_feeds(self, feeds: list[Feed]) -> list[PollOutcome]:
-        return list(await asyncio.gather(*(self.poller.poll(feed) for feed in feeds)))
+        # No more polls at once than requests in flight: the rest would only queue for a store
+        # connection and time out.
+        slots = asyncio.Semaphore(self.settings.fetch.concurrency)
+
+        async def poll(feed: Feed) -> PollOutcome:
+            async with slots:
+                try:
+                    return await self.poller.poll(feed)
+                except SQLAlchemyError as exc:  # one feed's store trouble must not end the round
+                    log.exception("feed %s: store error", feed.name)
+                    return PollOutcome(feed.name, error=f"store error: {exc.__class__.__name__}")
+
+        return list(await asyncio.gather(*(poll(feed) for feed in feeds)))
 
     async def close(self) -> None:
         if self.backend is not None:
@@ -61,4 +74,5 @@ async def open_runtime(settings: Settings, config_path: str | Path | None) -> Ru
         await sync_config(session, settings, config_dir)
     http = create_session(settings.fetch)
     fetcher = Fetcher(http, settings.fetch)
-    return Runtime(settings, engine, sessions, http, fetcher, Poller(sessions, fetcher))
+    poller = Poller(sessions, fetcher, allow_private_urls=settings.security.allow_private_urls)
+    return Runtime(settings, engine, sessions, http, fetcher, poller)

@@ -35,3 +35,19 @@ def simhash(text: str) -> int | None:
 
 def near_duplicates(a: int, b: int) -> bool:
     return ((a ^ b) & ((1 << 64) - 1)).bit_count() <= MAX_DISTANCE
+
+
+# MAX_DISTANCE + 1 bands: two copies differ in at most MAX_DISTANCE bits, so at least one band
+# is identical, and an index on (band, value) finds the candidates without scanning the store.
+_BAND_WIDTHS = (10, 9, 9, 9, 9, 9, 9)
+assert sum(_BAND_WIDTHS) == 64 and len(_BAND_WIDTHS) == MAX_DISTANCE + 1
+
+
+def bands(fingerprint: int) -> list[tuple[int, int]]:
+    """(band number, band value) pairs of a fingerprint."""
+    unsigned = fingerprint & ((1 << 64) - 1)
+    result, shift = [], 0
+    for number, width in enumerate(_BAND_WIDTHS):
+        result.append((number, unsigned >> shift & ((1 << width) - 1)))
+        shift += width
+    return result

@@ -7,17 +7,19 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.feeds.dedupe import near_duplicates, simhash
+from bot.feeds.dedupe import bands, near_duplicates, simhash
 from bot.feeds.extract import ExtractError, extract_article, is_teaser
 from bot.feeds.fetch import FetchError, Fetcher
 from bot.feeds.parse import FeedEntry, FeedParseError, parse_feed
-from bot.store.models import Article, Feed
+from bot.feeds.urlguard import check_public_url
+from bot.store.models import Article, Feed, SimhashBand
 from summarizer.language import detect_language
 
 log = logging.getLogger(__name__)
@@ -49,16 +51,25 @@ def normalise_url(url: str | None) -> str | None:
 
 
 class Poller:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], fetcher: Fetcher) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], fetcher: Fetcher, *, allow_private_urls: bool = False
+    ) -> None:
         self._sessions = sessions
         self._fetcher = fetcher
+        self._allow_private_urls = allow_private_urls
+
+    def _guard(self, feed: Feed):
+        """Feeds from the config file are trusted; feeds users added are checked at every hop,
+        so a redirect or a teaser link cannot make the bot fetch a private address."""
+        return None if feed.from_config else partial(check_public_url, allow_private=self._allow_private_urls)
 
     async def poll(self, feed: Feed, *, now: datetime | None = None) -> PollOutcome:
         now = now or datetime.now(UTC)
-        trusted_files = feed.url.startswith("file:")
+        trusted_files = feed.from_config and feed.url.startswith("file:")
         try:
             result = await self._fetcher.fetch(
-                feed.url, etag=feed.etag, last_modified=feed.last_modified, allow_file=trusted_files
+                feed.url, etag=feed.etag, last_modified=feed.last_modified, allow_file=trusted_files,
+                guard=self._guard(feed),
             )
             if result.status == 304:
                 await self._record(feed.id, now, ok=True)
@@ -93,7 +104,8 @@ class Poller:
         return [entry for entry in entries if entry.guid not in seen]
 
     async def _articles(self, feed: Feed, entries: list[FeedEntry], *, allow_file: bool):
-        pages = await asyncio.gather(*(self._full_text(entry, allow_file) for entry in entries))
+        guard = self._guard(feed)
+        pages = await asyncio.gather(*(self._full_text(entry, allow_file, guard) for entry in entries))
         articles, errors = [], []
         for entry, (text, canonical, error) in zip(entries, pages, strict=True):
             if error:
@@ -119,7 +131,7 @@ class Poller:
             article.language = language
         return articles, errors
 
-    async def _full_text(self, entry: FeedEntry, allow_file: bool) -> tuple[str, str | None, str | None]:
+    async def _full_text(self, entry: FeedEntry, allow_file: bool, guard) -> tuple[str, str | None, str | None]:
         """(text, canonical URL, error): the linked page's article when the feed only has a teaser."""
         body = entry.content or entry.summary
         if not entry.link or not is_teaser(entry):
@@ -127,7 +139,7 @@ class Poller:
         if entry.link.startswith("file:") and not allow_file:
             return body, None, "file: links are only followed in file: feeds"
         try:
-            page = await self._fetcher.fetch(entry.link, expect="page", allow_file=allow_file)
+            page = await self._fetcher.fetch(entry.link, expect="page", allow_file=allow_file, guard=guard)
             extracted = await asyncio.to_thread(extract_article, page.body or b"", url=page.url)
         except (FetchError, ExtractError) as exc:
             return body, None, str(exc)
@@ -142,6 +154,12 @@ class Poller:
                 try:
                     async with session.begin_nested():
                         session.add(article)
+                        await session.flush()
+                        if article.simhash is not None:
+                            session.add_all(
+                                SimhashBand(article_id=article.id, band=band, value=value)
+                                for band, value in bands(article.simhash)
+                            )
                     added += 1
                 except IntegrityError:  # another poller stored it first
                     continue
@@ -159,14 +177,19 @@ class Poller:
         )
         if exact is not None or article.simhash is None:
             return exact
-        recent = await session.execute(
-            select(Article.id, Article.simhash).where(
-                Article.simhash.is_not(None),
+        same_band = or_(*(and_(SimhashBand.band == band, SimhashBand.value == value) for band, value in bands(article.simhash)))
+        candidates = await session.execute(
+            select(Article.id, Article.simhash)
+            .join(SimhashBand, SimhashBand.article_id == Article.id)
+            .where(
+                same_band,
                 Article.duplicate_of.is_(None),
                 Article.published_at >= article.published_at - DUPLICATE_WINDOW,
-            ).order_by(Article.id)
+            )
+            .distinct()
+            .order_by(Article.id)
         )
-        return next((id_ for id_, other in recent if near_duplicates(article.simhash, other)), None)
+        return next((id_ for id_, other in candidates if near_duplicates(article.simhash, other)), None)
 
     async def _record(
         self, feed_id: int, now: datetime, *, ok: bool, error: str | None = None, problem: str | None = None,

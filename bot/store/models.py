@@ -107,6 +107,18 @@ class Article(Base):
     story: Mapped[Story | None] = relationship(back_populates="articles")
 
 
+class SimhashBand(Base):
+    """Slices of an article's SimHash, indexed so near-duplicates are found without a scan."""
+
+    __tablename__ = "simhash_bands"
+    __table_args__ = (Index("ix_simhash_bands_band_value", "band", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    band: Mapped[int] = mapped_column(Integer)
+    value: Mapped[int] = mapped_column(Integer)
+
+
 class SummaryRecord(Base):
     """Cache of model output, keyed by what determines it: source texts, model and language."""
 

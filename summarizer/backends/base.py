@@ -205,7 +205,8 @@ class Backend(ABC):
         prompt = self.headline_prompt(summary, language)
         if prompt is not None:
             raw = await self.generate(prompt, max_new_tokens=32)
-            line = next((line for line in raw.strip().splitlines() if line.strip()), "")
+            text = _SPECIAL_TOKEN.sub(" ", raw).strip()
+            line = next((line for line in text.splitlines() if line.strip()), "")
             line = strip_urls(line).strip(" \"'«»“”*#-")
             if not is_degenerate(line) and detect_language(line) in (language, None):
                 return trim_to_sentences(line, max_chars).rstrip(".")

@@ -15,6 +15,8 @@ from summarizer.prompts import (
 )
 
 MAX_CHUNK_TOKENS = 2048
+# Longest prompt in a batch relative to its shortest (plus a few tokens).
+PADDING_TOLERANCE = 1.3
 
 
 class CausalLMBackend(LocalTransformersBackend):
@@ -50,6 +52,26 @@ class CausalLMBackend(LocalTransformersBackend):
         return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
     def generate_batch(self, jobs: Sequence[Job]) -> list[str]:
+        """Prompts of similar length run together; padding a short prompt to a long one's length
+        would cost more than running it on its own."""
+        with self.tokenizer_lock:
+            lengths = [len(ids) for ids in self.tokenizer([job.prompt for job in jobs]).input_ids]
+        order = sorted(range(len(jobs)), key=lengths.__getitem__)
+        results = [""] * len(jobs)
+        group: list[int] = []
+        for index in order:
+            if group and lengths[index] > PADDING_TOLERANCE * lengths[group[0]] + 32:
+                self._generate_group(jobs, group, results)
+                group = []
+            group.append(index)
+        self._generate_group(jobs, group, results)
+        return results
+
+    def _generate_group(self, jobs: Sequence[Job], group: list[int], results: list[str]) -> None:
+        for index, text in zip(group, self._generate([jobs[i] for i in group]), strict=True):
+            results[index] = text
+
+    def _generate(self, jobs: Sequence[Job]) -> list[str]:
         import torch
 
         with self.tokenizer_lock:

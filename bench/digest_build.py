@@ -1,0 +1,217 @@
+"""Measure each stage of building a digest from a store of 2,000 multilingual articles.
+
+Usage: .venv/bin/python bench/digest_build.py [--stories N]
+
+The articles are written from tests/data/stories.jsonl: 14 stories told by 18 outlets in six
+languages. Each story is repeated every eight days with its numbers changed: further apart than
+the grouping window (72 h) and the week in which the poller looks for near-identical copies, so
+every repeat is a story of its own and its texts are new articles. Every story gets five articles; one told by fewer outlets is filled up with rewrites (the same paragraphs in
+another order) from other outlets of the same language, as papers rework agency copy. Each outlet
+is a JSON Feed file in a temporary folder, polled by the project's Poller into a fresh SQLite store.
+
+Stages timed: poll (fetch, parse, language detection, insert), group (group_new_articles),
+choose (choose_stories for one English channel), summarise (StorySummaries with a stand-in model
+that returns the first sentence of its source, so the time is the pipeline's own: cleaning,
+language checks, grounding, the summary cache) and format (format_item and split_messages).
+
+Prints one JSON object with seconds per stage, articles, stories and peak_rss_mb.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select  # noqa: E402
+
+from bot.digest import StorySummaries, choose_stories  # noqa: E402
+from bot.feeds.extract import TEASER_CHARS  # noqa: E402
+from bot.feeds.fetch import Fetcher, create_session  # noqa: E402
+from bot.feeds.poll import Poller  # noqa: E402
+from bot.stories import group_new_articles  # noqa: E402
+from bot.store.db import open_store  # noqa: E402
+from bot.store.models import Article, Channel, Feed, Story  # noqa: E402
+from bot.telegram.format import format_item, split_messages  # noqa: E402
+from config.settings import FetchSettings  # noqa: E402
+from summarizer.backends.base import Backend  # noqa: E402
+from summarizer.text import split_sentences  # noqa: E402
+
+ARTICLES = ROOT / "tests" / "data" / "stories.jsonl"
+ARTICLES_PER_STORY = 5
+REPEAT_EVERY = timedelta(days=8)  # longer than the sample's own span (five days): repeats never overlap
+REWRITE_DELAY = timedelta(hours=2)
+STAND_IN = "first-sentence stand-in (model time excluded; see summarizer bench)"
+_NUMBER = re.compile(r"\d+")
+
+
+class FirstSentence(Backend):
+    """A stand-in model: its "summary" is the first sentence of what it is given."""
+
+    model_name = "first-sentence-stand-in"
+    backend_name = "stand-in"
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def prompt(self, source: str, language: str, max_chars: int, variant: int) -> str:
+        return source
+
+    async def generate(self, prompt: str, max_new_tokens: int) -> str:
+        return split_sentences(prompt)[0]
+
+
+@dataclass(frozen=True)
+class Samples:
+    templates: list[list[dict]]  # the sample articles, story by story
+    outlets: dict[str, list[str]]  # language -> its outlets
+
+    @classmethod
+    def load(cls) -> Samples:
+        rows = [json.loads(line) for line in ARTICLES.read_text(encoding="utf-8").splitlines() if line]
+        by_story: dict[str, list[dict]] = defaultdict(list)
+        outlets: dict[str, list[str]] = defaultdict(list)
+        for row in rows:
+            by_story[row["story"]].append(row)
+            if row["outlet"] not in outlets[row["language"]]:
+                outlets[row["language"]].append(row["outlet"])
+        return cls([by_story[story] for story in sorted(by_story)], outlets)
+
+
+def shifted(text: str, repeat: int) -> str:
+    """The text with every number raised by `repeat`: each repeat of a story has its own figures."""
+    return _NUMBER.sub(lambda match: str(int(match.group()) + repeat), text)
+
+
+def story_items(number: int, samples: Samples) -> list[tuple[str, dict]]:
+    """Story `number` as (outlet, JSON Feed item) pairs: its template's articles, then rewrites."""
+    template = samples.templates[number % len(samples.templates)]
+    repeat = number // len(samples.templates)
+    items = []
+    for position in range(ARTICLES_PER_STORY):
+        row = template[position % len(template)]
+        rewrites = position // len(template)  # 0 for the template's own articles
+        same_language = samples.outlets[row["language"]]
+        outlet = same_language[(same_language.index(row["outlet"]) + rewrites) % len(same_language)]
+        paragraphs = row["text"].split("\n\n")
+        turn = rewrites % len(paragraphs)  # a rewrite has the same paragraphs in another order
+        text = shifted("\n\n".join(paragraphs[turn:] + paragraphs[:turn]), repeat)
+        # Full texts only: a teaser would make the poller fetch its made-up link.
+        assert len(text) >= TEASER_CHARS, row["id"]
+        published = datetime.fromisoformat(row["published"].replace("Z", "+00:00"))
+        published += repeat * REPEAT_EVERY + rewrites * REWRITE_DELAY
+        items.append((outlet, {
+            "id": f"{number}-{position}",
+            "url": f"https://{row['language']}{same_language.index(outlet)}.example/{number}/{position}",
+            "title": shifted(row["title"], repeat),
+            "content_text": text,
+            "date_published": published.isoformat(),
+        }))
+    return items
+
+
+def write_feeds(folder: Path, stories: int) -> dict[str, Path]:
+    """One JSON Feed file per outlet; returns outlet name -> file."""
+    samples = Samples.load()
+    items: dict[str, list[dict]] = defaultdict(list)
+    for number in range(stories):
+        for outlet, item in story_items(number, samples):
+            items[outlet].append(item)
+    files = {}
+    for number, (outlet, entries) in enumerate(sorted(items.items())):
+        path = folder / f"outlet-{number}.json"
+        feed = {"version": "https://jsonfeed.org/version/1.1", "title": outlet, "items": entries}
+        path.write_text(json.dumps(feed, ensure_ascii=False), encoding="utf-8")
+        files[outlet] = path
+    return files
+
+
+async def measure(folder: Path, stories: int) -> dict[str, object]:
+    feeds = write_feeds(folder, stories)
+    engine, sessions = await open_store(f"sqlite+aiosqlite:///{folder}/bench.db")
+    seconds: dict[str, float] = {}
+
+    def lap(stage: str, started: float) -> None:
+        seconds[stage] = round(time.perf_counter() - started, 3)
+
+    try:
+        async with sessions() as session:
+            session.add_all(Feed(name=outlet, url=path.as_uri()) for outlet, path in feeds.items())
+            session.add(Channel(chat="@bench_en", language="en", feeds=None, max_stories=10))
+            await session.commit()
+            rows = list(await session.scalars(select(Feed)))
+            channel = await session.scalar(select(Channel))
+        settings = FetchSettings()
+        async with create_session(settings) as http:
+            poller = Poller(sessions, Fetcher(http, settings))
+            started = time.perf_counter()
+            outcomes = await asyncio.gather(*(poller.poll(feed) for feed in rows))
+            lap("poll", started)
+        errors = [f"{outcome.feed}: {outcome.error}" for outcome in outcomes if outcome.error]
+        if errors:
+            raise SystemExit(f"polling the sample feeds failed: {errors}")
+
+        async with sessions() as session:
+            started = time.perf_counter()
+            await group_new_articles(session)
+            lap("group", started)
+            articles = await session.scalar(select(func.count()).select_from(Article))
+            copies = await session.scalar(select(func.count()).where(Article.duplicate_of.is_not(None)))
+            grouped = await session.scalar(select(func.count()).select_from(Story))
+
+            started = time.perf_counter()
+            chosen = await choose_stories(session, channel)
+            lap("choose", started)
+
+        summaries = StorySummaries(sessions, FirstSentence(), max_chars=400)
+        started = time.perf_counter()
+        # Concurrently, as build_digest asks for them.
+        items = await asyncio.gather(*(summaries.item(members, channel.language) for _, members in chosen))
+        lap("summarise", started)
+
+        started = time.perf_counter()
+        messages = split_messages([format_item(item.title, item.summary, item.sources) for item in items])
+        lap("format", started)
+    finally:
+        await engine.dispose()
+    return {
+        "articles": articles,
+        "copies": copies,  # articles stored as copies of another: they join its story, ungrouped
+        "stories": grouped,
+        "stories_generated": stories,
+        "feeds": len(feeds),
+        "chosen_stories": len(chosen),
+        "messages": len(messages),
+        "summarizer": STAND_IN,
+        "seconds": seconds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stories", type=int, default=400, help=f"stories of {ARTICLES_PER_STORY} articles each")
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="briefbot-bench-") as folder:
+        result = asyncio.run(measure(Path(folder), arguments.stories))
+    machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
+    peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux reports KiB
+    print(json.dumps({"machine": machine, **result, "peak_rss_mb": peak}, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

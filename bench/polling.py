@@ -1,0 +1,221 @@
+"""Measure polling: many RSS feeds on a local server, polled twice into a fresh SQLite store.
+
+Usage: .venv/bin/python bench/polling.py [--feeds N] [--entries N]
+
+An aiohttp server on 127.0.0.1, in a child process so it does not share the poller's core, serves
+N feeds at /feed/<i>.xml with ETags, their entries written from the multilingual articles in
+tests/data/stories.jsonl (full texts, all different, so no article page is fetched and no entry
+is a copy). Even feeds never change and answer a conditional GET with 304; odd feeds publish two
+entries between polls, so the second poll is mixed: half 304, half 200 with two new entries each. The project's Poller polls every feed at
+once through one Fetcher, as Runtime.poll_feeds does, first into the empty store, then again.
+
+All feeds live on one host, so the per-host politeness limits are lifted (host_delay 0, per_host =
+concurrency): the numbers show what the poller, parser and store sustain with the overall
+concurrency limit as the only bound, which is what many feeds on many hosts come to. Real polling
+keeps the defaults (2 requests in flight and 1 s between starts per host), so one slow or busy
+host never sees more than that.
+
+Prints one JSON object: the machine, the setup, and per poll {"feeds", "not_modified",
+"new_articles", "seconds", "feeds_per_second", "peak_rss_mb", "errors"}; peak_rss_mb is the
+bench process's high-water mark so far (the server process is not counted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import platform
+import random
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.feeds.fetch import Fetcher, create_session  # noqa: E402
+from bot.feeds.poll import Poller  # noqa: E402
+from bot.store.db import open_store  # noqa: E402
+from bot.store.models import Feed  # noqa: E402
+from bot.store.queries import all_feeds  # noqa: E402
+from config.settings import FetchSettings  # noqa: E402
+
+ARTICLES = ROOT / "tests" / "data" / "stories.jsonl"
+NEW_PER_POLL = 2  # entries an odd feed publishes between two polls
+ENTRY_CHARS = 800  # about a short news report; well over a teaser, so no article page is fetched
+ROUND_LIMIT = 600.0  # seconds; a poll round that takes longer is abandoned
+START = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+# --- the feed server (child process) ------------------------------------------------------------------
+
+
+class FeedCatalogue:
+    """The feeds' documents, written from the sample articles.
+
+    Feed i writes in one language; each of its entries is a sample title over paragraphs of that
+    language's sample articles, picked at random with entry and feed as the seed: every text is
+    different, as separate reports are, and none counts as a copy of another.
+    """
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self.titles: dict[str, list[str]] = defaultdict(list)
+        self.paragraphs: dict[str, list[str]] = defaultdict(list)
+        for line in ARTICLES.read_text(encoding="utf-8").splitlines():
+            if line:
+                article = json.loads(line)
+                self.titles[article["language"]].append(article["title"])
+                self.paragraphs[article["language"]] += article["text"].split("\n\n")
+        self.languages = sorted(self.titles)
+        self.polls: Counter[int] = Counter()  # 200 answers per odd feed: how far it has moved on
+
+    def etag(self, feed: int) -> str:
+        return f'"{feed}-{self.polls[feed] if feed % 2 else 0}"'
+
+    def document(self, feed: int, base_url: str) -> bytes:
+        newest = self.polls[feed] * NEW_PER_POLL + self.entries - 1 if feed % 2 else self.entries - 1
+        items = "".join(self._item(feed, k, base_url) for k in range(newest, newest - self.entries, -1))
+        return (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Feed {feed}</title><link>{base_url}/</link>{items}</channel></rss>"
+        ).encode()
+
+    def _item(self, feed: int, k: int, base_url: str) -> str:
+        language = self.languages[feed % len(self.languages)]
+        pick = random.Random(feed * 1_000_003 + k)
+        paragraphs: list[str] = []
+        for paragraph in pick.sample(self.paragraphs[language], len(self.paragraphs[language])):
+            paragraphs.append(paragraph)
+            if sum(map(len, paragraphs)) >= ENTRY_CHARS:
+                break
+        text = "\n\n".join(paragraphs)
+        published = format_datetime(START + timedelta(minutes=k * 10 + feed % 60))
+        return (
+            f"<item><title>{escape(pick.choice(self.titles[language]))}</title>"
+            f'<link>{base_url}/page/{feed}/{k}</link><guid isPermaLink="false">{feed}-{k}</guid>'
+            f"<pubDate>{published}</pubDate><description>{escape(text)}</description></item>"
+        )
+
+
+def serve(entries: int, port_out: Connection) -> None:
+    """Run the feed server until the parent terminates this process."""
+    catalogue = FeedCatalogue(entries)
+
+    async def feed(request: web.Request) -> web.Response:
+        number = int(request.match_info["number"])
+        etag = catalogue.etag(number)
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        body = catalogue.document(number, f"http://{request.host}")
+        if number % 2:
+            catalogue.polls[number] += 1
+        return web.Response(body=body, headers={"ETag": etag, "Content-Type": "application/rss+xml; charset=utf-8"})
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/feed/{number:\\d+}.xml", feed)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+        await site.start()
+        port_out.send(runner.addresses[0][1])
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+# --- the poller (this process) ------------------------------------------------------------------------
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux reports KiB
+
+
+async def poll_round(poller: Poller, sessions) -> dict[str, object]:
+    async with sessions() as session:
+        feeds = await all_feeds(session)
+    started = time.perf_counter()
+    async with asyncio.timeout(ROUND_LIMIT):
+        outcomes = await asyncio.gather(*(poller.poll(feed) for feed in feeds), return_exceptions=True)
+    seconds = time.perf_counter() - started
+    # An exception escaping Poller.poll would abort Runtime.poll_feeds: count it as an error too.
+    errors = [f"{type(o).__name__}: {o}" if isinstance(o, BaseException) else o.error for o in outcomes]
+    errors = [error for error in errors if error]
+    for message, count in Counter(errors).most_common(3):
+        print(f"{count} x {message[:300]}", file=sys.stderr)
+    polled = [o for o in outcomes if not isinstance(o, BaseException)]
+    return {
+        "feeds": len(feeds),
+        "not_modified": sum(o.not_modified for o in polled),
+        "new_articles": sum(o.new_articles for o in polled),
+        "seconds": round(seconds, 2),
+        "feeds_per_second": round(len(feeds) / seconds, 1),
+        "peak_rss_mb": peak_rss_mb(),
+        "errors": len(errors),
+    }
+
+
+async def measure(base_url: str, feeds: int, folder: Path) -> dict[str, object]:
+    engine, sessions = await open_store(f"sqlite+aiosqlite:///{folder}/bench.db")
+    settings = FetchSettings(host_delay=0, per_host=FetchSettings().concurrency)
+    try:
+        async with sessions() as session:
+            session.add_all(Feed(name=f"feed-{i}", url=f"{base_url}/feed/{i}.xml") for i in range(feeds))
+            await session.commit()
+        async with create_session(settings) as http:
+            poller = Poller(sessions, Fetcher(http, settings))
+            first = await poll_round(poller, sessions)
+            second = await poll_round(poller, sessions)
+    finally:
+        await engine.dispose()
+    return {
+        "setup": {
+            "store": "SQLite (WAL) in a temporary folder",
+            "server": "aiohttp on 127.0.0.1 in a child process",
+            "per_host": settings.per_host,
+            "host_delay": settings.host_delay,
+            "concurrency": settings.concurrency,
+        },
+        "first_poll": first,
+        "second_poll": second,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--entries", type=int, default=10, help="entries per feed")
+    arguments = parser.parse_args()
+
+    receive_port, send_port = multiprocessing.Pipe(duplex=False)
+    server = multiprocessing.Process(target=serve, args=(arguments.entries, send_port), daemon=True)
+    server.start()
+    try:
+        if not receive_port.poll(30):
+            raise SystemExit("the feed server did not start")
+        base_url = f"http://127.0.0.1:{receive_port.recv()}"
+        with tempfile.TemporaryDirectory(prefix="briefbot-bench-") as folder:
+            result = asyncio.run(measure(base_url, arguments.feeds, Path(folder)))
+    finally:
+        server.terminate()
+        server.join(5)
+    machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
+    print(json.dumps({"machine": machine, "entries_per_feed": arguments.entries, **result}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
