@@ -28,7 +28,7 @@ import heapq
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from itertools import chain
 
@@ -59,6 +59,8 @@ _CONTENT_WORD = regex.compile(r"[\p{L}\p{M}]{5,}")
 DEFAULT_THRESHOLD = 0.1
 # Similarities below this fraction of the threshold count as none.
 _NEGLIGIBLE = 0.1
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -172,25 +174,39 @@ def _discount_monolingual(vectors: _Vectors, languages: Sequence[str]) -> _Vecto
 
 @dataclass(frozen=True)
 class _Overlaps:
-    """For every pair i < j of vectors sharing a feature: pair code i * n + j, dot product, shared features."""
+    """For every pair i < j of documents published within the window and sharing a feature: pair
+    code i * n + j, dot product, shared features."""
 
     codes: np.ndarray
     dots: np.ndarray
     shared: np.ndarray
 
 
-def _overlaps(vectors: _Vectors, n: int) -> _Overlaps:
-    """Pairs are generated per feature from its posting list, so the cost grows with the sum of
-    squared document frequencies (kept small by IDF and the per-document feature limit), not n^2."""
-    order = np.lexsort((vectors.documents, vectors.features))
+def _overlaps(vectors: _Vectors, times: np.ndarray, window: int) -> _Overlaps:
+    """Pairs are generated per feature from its posting list, and only between documents published
+    at most `window` apart (`times` and `window` in one integer unit): a name that recurs over a
+    long backlog would otherwise pair every document that mentions it. The cost grows with the sum
+    of squared document frequencies within a window (kept small by IDF and the per-document
+    feature limit), not n^2."""
+    n = times.size
+    # Documents ranked by publication time, so that the end of a document's window is a rank.
+    by_time = np.argsort(times, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_time] = np.arange(n)
+    window_end = np.searchsorted(times[by_time], times + window, side="right")
+    # Posting lists in time order: each entry pairs with the later entries of its feature's list
+    # that come before its window end.
+    order = np.lexsort((rank[vectors.documents], vectors.features))
     features, documents, weights = vectors.features[order], vectors.documents[order], vectors.weights[order]
-    # Each entry pairs with the later entries of its feature's posting list.
+    keys = features * n + rank[documents]  # ascending: by feature, then rank
+    ends = np.searchsorted(keys, features * n + window_end[documents])
     entries = np.arange(features.size)
-    ends = np.searchsorted(features, features, side="right")
     partners = ends - entries - 1
     left = np.repeat(entries, partners)
     right = left + 1 + np.arange(left.size) - np.repeat(np.cumsum(partners) - partners, partners)
-    codes, inverse = np.unique(documents[left] * n + documents[right], return_inverse=True)
+    # Time order is not index order: the smaller index goes first, so a pair has one code.
+    first, second = documents[left], documents[right]
+    codes, inverse = np.unique(np.minimum(first, second) * n + np.maximum(first, second), return_inverse=True)
     dots = np.bincount(inverse, weights=weights[left] * weights[right], minlength=codes.size)
     shared = np.bincount(inverse, minlength=codes.size)
     return _Overlaps(codes, dots, shared)
@@ -201,12 +217,14 @@ def _similarities(documents: Sequence[Document], window: timedelta, floor: float
     n = len(documents)
     bags = [_bags(document) for document in documents]
     languages = [document.language or "" for document in documents]
+    # Whole microseconds, so that a pair exactly `window` apart is within it.
+    times = np.array([(document.published - _EPOCH) // _MICROSECOND for document in documents], dtype=np.int64)
     codes, scores = [], []
     for bag, weight in _WEIGHTS.items():
         vectors = _tfidf([features[bag] for features in bags], _GRAMS_PER_DOCUMENT if bag == "gram" else None)
         if bag == "name":
             vectors = _discount_monolingual(vectors, languages)
-        overlaps = _overlaps(vectors, n)
+        overlaps = _overlaps(vectors, times, window // _MICROSECOND)
         score = overlaps.dots
         if bag == "name":
             # One shared name (the same company, the same president) does not make the same story.
@@ -216,8 +234,7 @@ def _similarities(documents: Sequence[Document], window: timedelta, floor: float
     pair_codes, inverse = np.unique(np.concatenate(codes), return_inverse=True)
     totals = np.bincount(inverse, weights=np.concatenate(scores), minlength=pair_codes.size)
     first, second = np.divmod(pair_codes, n)
-    hours = np.array([document.published.timestamp() / 3600 for document in documents])
-    keep = (totals >= floor) & (np.abs(hours[first] - hours[second]) <= window / timedelta(hours=1))
+    keep = totals >= floor
     return dict(zip(zip(first[keep].tolist(), second[keep].tolist()), totals[keep].tolist()))
 
 

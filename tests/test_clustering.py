@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.story_grouping import group_all_at_once, group_incrementally, load_labelled, pair_scores
-from summarizer.clustering import Assignment, Document, assign_stories
+from summarizer.clustering import Assignment, Document, _similarities, assign_stories
 
 ROOT = Path(__file__).resolve().parent.parent
 PARLER = ROOT.parent / "shared" / "corpus" / "parler"
@@ -132,6 +132,24 @@ def test_new_documents_further_apart_than_the_window_stay_apart() -> None:
     assert assign_stories([PARLER_EN, late], {}).new_stories == [[1], [2]]
 
 
+def test_only_documents_published_within_the_window_are_paired() -> None:
+    # Copies of one article share every name; published in shuffled order, so time order is not
+    # index order, and days 0 and 3 are exactly the window apart.
+    days = [6, 0, 9, 3, 1, 12, 7, 4]
+    copies = [replace(PARLER_EN, key=key, published=at(11, 8) + timedelta(days=day)) for key, day in enumerate(days)]
+    expected = {(i, j) for i in range(len(days)) for j in range(i + 1, len(days)) if abs(days[i] - days[j]) <= 3}
+    assert set(_similarities(copies, timedelta(days=3), floor=0.0)) == expected
+
+
+def test_a_story_repeated_later_than_the_window_is_a_new_story() -> None:
+    # The same week again, word for word, after more than the window: every name recurs.
+    later = [
+        replace(document, key=document.key + 10, published=document.published + timedelta(days=8))
+        for document in WEEK
+    ]
+    assert assign_stories(WEEK + later, {}).new_stories == [[1, 2], [3, 4], [5, 6, 7], [11, 12], [13, 14], [15, 16, 17]]
+
+
 def test_grouping_does_not_depend_on_input_order() -> None:
     stories = {10: [PARLER_EN], 20: [JOBS_EN]}
     new = [PARLER_RU, JOBS_RU, IMPEACHMENT_EN, IMPEACHMENT_FR, IMPEACHMENT_AR]
@@ -165,3 +183,14 @@ def test_pair_precision_and_recall_on_labelled_stories(grouping) -> None:
     scores = pair_scores(grouping(documents), labels)
     assert scores["pair_precision"] >= 0.95
     assert scores["pair_recall"] >= 0.9
+
+
+@pytest.mark.skipif(not LABELLED.exists(), reason="tests/data/stories.jsonl is not there")
+@pytest.mark.parametrize("grouping", [group_all_at_once, group_incrementally], ids=["all at once", "five at a time"])
+def test_labelled_stories_are_found_exactly(grouping) -> None:
+    documents, labels = load_labelled(LABELLED)
+    stories: dict[str, set[int]] = {}
+    for key, story in labels.items():
+        stories.setdefault(story, set()).add(key)
+    found = {frozenset(group) for group in grouping(documents)}
+    assert found == {frozenset(keys) for keys in stories.values()}
