@@ -28,6 +28,16 @@ class Steps:
     def done(self, since: float, text: str) -> None:
         print(f"      {text} ({time.monotonic() - since:.1f} s)", file=sys.stderr, flush=True)
 
+    async def wait(self, awaitable, every: float = 15.0):
+        """Await a long step, saying every few seconds that it is still going."""
+        task = asyncio.ensure_future(awaitable)
+        started = time.monotonic()
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=every)
+            if done:
+                return task.result()
+            print(f"      still working ({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
+
     def finish(self) -> None:
         print(f"done in {time.monotonic() - self.started:.1f} s", file=sys.stderr, flush=True)
 
@@ -41,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument("--json", action="store_true")
     poll = commands.add_parser("poll", help="poll the feeds once and store new articles")
     poll.add_argument("--config", required=True)
+    run = commands.add_parser("run", help="run the Telegram bot (long polling; webhook when telegram.webhook_url is set)")
+    run.add_argument("--config", required=True)
+    run.add_argument("--check-config", action="store_true", help="validate the config and exit")
     return parser
 
 
@@ -99,14 +112,14 @@ async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     try:
         await _poll_and_group(runtime, steps)
         since = steps.start(f"loading the model {settings.model.name or '(offline default)'}")
-        backend = await runtime.load_model()
+        backend = await steps.wait(runtime.load_model())
         steps.done(since, f"{backend.model_name} ready")
         async with runtime.sessions() as session:
             channels = await all_channels(session)
             total = sum([len(await choose_stories(session, channel)) for channel in channels])
         since = steps.start(f"summarising {total} stories for {len(channels)} channels")
         summaries = StorySummaries(runtime.sessions, backend, settings.model.max_chars)
-        with tqdm(total=total, unit="story", file=sys.stderr, disable=None) as bar:
+        with tqdm(total=total, unit="story", file=sys.stderr, mininterval=1.0) as bar:
             digests = [
                 await build_digest(runtime.sessions, channel, summaries, on_item=bar.update)
                 for channel in channels
@@ -127,13 +140,27 @@ async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"digest": cmd_digest, "poll": cmd_poll}
+async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.app import check_config, serve
+
+    check_config(settings)
+    if args.check_config:
+        print(f"config ok: {len(settings.feeds)} feeds, {len(settings.channels)} channels")
+        return 0
+    log.setLevel(logging.INFO)
+    await serve(settings, args.config)
+    return 0
+
+
+COMMANDS = {"digest": cmd_digest, "poll": cmd_poll, "run": cmd_run}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
+    # Says when the first run converts the model, the one step that takes minutes.
+    logging.getLogger("summarizer.models").setLevel(logging.INFO)
     from bot.store.db import StoreError
     from summarizer.types import SummarizerError
 

@@ -1,0 +1,141 @@
+"""When things happen: feed polling, outbox rounds and each channel's digest, as jobs on PTB's JobQueue.
+
+The job callbacks are plain async functions of a context, so tests can run a job with
+`job.run(application)` instead of waiting for its time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+from telegram.ext import JobQueue
+
+if TYPE_CHECKING:
+    from bot.services import BotContext
+    from bot.store.models import Channel
+
+# Every feed is polled when its own interval (or its failure back-off) says it is due; this is how
+# often the bot looks.
+POLL_EVERY = 30.0
+# How often messages left unsent (flood limits, network trouble, a restart) are tried again.
+OUTBOX_EVERY = 30.0
+# A digest held up (the bot was down or busy at its time) still goes out within the hour, once;
+# later than that it waits for its next time.
+DIGEST_GRACE = timedelta(hours=1)
+DIGEST_JOB_KWARGS = {"misfire_grace_time": int(DIGEST_GRACE.total_seconds()), "coalesce": True}
+# A round that overruns the next one just skips it.
+ROUND_JOB_KWARGS = {"misfire_grace_time": 60, "coalesce": True, "max_instances": 1}
+# The first rounds run this soon after the job queue starts. (Jobs are added before it starts, and
+# APScheduler would skip a first run whose time had passed by then.)
+FIRST_ROUND = 1.0
+
+
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab numbers them 0-6 (and 7 = Sunday)
+
+
+def digest_trigger(schedule: dict) -> CronTrigger:
+    """The cron trigger for a Channel.schedule ({"at": "HH:MM"} or {"cron": "..."}, with "timezone").
+
+    Times are wall-clock times in the channel's zone, so 08:00 stays 08:00 across DST changes.
+    Raises ValueError for a cron expression it can't read.
+    """
+    zone = ZoneInfo(schedule.get("timezone", "UTC"))
+    if "cron" in schedule:
+        fields = schedule["cron"].split()
+        if len(fields) != 5:
+            raise ValueError(f"a cron expression has 5 fields, got {len(fields)}")
+        minute, hour, day, month, weekdays = fields
+        return CronTrigger(minute=minute, hour=hour, day=day, month=month,
+                           day_of_week=crontab_weekdays(weekdays), timezone=zone)
+    at = time.fromisoformat(schedule["at"])
+    return CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=zone)
+
+
+def crontab_weekdays(field: str) -> str:
+    """A crontab day-of-week field as day names.
+
+    APScheduler 3 numbers days from Monday (its from_crontab reads "1-5" as Tuesday to Saturday),
+    so numbers are translated here.
+    """
+    days: set[int] = set()
+    for part in field.lower().split(","):
+        span, _, step = part.partition("/")
+        if span == "*":
+            first, last = 0, 6
+        else:
+            start, _, end = span.partition("-")
+            first = _weekday(start)
+            last = _weekday(end) if end else (6 if step else first)
+        if last < first or (step and not step.isdigit()) or step == "0":
+            raise ValueError(f"cannot read the day-of-week field {field!r}")
+        days.update(day % 7 for day in range(first, last + 1, int(step or 1)))
+    return ",".join(_WEEKDAYS[day] for day in sorted(days, key=lambda day: (day - 1) % 7))
+
+
+def _weekday(token: str) -> int:
+    if token in _WEEKDAYS:
+        return _WEEKDAYS.index(token)
+    if token.isdigit() and int(token) <= 7:
+        return int(token)
+    raise ValueError(f"not a day of the week: {token!r}")
+
+
+async def post_digest(context: BotContext) -> None:
+    """A channel's digest time (job data: the channel id)."""
+    await context.services.digests.post_next(context.job.data)
+
+
+async def poll_feeds(context: BotContext) -> None:
+    await context.services.feeds.poll_due()
+
+
+async def send_outbox(context: BotContext) -> None:
+    await context.services.outbox.send_pending()
+
+
+class Scheduler:
+    def __init__(self, job_queue: JobQueue) -> None:
+        self._jobs = job_queue
+
+    def start(self, channels: Iterable[Channel]) -> None:
+        """The rounds, and a digest job per channel as the database has them.
+
+        The first outbox round sends what a previous run left unsent; a digest time that passed while
+        the bot was down (within the grace period, after the channel's last digest) is caught up at once.
+        """
+        self._jobs.run_repeating(poll_feeds, POLL_EVERY, first=FIRST_ROUND, name="poll", job_kwargs=ROUND_JOB_KWARGS)
+        self._jobs.run_repeating(send_outbox, OUTBOX_EVERY, first=FIRST_ROUND, name="outbox",
+                                 job_kwargs=ROUND_JOB_KWARGS)
+        grace_start = datetime.now(UTC) - DIGEST_GRACE
+        for channel in channels:
+            last = channel.last_digest_at
+            missed_after = max(last, grace_start) if last else grace_start
+            self.schedule_digest(channel.id, channel.schedule, missed_after=missed_after)
+
+    def schedule_digest(self, channel_id: int, schedule: dict, *, missed_after: datetime | None = None) -> None:
+        """(Re)schedule a channel's digest job; with `missed_after`, a digest time between then and now runs first."""
+        self.unschedule_digest(channel_id)
+        trigger = digest_trigger(schedule)
+        job_kwargs = {"trigger": trigger, **DIGEST_JOB_KWARGS}
+        if missed_after is not None:
+            missed = trigger.get_next_fire_time(None, missed_after)
+            if missed is not None and missed <= datetime.now(UTC):
+                job_kwargs["next_run_time"] = missed  # APScheduler runs a past time at start, within the grace
+        self._jobs.run_custom(post_digest, job_kwargs=job_kwargs, data=channel_id, name=_digest_job_name(channel_id))
+
+    def unschedule_digest(self, channel_id: int) -> None:
+        for job in self._jobs.get_jobs_by_name(_digest_job_name(channel_id)):
+            job.schedule_removal()
+
+    def next_digest(self, channel_id: int) -> datetime | None:
+        """When the channel's next digest is due, in the channel's time zone."""
+        jobs = [job for job in self._jobs.get_jobs_by_name(_digest_job_name(channel_id)) if job.enabled]
+        return jobs[0].next_t if jobs else None
+
+
+def _digest_job_name(channel_id: int) -> str:
+    return f"digest:{channel_id}"

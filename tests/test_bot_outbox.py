@@ -1,0 +1,194 @@
+"""Posting digests that loses nothing and repeats nothing: restarts, flood limits, kicked bots, two processes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+from telegram.ext import AIORateLimiter, ExtBot
+
+from bot.app import services_of
+from bot.digest import ChannelDigest, commit_digest
+from bot.outbox import Outbox
+from bot.server import Metrics
+from bot.store.db import open_store
+from bot.store.models import Channel, OutboxMessage, utcnow
+from tests.botharness import ADMIN_ID, CHANNEL, CHANNEL_ID, bot_settings, quiet_schedule, running_bot
+from tests.fakebotapi import FakeBotApi
+
+pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures", "tests.pg"]
+
+
+def channel_config(chat: str = CHANNEL) -> dict:
+    return {"chat": chat, "language": "en", "digest": quiet_schedule()}
+
+
+async def queue_digest(sessions, chat: str, texts: list[str]) -> int:
+    """A digest of `texts` in the outbox of the channel `chat`, as commit_digest leaves it."""
+    async with sessions() as session:
+        channel = await session.scalar(select(Channel).where(Channel.chat == chat))
+        record = await commit_digest(session, channel, ChannelDigest(chat, "en", [], texts))
+    return record.id
+
+
+async def nobody_to_tell(channel_id: int, reason: str) -> None:
+    """on_paused for a second sender in a test where no channel is paused."""
+
+
+def texts_to(api: FakeBotApi, chat_id: int) -> list[str]:
+    return [message.text for message in api.messages_to(chat_id)]
+
+
+async def test_a_bot_stopped_mid_digest_posts_the_rest_once_after_restart(tmp_path):
+    texts = [f"<b>Part {n}</b> of the digest" for n in range(1, 4)]
+    # One message a second per chat: the second message has to wait, so the stop lands mid-digest.
+    async with FakeBotApi(per_chat_burst=1) as api:
+        api.add_chat(CHANNEL_ID, username="briefnews")
+        settings = bot_settings(tmp_path, api, channels=[channel_config()])
+        async with running_bot(settings) as application:
+            outbox = services_of(application).outbox
+            await queue_digest(services_of(application).runtime.sessions, CHANNEL, texts)
+            sending = asyncio.create_task(outbox.send_pending())
+            await api.wait_for_messages(1, chat_id=CHANNEL_ID)
+            outbox.close()  # what leaving started() does first on SIGTERM
+            sent_before_restart = await sending
+        before_restart = texts_to(api, CHANNEL_ID)
+
+        async with running_bot(settings):  # its first outbox round sends what is left
+            await api.wait_for_messages(3, chat_id=CHANNEL_ID)
+            await asyncio.sleep(0.2)  # room for a repeat, if there were one
+
+    assert 1 <= sent_before_restart < 3 and before_restart == texts[:sent_before_restart]
+    assert texts_to(api, CHANNEL_ID) == texts
+
+
+async def test_a_message_claimed_by_a_dead_process_is_sent_once_its_lease_runs_out(tmp_path, fake_api):
+    fake_api.add_chat(CHANNEL_ID, username="briefnews")
+    texts = ["one", "two", "three"]
+    settings = bot_settings(tmp_path, fake_api, channels=[channel_config()])
+    async with running_bot(settings) as application:
+        sessions = services_of(application).runtime.sessions
+        digest_id = await queue_digest(sessions, CHANNEL, texts)
+        async with sessions.begin() as session:
+            # The dead process sent "one", then claimed "two" and died.
+            await session.execute(update(OutboxMessage).where(OutboxMessage.position == 0)
+                                  .values(sent_at=utcnow(), telegram_message_id=99))
+            await session.execute(update(OutboxMessage).where(OutboxMessage.position == 1)
+                                  .values(claimed_by="dead-host:1", claimed_until=utcnow() + timedelta(minutes=5)))
+        held_back = await services_of(application).outbox.send_pending()
+        async with sessions.begin() as session:
+            await session.execute(update(OutboxMessage).where(OutboxMessage.position == 1)
+                                  .values(claimed_until=utcnow() - timedelta(seconds=1)))
+        resumed = await services_of(application).outbox.send_pending()
+        async with sessions() as session:
+            rows = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.digest_id == digest_id)
+                                              .order_by(OutboxMessage.position)))
+
+    assert held_back == 0  # a live claim is respected, and nothing after it overtakes it
+    assert resumed == 2 and texts_to(fake_api, CHANNEL_ID) == ["two", "three"]
+    assert [row.telegram_message_id is not None for row in rows] == [True, True, True]
+
+
+async def test_a_flood_storm_delays_posting_but_loses_nothing(tmp_path, fake_api):
+    fake_api.add_chat(CHANNEL_ID, username="briefnews")
+    texts = ["first", "second", "third"]
+    settings = bot_settings(tmp_path, fake_api, channels=[channel_config()])
+    async with running_bot(settings) as application:
+        await queue_digest(services_of(application).runtime.sessions, CHANNEL, texts)
+        fake_api.fail_next("sendMessage", status=429, retry_after=1, count=5)
+        started = time.monotonic()
+        sent = await services_of(application).outbox.send_pending()
+        elapsed = time.monotonic() - started
+        floods = services_of(application).metrics.telegram_errors["flood"]
+
+    assert sent == 3 and texts_to(fake_api, CHANNEL_ID) == texts
+    assert elapsed >= 5  # each of the five refusals was waited out
+    assert floods >= 1
+
+
+async def test_a_removed_bot_pauses_the_channel_and_tells_its_owner_and_digest_resumes_it(tmp_path, fake_api):
+    fake_api.add_chat(CHANNEL_ID, username="briefnews", admins=[ADMIN_ID])
+    fake_api.add_chat(ADMIN_ID, type="private")
+    fake_api.remove_bot_from(CHANNEL_ID)
+    settings = bot_settings(tmp_path, fake_api, channels=[channel_config()], telegram={"admins": [ADMIN_ID]})
+    async with running_bot(settings) as application:
+        await queue_digest(services_of(application).runtime.sessions, CHANNEL, ["news"])
+        sent = await services_of(application).outbox.send_pending()
+        [notice] = await fake_api.wait_for_messages(1, chat_id=ADMIN_ID)
+        async with services_of(application).runtime.sessions() as session:
+            paused = await session.scalar(select(Channel.paused_reason))
+
+        fake_api.add_chat(CHANNEL_ID, username="briefnews", admins=[ADMIN_ID])  # the owner adds the bot back
+        fake_api.user_message(ADMIN_ID, ADMIN_ID, f"/digest {CHANNEL}")
+        await fake_api.wait_for_messages(1, chat_id=CHANNEL_ID)
+        async with services_of(application).runtime.sessions() as session:
+            resumed = await session.scalar(select(Channel.paused_reason))
+
+    assert sent == 0 and paused == "Forbidden: bot was kicked from the channel chat"
+    assert notice.plain_text.startswith("I can no longer post to @briefnews "
+                                        "(Forbidden: bot was kicked from the channel chat), so its digests are paused.")
+    assert texts_to(fake_api, CHANNEL_ID) == ["news"] and resumed is None
+
+
+async def two_processes_send(tmp_path, api: FakeBotApi, database_url: str) -> None:
+    """Three channels' digests sent by this bot and, at the same time, by another process on its database."""
+    chats = {-1001000000001: "@alpha_news", -1001000000002: "@beta_news", -1001000000003: "@gamma_news"}
+    for chat_id, name in chats.items():
+        api.add_chat(chat_id, username=name.lstrip("@"))
+    settings = bot_settings(tmp_path, api, storage={"url": database_url},
+                            channels=[channel_config(name) for name in chats.values()])
+    async with running_bot(settings) as application:
+        for name in chats.values():
+            await queue_digest(services_of(application).runtime.sessions, name, [f"{name} {n}" for n in range(3)])
+        engine, other_sessions = await open_store(settings.storage.url)  # the other process's connections
+        other_bot = ExtBot(api.token, base_url=api.base_url, rate_limiter=AIORateLimiter())
+        async with other_bot:
+            other = Outbox(other_sessions, other_bot, Metrics(), on_paused=nobody_to_tell)
+            counts = await asyncio.gather(services_of(application).outbox.send_pending(), other.send_pending())
+        await engine.dispose()
+
+    assert sum(counts) == 9
+    for chat_id, name in chats.items():
+        assert texts_to(api, chat_id) == [f"{name} {n}" for n in range(3)]
+
+
+async def test_two_bot_processes_on_one_sqlite_database_send_each_message_once(tmp_path, fake_api):
+    await two_processes_send(tmp_path, fake_api, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+
+
+@pytest.mark.postgres
+async def test_two_bot_processes_on_one_postgresql_database_send_each_message_once(tmp_path, fake_api, postgres_url):
+    await two_processes_send(tmp_path, fake_api, postgres_url)
+
+
+async def test_a_migrated_group_gets_its_messages_at_the_new_id(tmp_path, fake_api):
+    fake_api.add_chat(-4242, type="group")
+    fake_api.migrate_chat(-4242, -1004242)
+    settings = bot_settings(tmp_path, fake_api, channels=[channel_config("-4242")])
+    async with running_bot(settings) as application:
+        await queue_digest(services_of(application).runtime.sessions, "-4242", ["a", "b"])
+        await services_of(application).outbox.send_pending()
+        async with services_of(application).runtime.sessions() as session:
+            chat = await session.scalar(select(Channel.chat))
+
+    assert texts_to(fake_api, -1004242) == ["a", "b"] and chat == "-1004242"
+
+
+async def test_messages_telegram_refuses_are_split_or_sent_as_plain_text(tmp_path, fake_api):
+    fake_api.add_chat(CHANNEL_ID, username="briefnews")
+    fake_api.enforce_rate_limits = False  # five messages to one chat; flood limits are another test's subject
+    too_long = "\n".join(f"line {n}: " + "é" * 400 for n in range(12))  # 4.9k characters: Telegram says too long
+    broken = "<b>Ports & trams"  # Telegram can't parse it as HTML
+    settings = bot_settings(tmp_path, fake_api, channels=[channel_config()])
+    async with running_bot(settings) as application:
+        await queue_digest(services_of(application).runtime.sessions, CHANNEL, [too_long, broken, "after"])
+        sent = await services_of(application).outbox.send_pending()
+
+    *pieces, plain, after = fake_api.messages_to(CHANNEL_ID)
+    assert sent == len(pieces) + 2 and len(pieces) >= 2
+    assert "\n".join(piece.text for piece in pieces) == too_long
+    assert (plain.text, plain.parse_mode) == ("Ports & trams", None)
+    assert after.text == "after"

@@ -1,0 +1,128 @@
+"""The bot's HTTP server (/healthz, /metrics, webhook), `python -m bot run` and its config check."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import signal
+
+import aiohttp
+import pytest
+
+import bot.runtime
+from bot.__main__ import main
+from bot.app import serve, web_server_of
+from tests.botharness import SUMMARY, USER_ID, FixedBackend, bot_settings, running_bot
+from tests.fakebotapi import FakeBotApi
+
+pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures"]
+
+TEXT = ("The city council approved the new budget on Tuesday after a long debate. "
+        "The plan gives more money to schools and to the repair of roads in the north.")
+METRIC_LINE = re.compile(r'^[a-z_]+(\{[a-z]+="[^"]*"\})? [0-9.e+-]+$')
+
+
+async def get(url: str) -> tuple[int, str, str]:
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        return response.status, response.content_type, await response.text()
+
+
+async def test_healthz_reports_database_model_and_last_poll(tmp_path, fake_api):
+    async with running_bot(bot_settings(tmp_path, fake_api)) as application:
+        port = web_server_of(application).port
+        status, content_type, body = await get(f"http://127.0.0.1:{port}/healthz")
+
+    assert (status, content_type) == (200, "application/json")
+    assert body == '{"status": "ok", "db": true, "model_loaded": true, "last_poll": null}'
+
+
+async def test_metrics_are_served_in_prometheus_text_format(tmp_path, fake_api):
+    async with running_bot(bot_settings(tmp_path, fake_api)) as application:
+        fake_api.user_message(USER_ID, USER_ID, f"/summarize {TEXT}")
+        await fake_api.wait_for_messages(1, chat_id=USER_ID)
+        status, content_type, body = await get(f"http://127.0.0.1:{web_server_of(application).port}/metrics")
+
+    assert (status, content_type) == (200, "text/plain")
+    samples = [line for line in body.splitlines() if not line.startswith("#")]
+    assert all(METRIC_LINE.match(line) for line in samples), samples
+    for name in ("feeds_polled_total", "fetch_errors_total", "summaries_total", "summary_seconds",
+                 "digests_posted_total", "telegram_errors_total", "queue_depth"):
+        assert f"# TYPE briefbot_{name} " in body
+    assert 'briefbot_summaries_total{kind="user"} 1' in samples
+    assert "briefbot_summary_seconds_count 1" in samples
+    assert 'briefbot_summary_seconds_bucket{le="+Inf"} 1' in samples
+    assert 'briefbot_queue_depth{queue="outbox"} 0' in samples
+
+
+async def test_webhook_mode_registers_the_webhook_and_takes_only_updates_with_the_secret(tmp_path, fake_api):
+    settings = bot_settings(tmp_path, fake_api, telegram={
+        "webhook_url": "https://bot.example.org/telegram-updates", "webhook_secret": "s3cret-token",
+    })
+    update = {"update_id": 1, "message": {
+        "message_id": 1, "date": 0, "chat": {"id": USER_ID, "type": "private", "first_name": "Ann"},
+        "from": {"id": USER_ID, "is_bot": False, "first_name": "Ann"}, "text": f"/summarize {TEXT}",
+        "entities": [{"type": "bot_command", "offset": 0, "length": 10}],
+    }}
+    fake_api.add_chat(USER_ID, type="private")
+    async with running_bot(settings) as application:
+        url = f"http://127.0.0.1:{web_server_of(application).port}/telegram-updates"
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, json=update) as no_secret:
+                refused = no_secret.status
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+            async with session.post(url, json=update, headers=headers) as with_secret:
+                accepted = with_secret.status
+        [answer] = await fake_api.wait_for_messages(1, chat_id=USER_ID)
+
+    [(_, registered)] = [call for call in fake_api.requests if call[0] == "setWebhook"]
+    assert registered["url"] == "https://bot.example.org/telegram-updates"
+    assert registered["secret_token"] == "s3cret-token"
+    assert "getUpdates" not in [method for method, _ in fake_api.requests]
+    assert (refused, accepted) == (403, 200)
+    assert answer.plain_text.startswith(SUMMARY)
+
+
+async def test_run_serves_until_sigterm_without_logging_the_token(tmp_path, monkeypatch, caplog):
+    # The stand-in model replaces the configured one where the runtime loads it.
+    monkeypatch.setattr(bot.runtime, "load_backend", lambda *args, **kwargs: FixedBackend())
+    caplog.set_level(logging.INFO)
+    async with FakeBotApi(token="4242:SECRET-token-value") as api:
+        settings = bot_settings(tmp_path, api)
+        running = asyncio.create_task(serve(settings, None))
+        api.user_message(USER_ID, USER_ID, f"/summarize {TEXT}")
+        [answer] = await api.wait_for_messages(1, chat_id=USER_ID)
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(running, timeout=10)
+
+    assert answer.plain_text.startswith(SUMMARY)
+    assert "getUpdates" in [method for method, _ in api.requests]
+    assert caplog.records and not [record for record in caplog.records if "SECRET" in record.getMessage()]
+
+
+def test_check_config_accepts_a_valid_config(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    config = tmp_path / "bot.yaml"
+    config.write_text('telegram: {token: "123:abc"}\nchannels:\n  - chat: "@news"\n'
+                      '    digest: {cron: "0 7,18 * * 1-5", timezone: Europe/Berlin}\n')
+
+    assert main(["run", "--config", str(config), "--check-config"]) == 0
+    assert capsys.readouterr().out == "config ok: 0 feeds, 1 channels\n"
+
+
+@pytest.mark.parametrize(("yaml", "message"), [
+    ("telegram: {token: null}\n", "error: telegram.token is not set (put it in the config or in TELEGRAM_BOT_TOKEN)\n"),
+    ('telegram: {token: "123:abc"}\nchannels: [{chat: "@news", digest: {cron: "0 7 * *"}}]\n',
+     "error: channel @news: digest.cron: a cron expression has 5 fields, got 4\n"),
+    ('telegram: {token: "123:abc", webhook_url: "http://bot.example.org/hook"}\n',
+     "error: telegram.webhook_url must be an https:// URL\n"),
+    ("telegram: {tokn: x}\n", "error: bot.yaml: unknown key 'telegram.tokn'\n"),
+])
+def test_check_config_rejects_a_bad_config_with_one_line(tmp_path, capsys, monkeypatch, yaml, message):
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bot.yaml").write_text(yaml)
+
+    assert main(["run", "--config", "bot.yaml", "--check-config"]) == 2
+    assert capsys.readouterr().err == message
