@@ -22,7 +22,7 @@ from telegram.error import InvalidToken
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.runtime import Runtime, open_runtime
-from bot.scheduler import Scheduler, digest_trigger
+from bot.scheduler import Scheduler
 from bot.server import WebServer, Webhook
 from bot.services import SERVICES, BotContext, Limits, Services, build_services
 from bot.store.queries import all_channels
@@ -52,11 +52,6 @@ def check_config(settings: Settings) -> None:
     webhook = settings.telegram.webhook_url
     if webhook and urlsplit(webhook).scheme != "https":
         raise ConfigError("telegram.webhook_url must be an https:// URL")
-    for channel in settings.channels:
-        try:
-            digest_trigger(channel.digest.model_dump(exclude_none=True))
-        except ValueError as exc:
-            raise ConfigError(f"channel {channel.chat}: digest.cron: {exc}") from None
 
 
 def build_application(

@@ -73,7 +73,12 @@ def passes_filters(text: str, include: list[str], exclude: list[str]) -> bool:
 
 async def choose_stories(session: AsyncSession, channel: Channel) -> list[tuple[Story, list[Article]]]:
     """Stories not yet posted in the channel, from its feeds, filtered, ranked, at most max_stories."""
-    feed_filter = select(Feed.id) if channel.feeds is None else select(Feed.id).where(Feed.name.in_(channel.feeds))
+    # "all" means the feeds of the config file, not feeds other chats' admins added at run time.
+    feed_filter = (
+        select(Feed.id).where(Feed.from_config.is_(True))
+        if channel.feeds is None
+        else select(Feed.id).where(Feed.name.in_(channel.feeds))
+    )
     newest = await session.scalar(
         select(Article.published_at).where(Article.feed_id.in_(feed_filter)).order_by(Article.published_at.desc()).limit(1)
     )

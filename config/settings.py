@@ -13,6 +13,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from config.schedule import digest_trigger
+
 
 class ConfigError(Exception):
     """A config problem explained in one line (key and file named)."""
@@ -138,6 +140,8 @@ class DigestSchedule(_Strict):
     def _one_of(self) -> "DigestSchedule":
         if (self.at is None) == (self.cron is None):
             raise ValueError("digest needs exactly one of 'at' or 'cron'")
+        if self.cron is not None:
+            digest_trigger(self.model_dump(exclude_none=True))  # ValueError names the bad field
         return self
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from bot.app import services_of
-from bot.scheduler import digest_trigger
+from config.schedule import digest_trigger
 from bot.services import DigestService
 from bot.store.db import open_store
 from bot.store.models import Channel

@@ -114,7 +114,7 @@ def test_check_config_accepts_a_valid_config(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize(("yaml", "message"), [
     ("telegram: {token: null}\n", "error: telegram.token is not set (put it in the config or in TELEGRAM_BOT_TOKEN)\n"),
     ('telegram: {token: "123:abc"}\nchannels: [{chat: "@news", digest: {cron: "0 7 * *"}}]\n',
-     "error: channel @news: digest.cron: a cron expression has 5 fields, got 4\n"),
+     "error: bot.yaml: key 'channels.0.digest': a cron expression has 5 fields, got 4\n"),
     ('telegram: {token: "123:abc", webhook_url: "http://bot.example.org/hook"}\n',
      "error: telegram.webhook_url must be an https:// URL\n"),
     ("telegram: {tokn: x}\n", "error: bot.yaml: unknown key 'telegram.tokn'\n"),

@@ -43,6 +43,7 @@ def test_missing_key_is_named(tmp_path):
         ("channels:\n  - chat: '@c'\n    digest: {at: '25:00'}\n", "digest.at must be HH:MM"),
         ("channels:\n  - chat: '@c'\n    digest: {at: '08:00', timezone: Mars/Olympus}\n", "unknown time zone"),
         ("channels:\n  - chat: '@c'\n    language: english\n", "ISO 639-1"),
+        ("channels:\n  - chat: '@c'\n    digest: {cron: '0 8 * * 1-9'}\n", "not a day of the week"),
         ("feeds:\n  - {name: a, url: ftp://x/rss}\n", "http(s):// or file:"),
         ("feeds:\n  - {name: a, url: 'https://x/1'}\n  - {name: a, url: 'https://x/2'}\n", "feed names must be unique"),
         ("model: {backend: openai}\n", "needs model.base_url"),

@@ -72,7 +72,9 @@ class Backend(ABC):
 
     async def summarize_one(self, request: SummaryRequest) -> Summary:
         started = time.monotonic()
-        prepared = self.preprocess(request)
+        # Language detection, tokenising and grounding take milliseconds to seconds of CPU:
+        # they run in a worker thread so the event loop keeps serving.
+        prepared = await asyncio.to_thread(self.preprocess, request)
         flags: list[str] = []
         source = await self._reduce_to_one_chunk(prepared, flags)
         best = await self._best_candidate(source, prepared, flags)
@@ -110,9 +112,9 @@ class Backend(ABC):
 
     async def _reduce_to_one_chunk(self, prepared: Prepared, flags: list[str]) -> str:
         """Map-reduce: summarise chunks, pack the summaries into new chunks, until one call takes all."""
-        pieces = self.chunks(prepared.sources)
+        pieces = await asyncio.to_thread(self.chunks, prepared.sources)
         calls = 0
-        while len(pieces) > 1 and self.count_tokens(join_sources(pieces)) > self.chunk_tokens:
+        while len(pieces) > 1 and await asyncio.to_thread(self._over_budget, pieces):
             budget = MAX_CALLS_PER_REQUEST - calls - 1  # keep one call for the final summary
             if budget < 1:
                 flags.append(f"partial_input:{len(pieces)}_parts_over_budget")
@@ -129,8 +131,11 @@ class Backend(ABC):
                 flags.append("partial_input:map_step_failed")
                 pieces = pieces[:1]
                 break
-            pieces = self._pack(kept)
+            pieces = await asyncio.to_thread(self._pack, kept)
         return join_sources(pieces)
+
+    def _over_budget(self, pieces: list[str]) -> bool:
+        return self.count_tokens(join_sources(pieces)) > self.chunk_tokens
 
     def _pack(self, summaries: list[str]) -> list[str]:
         """Group consecutive partial summaries into as few chunks as fit, so each round shrinks."""
@@ -169,7 +174,7 @@ class Backend(ABC):
         max_new_tokens = self.max_new_tokens(prepared.max_chars)
         prompts = [self.prompt(source, prepared.target_language, prepared.max_chars, v) for v in variants]
         raws = await asyncio.gather(*(self.generate(prompt, max_new_tokens) for prompt in prompts))
-        return [self.postprocess(raw, prepared) for raw in raws]
+        return await asyncio.to_thread(lambda: [self.postprocess(raw, prepared) for raw in raws])
 
     @staticmethod
     def max_new_tokens(max_chars: int) -> int:
