@@ -94,6 +94,10 @@ async def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _sequentially(awaitables) -> list:
+    return [await awaitable for awaitable in awaitables]
+
+
 async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -120,10 +124,10 @@ async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
         since = steps.start(f"summarising {total} stories for {len(channels)} channels")
         summaries = StorySummaries(runtime.sessions, backend, settings.model.max_chars)
         with tqdm(total=total, unit="story", file=sys.stderr, mininterval=1.0) as bar:
-            digests = [
-                await build_digest(runtime.sessions, channel, summaries, on_item=bar.update)
-                for channel in channels
-            ]
+            # Channels one after another: each channel's stories are batched together.
+            digests = await steps.wait(_sequentially(
+                build_digest(runtime.sessions, channel, summaries, on_item=bar.update) for channel in channels
+            ))
         steps.done(since, f"{sum(len(d.messages) for d in digests)} messages")
     finally:
         await runtime.close()

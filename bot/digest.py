@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from bot.store.models import Article, Channel, Digest, Feed, OutboxMessage, PostedStory, Story, SummaryRecord
 from bot.telegram.format import SourceLink, format_item, split_messages
 from summarizer.backends.base import Backend
+from summarizer.text import trim_to_sentences
 from summarizer.types import SummarizerError, SummaryRequest
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,12 @@ class StorySummaries:
             log.warning("story %s not summarised: %s", articles[0].story_id, exc)
             return DigestItem(articles[0].story_id, native_title or unique[0].title, "", sources, flags=[f"error: {exc}"])
         title = native_title or record.headline
-        return DigestItem(articles[0].story_id, title, record.summary, sources, record.ungrounded, record.flags)
+        summary, flags = record.summary, list(record.flags)
+        native = next((a for a in unique if a.language == language and a.text), None)
+        if "degenerate_output" in flags and native is not None:
+            # The model failed here; an outlet's own lead in the channel's language says it truly.
+            summary, flags = trim_to_sentences(native.text, self._max_chars), [*flags, "lead_of_source"]
+        return DigestItem(articles[0].story_id, title, summary, sources, record.ungrounded, flags)
 
     async def _record(self, articles: list[Article], language: str, *, need_headline: bool) -> SummaryRecord:
         key = hashlib.sha256("|".join(a.text_hash for a in articles).encode()).hexdigest()

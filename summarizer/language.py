@@ -6,8 +6,10 @@ from functools import lru_cache
 
 from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
 
-# Below this, lingua's best guess is no better than chance on short text.
-_MIN_CONFIDENCE = 0.35
+# lingua's confidences are shares over all languages: a short sentence may give its language
+# only 0.3, but clearly ahead of the next one. Below both bars the guess is no better than chance.
+_MIN_CONFIDENCE = 0.2
+_MIN_LEAD = 1.5
 
 
 @lru_cache(maxsize=1)
@@ -23,6 +25,8 @@ def detect_language(text: str) -> str | None:
         return None
     confidences = _detector().compute_language_confidence_values(sample)
     if not confidences or confidences[0].value < _MIN_CONFIDENCE:
+        return None
+    if len(confidences) > 1 and confidences[0].value < _MIN_LEAD * confidences[1].value:
         return None
     return confidences[0].language.iso_code_639_1.name.lower()
 

@@ -47,6 +47,7 @@ class Candidate:
     language: str | None
     ungrounded: list[str]
     degenerate: bool
+    pruned: bool = False  # sentences stating facts found in no source were removed
 
     def sound(self, target_language: str) -> bool:
         return not self.degenerate and self.language == target_language
@@ -164,6 +165,8 @@ class Backend(ABC):
                 break
             candidates += await self._candidates(source, prepared, [variant])
         best = min(candidates, key=lambda candidate: candidate.score(prepared.target_language))
+        if best.pruned:
+            flags.append("ungrounded_sentences_removed")
         if best.degenerate:
             flags.append("degenerate_output")
         elif best.language != prepared.target_language:
@@ -185,11 +188,19 @@ class Backend(ABC):
 
     def postprocess(self, raw: str, prepared: Prepared) -> Candidate:
         text = self.clean_output(raw, prepared.max_chars)
+        ungrounded = find_ungrounded(text, prepared.sources)
+        kept = [s for s in split_sentences(text) if not find_ungrounded(s, prepared.sources)] if ungrounded else []
+        # A sentence naming a person, place or number that no source has is more likely invented
+        # than the rest: drop it, as long as something remains.
+        pruned = bool(kept) and not is_degenerate(" ".join(kept))
+        if pruned:
+            text, ungrounded = " ".join(kept), []
         return Candidate(
             text=text,
             language=detect_language(text),
-            ungrounded=find_ungrounded(text, prepared.sources),
+            ungrounded=ungrounded,
             degenerate=is_degenerate(text),
+            pruned=pruned,
         )
 
     @staticmethod
@@ -213,6 +224,7 @@ class Backend(ABC):
             text = _SPECIAL_TOKEN.sub(" ", raw).strip()
             line = next((line for line in text.splitlines() if line.strip()), "")
             line = strip_urls(line).strip(" \"'«»“”*#-")
+            line = split_sentences(line)[0] if line else line
             if not is_degenerate(line) and detect_language(line) in (language, None):
                 return trim_to_sentences(line, max_chars).rstrip(".")
         return trim_to_sentences(split_sentences(summary)[0] if summary else "", max_chars)
