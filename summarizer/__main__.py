@@ -19,6 +19,8 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", default="transformers", choices=["transformers", "openai"])
     parser.add_argument("--base-url", default=None, help="OpenAI-compatible server, for --backend openai")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--candidates", type=int, default=1,
+                        help="prompt variants generated and compared per summary (default 1)")
 
 
 def _positive_int(value: str) -> int:
@@ -56,7 +58,7 @@ async def load(args: argparse.Namespace):
     started = time.monotonic()
     log.info("loading model %s ...", args.model or "(offline default)")
     backend = await asyncio.to_thread(
-        load_backend, args.model, backend=args.backend, base_url=args.base_url
+        load_backend, args.model, backend=args.backend, base_url=args.base_url, candidates=args.candidates
     )
     log.info("model ready in %.1f s", time.monotonic() - started)
     return backend, time.monotonic() - started

@@ -102,7 +102,7 @@ def totals(rows: list[EvalRow]) -> dict:
         rouge = {kind: round(mean(score[kind].fmeasure for score in scores), 4) for kind in ROUGE_TYPES}
     return {
         "articles": len(rows),
-        "language_accuracy": round(mean(row.summary.language == row.target_language for row in rows), 4),
+        "language_accuracy": round(sum(row.summary.language == row.target_language for row in rows) / len(rows), 4),
         "ungrounded_per_summary": round(mean(len(summary.ungrounded) for summary in summaries), 3),
         "mean_chars": round(mean(len(summary.summary) for summary in summaries), 1),
         "seconds_per_article": round(mean(summary.seconds for summary in summaries), 3),
