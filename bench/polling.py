@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.feeds.fetch import Fetcher, create_session  # noqa: E402
-from bot.feeds.poll import Poller  # noqa: E402
+from bot.feeds.poll import Poller, poll_all  # noqa: E402
 from bot.store.db import open_store  # noqa: E402
 from bot.store.models import Feed  # noqa: E402
 from bot.store.queries import all_feeds  # noqa: E402
@@ -145,19 +145,18 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux reports KiB
 
 
-async def poll_round(poller: Poller, sessions) -> dict[str, object]:
+async def poll_round(poller: Poller, sessions, concurrency: int) -> dict[str, object]:
     async with sessions() as session:
         feeds = await all_feeds(session)
     started = time.perf_counter()
     async with asyncio.timeout(ROUND_LIMIT):
-        outcomes = await asyncio.gather(*(poller.poll(feed) for feed in feeds), return_exceptions=True)
+        outcomes = await poll_all(poller, feeds, concurrency)
     seconds = time.perf_counter() - started
-    # An exception escaping Poller.poll would abort Runtime.poll_feeds: count it as an error too.
-    errors = [f"{type(o).__name__}: {o}" if isinstance(o, BaseException) else o.error for o in outcomes]
+    errors = [o.error for o in outcomes]
     errors = [error for error in errors if error]
     for message, count in Counter(errors).most_common(3):
         print(f"{count} x {message[:300]}", file=sys.stderr)
-    polled = [o for o in outcomes if not isinstance(o, BaseException)]
+    polled = outcomes
     return {
         "feeds": len(feeds),
         "not_modified": sum(o.not_modified for o in polled),
@@ -178,8 +177,8 @@ async def measure(base_url: str, feeds: int, folder: Path) -> dict[str, object]:
             await session.commit()
         async with create_session(settings) as http:
             poller = Poller(sessions, Fetcher(http, settings))
-            first = await poll_round(poller, sessions)
-            second = await poll_round(poller, sessions)
+            first = await poll_round(poller, sessions, settings.concurrency)
+            second = await poll_round(poller, sessions, settings.concurrency)
     finally:
         await engine.dispose()
     return {

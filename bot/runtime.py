@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.feeds.fetch import Fetcher, create_session
-from bot.feeds.poll import PollOutcome, Poller
+from bot.feeds.poll import PollOutcome, Poller, poll_all
 from bot.store.db import open_store
 from bot.store.models import Feed
 from bot.store.queries import sync_config
@@ -45,19 +44,7 @@ class Runtime:
         return self.backend
 
     async def poll_feeds(self, feeds: list[Feed]) -> list[PollOutcome]:
-        # No more polls at once than requests in flight: the rest would only queue for a store
-        # connection and time out.
-        slots = asyncio.Semaphore(self.settings.fetch.concurrency)
-
-        async def poll(feed: Feed) -> PollOutcome:
-            async with slots:
-                try:
-                    return await self.poller.poll(feed)
-                except SQLAlchemyError as exc:  # one feed's store trouble must not end the round
-                    log.exception("feed %s: store error", feed.name)
-                    return PollOutcome(feed.name, error=f"store error: {exc.__class__.__name__}")
-
-        return list(await asyncio.gather(*(poll(feed) for feed in feeds)))
+        return await poll_all(self.poller, feeds, self.settings.fetch.concurrency)
 
     async def close(self) -> None:
         if self.backend is not None:

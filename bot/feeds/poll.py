@@ -11,7 +11,7 @@ from functools import partial
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.feeds.dedupe import bands, near_duplicates, simhash
@@ -214,3 +214,19 @@ class Poller:
             await session.commit()
         if error:
             log.warning("feed %s: %s", feed_id, error)
+
+
+async def poll_all(poller: Poller, feeds: list[Feed], concurrency: int) -> list[PollOutcome]:
+    """Poll feeds together, at most `concurrency` at once: more would only queue for a store
+    connection and time out. One feed's store trouble is its own error, not the round's."""
+    slots = asyncio.Semaphore(concurrency)
+
+    async def poll(feed: Feed) -> PollOutcome:
+        async with slots:
+            try:
+                return await poller.poll(feed)
+            except SQLAlchemyError as exc:
+                log.exception("feed %s: store error", feed.name)
+                return PollOutcome(feed.name, error=f"store error: {exc.__class__.__name__}")
+
+    return list(await asyncio.gather(*(poll(feed) for feed in feeds)))
