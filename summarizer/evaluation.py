@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from statistics import mean
+from statistics import fmean
 
 from summarizer.backends.base import Backend
 from summarizer.bench import manifest_articles
@@ -99,13 +99,13 @@ def totals(rows: list[EvalRow]) -> dict:
 
         scorer = RougeScorer(list(ROUGE_TYPES), tokenizer=UnicodeWordTokenizer())
         scores = [scorer.score(row.item.reference, row.summary.summary) for row in scored]
-        rouge = {kind: round(mean(score[kind].fmeasure for score in scores), 4) for kind in ROUGE_TYPES}
+        rouge = {kind: round(fmean(score[kind].fmeasure for score in scores), 4) for kind in ROUGE_TYPES}
     return {
         "articles": len(rows),
-        "language_accuracy": round(sum(row.summary.language == row.target_language for row in rows) / len(rows), 4),
-        "ungrounded_per_summary": round(mean(len(summary.ungrounded) for summary in summaries), 3),
-        "mean_chars": round(mean(len(summary.summary) for summary in summaries), 1),
-        "seconds_per_article": round(mean(summary.seconds for summary in summaries), 3),
+        "language_accuracy": round(fmean(row.summary.language == row.target_language for row in rows), 4),
+        "ungrounded_per_summary": round(fmean(len(summary.ungrounded) for summary in summaries), 3),
+        "mean_chars": round(fmean(len(summary.summary) for summary in summaries), 1),
+        "seconds_per_article": round(fmean(summary.seconds for summary in summaries), 3),
         **rouge,
     }
 
