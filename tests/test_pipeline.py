@@ -79,3 +79,18 @@ async def test_unusable_input_gets_a_clear_error(backend, text, message):
 async def test_unknown_target_language_is_refused(backend):
     with pytest.raises(UnsupportedInputError, match="unsupported summary language"):
         await backend.summarize_one(SummaryRequest.of(ENGLISH, "xx"))
+
+
+def test_each_row_stops_at_a_blank_line_or_past_its_character_budget(backend):
+    from summarizer.backends.causal import _AnswerComplete
+
+    tokenizer = backend.tokenizer
+    prompt = tokenizer(["The council met."], return_tensors="pt").input_ids
+    answers = ["The budget passed", "The budget passed.\n\nThe council", "The budget passed on Tuesday"]
+    answer_ids = tokenizer(answers, add_special_tokens=False, padding=True, return_tensors="pt").input_ids
+    rows = prompt.repeat(len(answers), 1)
+    import torch
+
+    input_ids = torch.cat([rows, answer_ids], dim=1)
+    stop = _AnswerComplete(tokenizer, prompt.shape[1], max_chars=[40, 40, 20])
+    assert stop(input_ids, None).tolist() == [False, True, True]

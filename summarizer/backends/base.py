@@ -24,6 +24,9 @@ from summarizer.types import Summary, SummaryRequest, UnsupportedInputError
 # and the result says which part of the input it covers (flag "partial_input").
 MAX_CALLS_PER_REQUEST = 24
 MIN_PROSE_RATIO = 0.5
+# About 2.5 characters per token in the scripts that tokenise worst: the token budget for an
+# answer of max_chars characters is sized on it.
+CHARS_PER_TOKEN_FLOOR = 2.5
 MIN_SOURCE_CHARS = 40
 # Markup some tokenizers leave in decoded text (e.g. Gemma's <start_of_image>).
 _SPECIAL_TOKEN = re.compile(r"<(?:start|end)_of_\w+>|<\|?[a-z_]+\|?>")
@@ -181,8 +184,7 @@ class Backend(ABC):
 
     @staticmethod
     def max_new_tokens(max_chars: int) -> int:
-        # About 2.5 characters per token in the scripts that tokenise worst; a little headroom.
-        return max(32, min(320, int(max_chars / 2.5)))
+        return max(32, min(320, int(max_chars / CHARS_PER_TOKEN_FLOOR)))
 
     # -- postprocess ------------------------------------------------------------------------
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from summarizer.backends.base import CHARS_PER_TOKEN_FLOOR
 from summarizer.backends.local import Job, LocalTransformersBackend
 from summarizer.models import ModelSource, convert_gguf
+from summarizer.types import ModelLoadError
 from summarizer.prompts import (
     COMPLETION_VARIANTS,
     chat_messages,
@@ -17,12 +19,15 @@ from summarizer.prompts import (
 MAX_CHUNK_TOKENS = 2048
 # Longest prompt in a batch relative to its shortest (plus a few tokens).
 PADDING_TOLERANCE = 1.3
+ANSWER_SLACK = 40
 
 
 class CausalLMBackend(LocalTransformersBackend):
     backend_name = "transformers-causal"
 
-    def __init__(self, source: ModelSource, *, max_batch: int = 8, threads: int | None = None) -> None:
+    def __init__(
+        self, source: ModelSource, *, max_batch: int = 8, threads: int | None = None, prompt_style: str | None = None
+    ) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if source.gguf_file is not None:
@@ -35,7 +40,10 @@ class CausalLMBackend(LocalTransformersBackend):
         # beats summarising summaries. The rest of the context holds the prompt and the answer.
         context = getattr(self.model.config, "max_position_embeddings", None) or 2048
         self.chunk_tokens = max(256, min(MAX_CHUNK_TOKENS, context - 512))
-        self.chat = bool(getattr(self.tokenizer, "chat_template", None))
+        has_template = bool(getattr(self.tokenizer, "chat_template", None))
+        if prompt_style == "chat" and not has_template:
+            raise ModelLoadError(f"prompt_style 'chat': model {source.spec} has no chat template")
+        self.chat = has_template if prompt_style is None else prompt_style == "chat"
         self.prompt_variants = 1 if self.chat else COMPLETION_VARIANTS
 
     def prompt(self, source: str, language: str, max_chars: int, variant: int) -> str:
@@ -77,33 +85,40 @@ class CausalLMBackend(LocalTransformersBackend):
         with self.tokenizer_lock:
             inputs = self.tokenizer([job.prompt for job in jobs], return_tensors="pt", padding=True)
         prompt_length = inputs.input_ids.shape[1]
+        # A sentence running past max_chars is cut whole by postprocessing; ANSWER_SLACK lets it end.
+        answer_limits = [int(job.max_new_tokens * CHARS_PER_TOKEN_FLOOR) + ANSWER_SLACK for job in jobs]
         with torch.inference_mode():
             output = self.model.generate(
                 **inputs,
                 max_new_tokens=max(job.max_new_tokens for job in jobs),
                 do_sample=False,
                 repetition_penalty=1.15,
-                stopping_criteria=[_ParagraphEnd(self.tokenizer, prompt_length)],
+                stopping_criteria=[_AnswerComplete(self.tokenizer, prompt_length, answer_limits)],
                 pad_token_id=self.tokenizer.pad_token_id,
             )
         with self.tokenizer_lock:
             return self.tokenizer.batch_decode(output[:, prompt_length:], skip_special_tokens=True)
 
 
-class _ParagraphEnd:
-    """Stops a row once its answer contains a blank line: the summary paragraph is complete.
+class _AnswerComplete:
+    """Stops a row once its answer holds a blank line (the summary paragraph is complete) or is
+    longer than the text its token budget was sized for (the rest would be trimmed away).
 
-    Decoding only the last few tokens keeps this cheap, unlike generate's `stop_strings`,
-    which rebuilds tables over the whole vocabulary on every call.
+    Decoding only the answer keeps this cheap, unlike generate's `stop_strings`, which rebuilds
+    tables over the whole vocabulary on every call.
     """
 
-    def __init__(self, tokenizer, prompt_length: int) -> None:
+    def __init__(self, tokenizer, prompt_length: int, max_chars: list[int]) -> None:
         self.tokenizer = tokenizer
         self.prompt_length = prompt_length
+        self.max_chars = max_chars
 
     def __call__(self, input_ids, scores, **kwargs):
         import torch
 
-        tails = self.tokenizer.batch_decode(input_ids[:, max(self.prompt_length, input_ids.shape[1] - 3) :])
-        return torch.tensor(["\n\n" in tail.lstrip("\n") for tail in tails], device=input_ids.device)
-
+        answers = self.tokenizer.batch_decode(input_ids[:, self.prompt_length :], skip_special_tokens=True)
+        done = [
+            "\n\n" in answer.lstrip("\n") or len(answer.strip()) > limit
+            for answer, limit in zip(answers, self.max_chars, strict=True)
+        ]
+        return torch.tensor(done, device=input_ids.device)
