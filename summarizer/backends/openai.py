@@ -1,4 +1,7 @@
-"""A remote OpenAI-compatible server (vLLM, llama.cpp server, Ollama) through /v1/chat/completions.
+"""A remote OpenAI-compatible server (vLLM, llama.cpp server, Ollama).
+
+Instruction-tuned models are asked through /v1/chat/completions; a base model (prompt_style
+"completion") gets the same completion cue as in process, through /v1/completions.
 
 The server batches concurrent requests itself, so this backend only bounds how many are in
 flight. Transient failures (connection errors, timeouts, HTTP 429 and 5xx) are retried with
@@ -16,7 +19,7 @@ import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from summarizer.backends.base import Backend
-from summarizer.prompts import chat_messages
+from summarizer.prompts import COMPLETION_VARIANTS, chat_messages, completion_prompt
 from summarizer.types import BackendUnavailableError
 
 # Characters per token assumed without the server's tokenizer: current BPE vocabularies give
@@ -44,6 +47,7 @@ class OpenAIBackend(Backend):
         model: str | None = None,
         api_key: str | None = None,
         timeout: float = 120.0,
+        prompt_style: str = "chat",
         max_in_flight: int = 8,
         attempts: int = 4,
         backoff: float = 1.0,
@@ -54,6 +58,10 @@ class OpenAIBackend(Backend):
         # None: the first model the server lists, looked up on first use.
         self.model_name = model or ""
         self.timeout = timeout
+        if prompt_style not in ("chat", "completion"):
+            raise ValueError(f"prompt_style must be 'chat' or 'completion', not {prompt_style!r}")
+        self.chat = prompt_style == "chat"
+        self.prompt_variants = 1 if self.chat else COMPLETION_VARIANTS
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._attempts = attempts
         self._backoff = backoff
@@ -67,19 +75,24 @@ class OpenAIBackend(Backend):
     def count_tokens(self, text: str) -> int:
         return math.ceil(len(text) / CHARS_PER_TOKEN)
 
-    def prompt(self, source: str, language: str, max_chars: int, variant: int) -> list[dict[str, str]]:
-        return chat_messages(source, language, max_chars)
+    def prompt(self, source: str, language: str, max_chars: int, variant: int) -> list[dict[str, str]] | str:
+        if self.chat:
+            return chat_messages(source, language, max_chars)
+        return completion_prompt(source, language, variant)
 
-    async def generate(self, prompt: list[dict[str, str]], max_new_tokens: int) -> str:
-        payload = {
-            "model": await self._model(),
-            "messages": prompt,
-            "max_tokens": max_new_tokens,
-            "temperature": 0,
-        }
-        answer = await self._request("POST", "/v1/chat/completions", payload)
+    async def generate(self, prompt: list[dict[str, str]] | str, max_new_tokens: int) -> str:
+        payload: dict[str, Any] = {"model": await self._model(), "max_tokens": max_new_tokens, "temperature": 0}
+        if self.chat:
+            answer = await self._request("POST", "/v1/chat/completions", {**payload, "messages": prompt})
+        else:
+            # A base model runs on past its paragraph: stop at the first blank line.
+            # repeat_penalty is llama.cpp's name (as in process, it keeps a base model from looping);
+            # servers that do not know it ignore it.
+            payload.update(prompt=prompt, stop=["\n\n"], repeat_penalty=1.15)
+            answer = await self._request("POST", "/v1/completions", payload)
         try:
-            return answer["choices"][0]["message"]["content"] or ""
+            choice = answer["choices"][0]
+            return (choice["message"]["content"] if self.chat else choice["text"]) or ""
         except (KeyError, IndexError, TypeError):
             problem = f"answered without a completion: {_excerpt(json.dumps(answer))}"
             raise self._unavailable(problem) from None
