@@ -104,6 +104,10 @@ def totals(rows: list[EvalRow]) -> dict:
         "articles": len(rows),
         "language_accuracy": round(fmean(row.summary.language == row.target_language for row in rows), 4),
         "ungrounded_per_summary": round(fmean(len(summary.ungrounded) for summary in summaries), 3),
+        # Summaries that named something no source has, caught and cut by postprocessing.
+        "ungrounded_removed_rate": round(
+            fmean("ungrounded_sentences_removed" in summary.flags for summary in summaries), 4
+        ),
         "mean_chars": round(fmean(len(summary.summary) for summary in summaries), 1),
         "seconds_per_article": round(fmean(summary.seconds for summary in summaries), 3),
         **rouge,

@@ -11,6 +11,7 @@ EVAL_KEYS = {
     "articles",
     "language_accuracy",
     "ungrounded_per_summary",
+    "ungrounded_removed_rate",
     "mean_chars",
     "seconds_per_article",
     "rouge1",
