@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import event
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.store.models import Base
+MIGRATIONS = Path(__file__).with_name("migrations")
+# The schema of releases that created tables without migrations.
+BASELINE_REVISION = "0001"
+_MIGRATION_LOCK = 0x62726965  # any constant: the advisory lock key for migrations ("brie")
 
 
 class StoreError(Exception):
@@ -36,13 +41,27 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 async def open_store(url: str) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
-    """Create the engine and the schema if it is missing (first run)."""
+    """Create the engine and bring the schema up to date (creating it on first run)."""
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+            await connection.run_sync(upgrade_schema)
     except Exception as exc:
         await engine.dispose()
         safe_url = make_url(url).render_as_string(hide_password=True)
         raise StoreError(f"cannot open the database {safe_url}: {exc.__class__.__name__}: {exc}") from None
     return engine, async_sessionmaker(engine, expire_on_commit=False)
+
+
+def upgrade_schema(connection: Connection) -> None:
+    """Run the Alembic migrations the database has not had yet, in the caller's transaction."""
+    if connection.dialect.name == "postgresql":
+        # Bot processes starting together against one database migrate one after the other.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    tables = set(inspect(connection).get_table_names())
+    if "feeds" in tables and "alembic_version" not in tables:
+        command.stamp(config, BASELINE_REVISION)  # created by a release without migrations
+    command.upgrade(config, "head")
