@@ -146,12 +146,13 @@ async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import check_config, serve
+    from bot.logs import configure_logging
 
     check_config(settings)
     if args.check_config:
         print(f"config ok: {len(settings.feeds)} feeds, {len(settings.channels)} channels")
         return 0
-    log.setLevel(logging.INFO)
+    configure_logging(settings.log, secrets=[settings.telegram.token, settings.model.api_key])
     await serve(settings, args.config)
     return 0
 

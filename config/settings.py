@@ -85,6 +85,13 @@ class ServerSettings(_Strict):
     port: int = 8080
 
 
+class LogSettings(_Strict):
+    """How `bot run` logs: text for a terminal, json (one object a line) for a log collector."""
+
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 class SecuritySettings(_Strict):
     allow_private_urls: bool = False
 
@@ -184,6 +191,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    log: LogSettings = Field(default_factory=LogSettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     feeds: list[FeedSettings] = Field(default_factory=list)
     channels: list[ChannelSettings] = Field(default_factory=list)

@@ -14,7 +14,7 @@ from aiohttp import web
 from summarizer.backends.openai import OpenAIBackend
 from summarizer.prompts import chat_messages, completion_prompt
 from summarizer.text import clean_text
-from summarizer.types import BackendUnavailableError, SummaryRequest
+from summarizer.types import BackendUnavailableError, Summary, SummaryRequest
 
 ANSWER = "The city council approved the new budget on Tuesday after a long debate."
 ARTICLE = (
@@ -101,12 +101,16 @@ def backend_for(url: str, **options: object) -> OpenAIBackend:
     return OpenAIBackend(base_url=url, **settings)
 
 
-async def test_summary_comes_back_through_the_shared_postprocess(server: FakeOpenAIServer) -> None:
-    backend = backend_for(server.base_url, model="tiny-chat", api_key="secret")
+async def summarize_once(backend: OpenAIBackend, request: SummaryRequest) -> Summary:
     try:
-        summary = await backend.summarize_one(SummaryRequest.of(ARTICLE))
+        return await backend.summarize_one(request)
     finally:
         await backend.aclose()
+
+
+async def test_summary_comes_back_through_the_shared_postprocess(server: FakeOpenAIServer) -> None:
+    backend = backend_for(server.base_url, model="tiny-chat", api_key="secret")
+    summary = await summarize_once(backend, SummaryRequest.of(ARTICLE))
     assert summary.summary == ANSWER
     assert (summary.language, summary.source_language, summary.model) == ("en", "en", "tiny-chat")
     assert summary.ungrounded == [] and summary.flags == []
@@ -120,10 +124,7 @@ async def test_summary_comes_back_through_the_shared_postprocess(server: FakeOpe
 
 async def test_a_base_model_gets_the_completion_cue_and_stops_at_its_paragraph(server: FakeOpenAIServer) -> None:
     backend = backend_for(server.base_url, model="tiny-base", prompt_style="completion")
-    try:
-        summary = await backend.summarize_one(SummaryRequest.of(ARTICLE))
-    finally:
-        await backend.aclose()
+    summary = await summarize_once(backend, SummaryRequest.of(ARTICLE))
     assert summary.summary == ANSWER
     assert server.chat_requests == []
     (request,) = server.completion_requests
@@ -134,10 +135,7 @@ async def test_a_base_model_gets_the_completion_cue_and_stops_at_its_paragraph(s
 
 async def test_an_answer_in_the_wrong_language_is_flagged(server: FakeOpenAIServer) -> None:
     backend = backend_for(server.base_url, model="tiny-chat")
-    try:
-        summary = await backend.summarize_one(SummaryRequest.of(ARTICLE, language="fr"))
-    finally:
-        await backend.aclose()
+    summary = await summarize_once(backend, SummaryRequest.of(ARTICLE, language="fr"))
     assert "Summarize the news below in French" in server.chat_requests[0]["messages"][0]["content"]
     assert (summary.language, summary.flags) == ("en", ["language_mismatch"])
 

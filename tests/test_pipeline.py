@@ -94,3 +94,14 @@ def test_each_row_stops_at_a_blank_line_or_past_its_character_budget(backend):
     input_ids = torch.cat([rows, answer_ids], dim=1)
     stop = _AnswerComplete(tokenizer, prompt.shape[1], max_chars=[40, 40, 20])
     assert stop(input_ids, None).tolist() == [False, True, True]
+
+
+def test_prompt_style_from_the_config_overrides_the_tokenizer(tiny_causal_dir):
+    from summarizer.types import ModelLoadError
+
+    source = ModelSource(spec="tiny", path=str(tiny_causal_dir))
+    with pytest.raises(ModelLoadError, match="no chat template"):
+        CausalLMBackend(source, prompt_style="chat")
+    backend = CausalLMBackend(source, prompt_style="completion")
+    assert (backend.chat, backend.prompt_variants) == (False, 3)
+    assert backend.prompt("Some news.", "en", 200, 1).endswith("TL;DR in English:")

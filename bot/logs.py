@@ -1,0 +1,43 @@
+"""Logging for the long-running bot: text or JSON lines, with secrets masked in every record."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+
+from pythonjsonlogger.json import JsonFormatter
+
+from config.settings import LogSettings
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+MASK = "[secret]"
+
+
+class MaskSecrets(logging.Filter):
+    """Replaces secrets (the bot token) wherever a library puts them in a message."""
+
+    def __init__(self, secrets: Iterable[str | None]) -> None:
+        super().__init__()
+        self.secrets = [secret for secret in secrets if secret]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, MASK)
+            record.msg, record.args = message, None
+        return True
+
+
+def configure_logging(settings: LogSettings, secrets: Iterable[str | None] = ()) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.format == "json":
+        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    handler.addFilter(MaskSecrets(secrets))
+    # Libraries stay at WARNING (APScheduler alone logs every job run at INFO).
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    for name in ("bot", "summarizer"):
+        logging.getLogger(name).setLevel(settings.level)
