@@ -105,3 +105,16 @@ def test_prompt_style_from_the_config_overrides_the_tokenizer(tiny_causal_dir):
     backend = CausalLMBackend(source, prompt_style="completion")
     assert (backend.chat, backend.prompt_variants) == (False, 3)
     assert backend.prompt("Some news.", "en", 200, 1).endswith("TL;DR in English:")
+
+
+def test_model_threads_from_the_config_reach_torch(tiny_causal_dir):
+    import torch
+
+    from summarizer.loader import load_backend
+
+    before = torch.get_num_threads()
+    try:
+        load_backend(str(tiny_causal_dir), threads=before + 1)
+        assert torch.get_num_threads() == before + 1
+    finally:
+        torch.set_num_threads(before)
