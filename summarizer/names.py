@@ -512,7 +512,12 @@ def _cased_names(text: str, tokens: list[_Token]) -> list[Name]:
 
     names: list[Name] = []
     for run in runs:
-        while run and (run[0].text.lower() in _STOPWORDS or run[0].text.lower() in _TITLES):
+        # A function word is dropped only where its capital comes from starting the sentence:
+        # inside a sentence a capitalised "Oder" or "Des" is the river or the city.
+        while run and (
+            run[0].text.lower() in _TITLES
+            or (run[0].text.lower() in _STOPWORDS and _starts_sentence(text, run[0]))
+        ):
             run = run[1:]
         if not run:
             continue

@@ -110,6 +110,13 @@ CASES = [
     ("en of en: ordinary word starting a sentence", "Jobs will go at Volterra Motors.", [EN], []),
     ("two sources", "John Matze and Olaf Scholz spoke.", [FR, EN], []),
     (
+        "en of de: a name spelled like a function word of the source",
+        "Low water on the Oder near Dresden stopped ships.",
+        ["Bei Dresden liegen Schiffe fest, bis Regen oder Tauwetter kommt."],
+        ["Oder"],
+    ),
+    ("en of en: a function word starting a sentence", "The Elbe is low.", ["Die Elbe führt wenig Wasser."], []),
+    (
         "order of appearance, no duplicates",
         "Elon Musk met Tim Cook in 2019; Elon Musk left.",
         [RU],
