@@ -118,19 +118,3 @@ def test_model_threads_from_the_config_reach_torch(tiny_causal_dir):
         assert torch.get_num_threads() == before + 1
     finally:
         torch.set_num_threads(before)
-
-
-async def test_a_summary_inventing_in_every_sentence_sends_the_model_to_another_prompt(backend, monkeypatch):
-    invented = "Angela Merkel approved the budget of Hamburg. Olaf Scholz said prices rose in Bremen."
-    faithful = "The city council approved the new budget on Tuesday. Electricity prices rose by 12 percent."
-    prompts: list[str] = []
-
-    async def answer(prompt, max_new_tokens):
-        prompts.append(prompt)
-        return invented if prompt.startswith("Article:") else faithful
-
-    monkeypatch.setattr(backend, "generate", answer)
-    [summary] = await backend.summarize([SummaryRequest.of(ENGLISH * 2, "en", max_chars=200)])
-    assert summary.summary == faithful
-    assert summary.ungrounded == [] and summary.flags == []
-    assert len(prompts) == 2

@@ -53,9 +53,7 @@ class Candidate:
     pruned: bool = False  # sentences stating facts found in no source were removed
 
     def sound(self, target_language: str) -> bool:
-        """Good enough to stop trying other prompts: usable, in the right language, and naming
-        nothing the sources don't (after pruning, a summary whose every sentence invents)."""
-        return not self.degenerate and self.language == target_language and not self.ungrounded
+        return not self.degenerate and self.language == target_language
 
     def score(self, target_language: str) -> tuple:
         # Lower is better: usable, right language, fewest invented facts, then the fuller text.
@@ -161,7 +159,7 @@ class Backend(ABC):
 
     async def _best_candidate(self, source: str, prepared: Prepared, flags: list[str]) -> Candidate:
         """Generate `candidates` prompt variants together and keep the best; if none is sound,
-        try the remaining variants before settling for the best (and flagging what is wrong)."""
+        try the remaining variants before giving up (and flagging it)."""
         variants = list(range(self.prompt_variants))
         first, rest = variants[: max(1, self.candidates)], variants[max(1, self.candidates) :]
         candidates = await self._candidates(source, prepared, first)
