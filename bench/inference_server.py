@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -30,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
-import psutil  # noqa: E402
 
+from summarizer.backends.base import Backend  # noqa: E402
 from summarizer.backends.openai import OpenAIBackend  # noqa: E402
 from summarizer.bench import bench_articles, run_bench  # noqa: E402
 from summarizer.loader import load_backend  # noqa: E402
@@ -65,7 +66,7 @@ async def wait_until_serving(url: str, server: subprocess.Popen, log: Path) -> N
 async def bench_server(args: argparse.Namespace, gguf: str) -> dict:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    threads = str(psutil.cpu_count())
+    threads = str(os.cpu_count())
     command = [
         args.server_python, "-m", "llama_cpp.server", "--model", gguf, "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", "4096", "--n_threads", threads, "--n_threads_batch", threads, "--verbose", "False",
@@ -77,22 +78,16 @@ async def bench_server(args: argparse.Namespace, gguf: str) -> dict:
         await wait_until_serving(url, server, Path(log.name))
         load_s = time.monotonic() - started
         backend = OpenAIBackend(base_url=url, prompt_style="completion", timeout=600.0, max_in_flight=args.concurrency)
-        try:
-            result = await run_bench(
-                backend, bench_articles(args.n), concurrency=args.concurrency,
-                language=args.lang, max_chars=args.max_chars, load_s=load_s,
-            )
-        finally:
-            await backend.aclose()
+        result = await measure(backend, args, load_s)
         # The client's memory says nothing about the model's: report the server's.
-        result["peak_rss_mb"] = round(peak_rss_mb(server.pid), 1)
+        result["peak_rss_mb"] = round(server_peak_rss_mb(server.pid), 1)
         return result
     finally:
         server.terminate()
         server.wait(timeout=30)
 
 
-def peak_rss_mb(pid: int) -> float:
+def server_peak_rss_mb(pid: int) -> float:
     """VmHWM, the process's peak resident memory, from /proc."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -103,7 +98,11 @@ def peak_rss_mb(pid: int) -> float:
 async def bench_in_process(args: argparse.Namespace) -> dict:
     started = time.monotonic()
     backend = await asyncio.to_thread(load_backend, None)
-    load_s = time.monotonic() - started
+    return await measure(backend, args, time.monotonic() - started)
+
+
+async def measure(backend: Backend, args: argparse.Namespace, load_s: float) -> dict:
+    """What `python -m summarizer bench` reports, for either backend; closes it afterwards."""
     try:
         return await run_bench(
             backend, bench_articles(args.n), concurrency=args.concurrency,
