@@ -21,7 +21,7 @@ from math import ceil
 
 from anyascii import anyascii
 from pydantic import ValidationError
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, Chat, Document
@@ -358,14 +358,14 @@ class ChannelService:
             raise Refusal("target_needed")
         chat = await self._authorize(user_id, chat_ref) if chat_ref is not None else None
         async with self._sessions() as session:
-            channels = await all_channels(session)
+            channel_count = await session.scalar(select(func.count()).select_from(Channel))
             if chat is None:
                 info, feeds = None, list(await session.scalars(select(Feed).order_by(Feed.name)))
             else:
                 channel = await self._existing(session, chat)
                 info, feeds = self._info(chat, channel), await self._channel_feeds(session, channel)
         backend = self._runtime.backend
-        return Status(info, [_feed_info(feed) for feed in feeds], len(channels), await self._outbox.unsent(),
+        return Status(info, [_feed_info(feed) for feed in feeds], channel_count, await self._outbox.unsent(),
                       self._summaries.waiting, backend.model_name if backend else None)
 
     async def export_opml(self, user_id: int, chat_ref: str | int | None) -> tuple[str, bytes]:
@@ -393,7 +393,8 @@ class ChannelService:
         except FeedParseError as exc:
             raise Refusal("not_a_feed", reason=str(exc)) from None
         async with self._changing(chat, user_id) as (session, channel):
-            feed, _ = await self._catalogue_feed(session, OpmlFeed(parsed.title or "", url), channel)
+            taken = await self._feed_names(session)
+            feed, _ = await self._catalogue_feed(session, OpmlFeed(parsed.title or "", url), channel, taken)
         return _label(chat), _feed_info(feed)
 
     async def remove_feed(self, user_id: int, chat_ref: str | int | None, name: str) -> str:
@@ -464,16 +465,21 @@ class ChannelService:
             raise Refusal("bad_opml", reason=str(exc)) from None
         if len(listed) > MAX_IMPORTED_FEEDS:
             raise Refusal("opml_too_many", limit=MAX_IMPORTED_FEEDS)
+        # Each check resolves a host name: up to MAX_IMPORTED_FEEDS of them, at once.
+        checked = await asyncio.gather(*(self._guard(feed.url) for feed in listed), return_exceptions=True)
         safe, refused = [], []
-        for feed in listed:
-            try:
-                safe.append(OpmlFeed(feed.title, await self._guard(feed.url)))
-            except UnsafeURLError as exc:
-                refused.append(f"{feed.url}: {exc}")
+        for feed, url in zip(listed, checked, strict=True):
+            if isinstance(url, UnsafeURLError):
+                refused.append(f"{feed.url}: {url}")
+            elif isinstance(url, BaseException):
+                raise url
+            else:
+                safe.append(OpmlFeed(feed.title, url))
         added, known = [], 0
         async with self._changing(chat, user_id) as (session, channel):
+            taken = await self._feed_names(session)
             for feed in safe:
-                record, is_new = await self._catalogue_feed(session, feed, channel)
+                record, is_new = await self._catalogue_feed(session, feed, channel, taken)
                 if is_new:
                     added.append(record.name)
                 else:
@@ -552,14 +558,22 @@ class ChannelService:
         return list(await session.scalars(query))
 
     @staticmethod
-    async def _catalogue_feed(session: AsyncSession, wanted: OpmlFeed, channel: Channel) -> tuple[Feed, bool]:
-        """The feed for a URL (stored once for every channel), added to the channel's list; True if it is new there."""
+    async def _feed_names(session: AsyncSession) -> set[str]:
+        return set(await session.scalars(select(Feed.name)))
+
+    @staticmethod
+    async def _catalogue_feed(
+        session: AsyncSession, wanted: OpmlFeed, channel: Channel, taken: set[str]
+    ) -> tuple[Feed, bool]:
+        """The feed for a URL (stored once for every channel), added to the channel's list; True if it is new there.
+
+        `taken` holds every stored feed name; a new feed's name is added to it."""
         feed = await session.scalar(select(Feed).where(Feed.url == wanted.url))
         if feed is None:
-            taken = set(await session.scalars(select(Feed.name)))
             feed = Feed(name=_feed_name(wanted.title, wanted.url, taken), url=wanted.url, title=wanted.title or None,
                         interval=DEFAULT_FEED_INTERVAL, from_config=False)
             session.add(feed)
+            taken.add(feed.name)
             await session.flush()
         if channel.feeds is None:  # the channel reads every feed, this one included
             return feed, True
@@ -696,7 +710,6 @@ class Services:
         """For /healthz: the database answers, the model is loaded, when feeds were last polled."""
         try:
             async with self.runtime.sessions() as session:
-                await session.execute(text("SELECT 1"))
                 last_poll = await session.scalar(select(func.max(Feed.last_polled_at)))
         except Exception as exc:  # any database failure means unhealthy, whatever the driver calls it
             log.warning("health check: database failed: %s", exc)

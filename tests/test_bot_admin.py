@@ -220,3 +220,20 @@ async def test_status_shows_feeds_last_poll_errors_next_digest_and_queues(tmp_pa
     assert "Waiting: 0 summary requests, 0 digest messages" in lines
     assert lines[-1].startswith("• harbour-herald Harbour Herald — last read ") and lines[-1].endswith("⚠️ HTTP 503")
     assert bot_status.splitlines()[:2] == ["Bot status", "Channels: 1"]
+
+
+async def test_opml_import_names_same_titled_feeds_apart_and_lists_refused_addresses(tmp_path, fake_api):
+    add_channel(fake_api)
+    opml = (b'<?xml version="1.0"?><opml version="2.0"><body>'
+            b'<outline text="News" type="rss" xmlUrl="https://93.184.216.34/a.xml"/>'
+            b'<outline text="News" type="rss" xmlUrl="https://93.184.216.35/b.xml"/>'
+            b'<outline text="Router" type="rss" xmlUrl="http://127.0.0.1/feed.xml"/></body></opml>')
+    document = fake_api.add_file("opml-4", opml, "subscriptions.opml")
+    async with running_bot(bot_settings(tmp_path, fake_api)):
+        imported = await admin_says(fake_api, None, document=document, caption=CHANNEL)
+        listed = await admin_says(fake_api, f"/feeds {CHANNEL}")
+
+    first, *refused = imported.splitlines()
+    assert first == "@briefnews: 2 feeds added, 0 already followed."
+    assert len(refused) == 2 and refused[1].startswith("• http://127.0.0.1/feed.xml: ")
+    assert [line.split()[1] for line in listed.splitlines()[1:]] == ["news", "news-2"]
