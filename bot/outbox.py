@@ -27,14 +27,14 @@ from datetime import timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.feeds.parse import html_to_text
 from bot.server import Metrics
 from bot.store.models import Channel, Digest, OutboxMessage, utcnow
-from bot.telegram.format import TELEGRAM_LIMIT, split_messages
+from bot.telegram.format import NO_PREVIEW, TELEGRAM_LIMIT, split_messages
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,6 @@ LEASE = timedelta(minutes=10)
 # Flood-control answers for one message, and the longest wait, before it waits for the next round instead.
 MAX_FLOOD_WAITS = 8
 MAX_FLOOD_SLEEP = 120.0
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 OnPaused = Callable[[int, str], Awaitable[None]]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from telegram.ext import JobQueue
 
@@ -33,8 +32,6 @@ ROUND_JOB_KWARGS = {"misfire_grace_time": 60, "coalesce": True, "max_instances":
 # The first rounds run this soon after the job queue starts. (Jobs are added before it starts, and
 # APScheduler would skip a first run whose time had passed by then.)
 FIRST_ROUND = 1.0
-
-
 
 
 async def post_digest(context: BotContext) -> None:

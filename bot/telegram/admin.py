@@ -13,7 +13,8 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.services import BotContext
 from bot.telegram import messages
-from bot.telegram.handlers import NEW_MESSAGES, NO_PREVIEW, command_target, typing
+from bot.telegram.format import NO_PREVIEW
+from bot.telegram.handlers import NEW_MESSAGES, command_target, typing
 
 OPML_FILES = filters.Document.FileExtension("opml") | filters.Document.MimeType("text/x-opml")
 

@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlsplit
 
+from telegram import LinkPreviewOptions
+
 TELEGRAM_LIMIT = 4096
+# Digests and replies list several links; a preview of the first one would bury the text.
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _ITEM_SEPARATOR = "\n\n"
 
 

@@ -14,19 +14,19 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from telegram import Chat, LinkPreviewOptions, Message, MessageEntity, Update
+from telegram import Chat, Message, MessageEntity, Update
 from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.services import BotContext, Refusal, Source
 from bot.telegram import messages
+from bot.telegram.format import NO_PREVIEW
 
 log = logging.getLogger(__name__)
 
 # Edits of old commands are not new requests.
 NEW_MESSAGES = filters.UpdateType.MESSAGE
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Telegram shows "typing…" for 5 seconds; renewed a little sooner.
 TYPING_RENEWAL = 4.0
 # A chat named in the first argument: "@channel_name" or a numeric chat id (negative for groups and channels).
