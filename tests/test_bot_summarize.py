@@ -103,7 +103,8 @@ async def test_bad_inputs_get_short_answers_and_the_bot_keeps_serving(tmp_path, 
         "/summarize hello": "I can't summarise this (the text has too little prose to summarise).",
         "/summarize": "Send /summarize with a link or a text, or reply /summarize to a message.",
     }
-    async with running_bot(settings, backend=backend, limits=Limits(slots=len(cases))):
+    limits = Limits(slots=len(cases), max_input_chars=5_000)
+    async with running_bot(settings, backend=backend, limits=limits):
         answers = await asyncio.gather(*(
             summarize_reply(fake_api, user_id, user_id, text) for user_id, text in enumerate(cases, start=100)
         ))
@@ -114,7 +115,9 @@ async def test_bad_inputs_get_short_answers_and_the_bot_keeps_serving(tmp_path, 
 
     assert answers == list(cases.values())
     assert to_image == cases["/summarize"]
-    assert len(ARTICLE_TEXT * 45) > 10_000 and long_text.startswith("Prices rose")
+    assert len(ARTICLE_TEXT * 45) > limits.max_input_chars
+    assert long_text.startswith("Prices rose") and "(The text was long: this covers its beginning.)" in long_text
+    assert "The text was long" not in markup
     # Sent as HTML (the fake refuses broken markup), shown to the user exactly as the model wrote it.
     assert markup.startswith("Prices rose 5 % at Smith & Sons, where costs < sales,")
 

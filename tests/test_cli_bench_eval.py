@@ -72,7 +72,6 @@ def test_eval_reports_totals_and_null_rouge_without_references(tmp_path, tiny_ca
 
     assert set(result) == EVAL_KEYS
     assert result["articles"] == 3
-    assert 0 <= result["language_accuracy"] <= 1
     assert result["seconds_per_article"] > 0
     totals = ("language_accuracy", "ungrounded_per_summary", "mean_chars", "seconds_per_article")
     assert all(isinstance(result[key], float) for key in totals)
