@@ -42,8 +42,10 @@ class BatchingWorker(Generic[Item, Result]):
         self._run_batch = run_batch
         self._max_batch = max_batch
         self._max_wait = max_wait
+        self._max_queue = max_queue
         self._queue: asyncio.Queue[_Pending[Item, Result]] = asyncio.Queue(maxsize=max_queue)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -64,8 +66,17 @@ class BatchingWorker(Generic[Item, Result]):
         return await future
 
     def _ensure_started(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            # A queue belongs to the loop that first used it: once that loop is closed (one
+            # `asyncio.run` after another), serve this one with a new queue rather than hang.
+            if self._loop is not None and not self._loop.is_closed():
+                raise RuntimeError("this model is already serving another event loop")
+            self._loop = loop
+            self._queue = asyncio.Queue(maxsize=self._max_queue)
+            self._task = None
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._serve())
+            self._task = loop.create_task(self._serve())
 
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()

@@ -55,3 +55,26 @@ async def test_a_full_queue_refuses_instead_of_waiting():
     release.set()
     assert await first == 1 and await second == 2
     await worker.aclose()
+
+
+def test_the_worker_serves_one_event_loop_after_another():
+    worker = BatchingWorker(lambda items: list(items), max_wait=0)
+
+    async def submit(item):
+        return await asyncio.wait_for(worker.submit(item), timeout=5)
+
+    assert asyncio.run(submit(1)) == 1
+    assert asyncio.run(submit(2)) == 2  # the first loop is closed; the worker must not hang
+    asyncio.run(worker.aclose())
+
+
+async def test_the_worker_refuses_a_second_live_event_loop():
+    worker = BatchingWorker(lambda items: list(items), max_wait=0)
+    assert await worker.submit(1) == 1
+
+    def from_another_loop():
+        return asyncio.run(asyncio.wait_for(worker.submit(2), timeout=5))
+
+    with pytest.raises(RuntimeError, match="another event loop"):
+        await asyncio.to_thread(from_another_loop)
+    await worker.aclose()
