@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 
 # A first digest (or one after a long pause) covers stories this close to the newest article.
 FRESHNESS = timedelta(hours=72)
+# A summary with one of these flags, or with names or numbers no source has, gives way to the lead
+# of a source in the channel's language where the story has one.
+DOUBTFUL_FLAGS = frozenset({"degenerate_output", "language_mismatch"})
+LEAD_OF_SOURCE = "lead_of_source"
 
 
 @dataclass
@@ -118,6 +122,15 @@ def _public_url(article: Article) -> str | None:
     return article.canonical_url
 
 
+def lead_of(article: Article, max_chars: int) -> str:
+    """The article's opening sentences, without the headline that page extraction often repeats."""
+    text = article.text.strip()
+    first_line, _, rest = text.partition("\n")
+    if rest and " ".join(first_line.split()) == " ".join(article.title.split()):
+        text = rest
+    return trim_to_sentences(text, max_chars)
+
+
 class StorySummaries:
     """One summary per story and language, cached in the store by (sources, model, language)."""
 
@@ -129,19 +142,23 @@ class StorySummaries:
     async def item(self, articles: list[Article], language: str) -> DigestItem:
         sources = [SourceLink(_public_url(a), a.feed.title or a.feed.name, a.language) for a in articles]
         unique = list({a.text_hash: a for a in articles}.values())
+        native = next((a for a in unique if a.language == language and a.text), None)
         native_title = next((a.title for a in unique if a.language == language and a.title), None)
         try:
             record = await self._record(unique, language, need_headline=native_title is None)
         except SummarizerError as exc:
             log.warning("story %s not summarised: %s", articles[0].story_id, exc)
-            return DigestItem(articles[0].story_id, native_title or unique[0].title, "", sources, flags=[f"error: {exc}"])
+            summary, flags = "", [f"error: {exc}"]
+            if native is not None:
+                summary, flags = lead_of(native, self._max_chars), [*flags, LEAD_OF_SOURCE]
+            return DigestItem(articles[0].story_id, native_title or unique[0].title, summary, sources, flags=flags)
         title = native_title or record.headline
-        summary, flags = record.summary, list(record.flags)
-        native = next((a for a in unique if a.language == language and a.text), None)
-        if "degenerate_output" in flags and native is not None:
-            # The model failed here; an outlet's own lead in the channel's language says it truly.
-            summary, flags = trim_to_sentences(native.text, self._max_chars), [*flags, "lead_of_source"]
-        return DigestItem(articles[0].story_id, title, summary, sources, record.ungrounded, flags)
+        summary, ungrounded, flags = record.summary, list(record.ungrounded), list(record.flags)
+        if native is not None and (ungrounded or DOUBTFUL_FLAGS & set(flags)):
+            # The model wrote nothing usable, another language or a fact no source states; an
+            # outlet's own lead in the channel's language tells the story truly.
+            summary, ungrounded, flags = lead_of(native, self._max_chars), [], [*flags, LEAD_OF_SOURCE]
+        return DigestItem(articles[0].story_id, title, summary, sources, ungrounded, flags)
 
     async def _record(self, articles: list[Article], language: str, *, need_headline: bool) -> SummaryRecord:
         key = hashlib.sha256("|".join(a.text_hash for a in articles).encode()).hexdigest()

@@ -2,9 +2,13 @@
 
 import json
 
+import pytest
+
+import bot.runtime
 from bot.__main__ import main
 from bot.digest import passes_filters
 from bot.telegram.format import TELEGRAM_LIMIT
+from tests.botharness import FixedBackend
 
 
 def run_digest(config, capsys) -> dict:
@@ -54,6 +58,36 @@ def test_channel_feeds_and_exclude_rules_apply(demo_config, capsys):
     feeds = {source["feed"] for story in french["stories"] for source in story["sources"]}
     assert "Harbour Herald" not in feeds and "Labské listy" not in feeds
     assert not any("rugby" in story["title"].lower() for story in french["stories"])
+
+
+@pytest.fixture
+def model_writes(monkeypatch):
+    """The stand-in model, through the real pre- and postprocessing, writes `text` for every story."""
+
+    def use(text: str) -> None:
+        monkeypatch.setattr(bot.runtime, "load_backend", lambda *args, **kwargs: FixedBackend(text))
+
+    return use
+
+
+def test_an_invented_name_gives_way_to_the_lead_of_a_source_in_the_channel_language(demo_config, capsys, model_writes):
+    model_writes("Barges stopped on the Oder River as the water fell.")  # no demo article names the Oder
+    english, french = run_digest(demo_config, capsys)["channels"]
+    hull = next(s["summary"] for s in english["stories"] if "Hull" in s["title"])
+    assert hull.startswith("Ferries berthed overnight in Hull will no longer need")
+    # Without an English source the summary stays: the story has nothing truer in English.
+    elbe = next(s["summary"] for s in english["stories"] if {src["language"] for src in s["sources"]} == {"cs", "de"})
+    assert "Oder" in elbe
+    # English in a French channel is a language mismatch; the lead skips the headline the page repeats.
+    strike = next(s for s in french["stories"] if s["title"].startswith("Grève à Rotterdam"))
+    assert strike["summary"].startswith("Au premier jour d'une grève de 48 heures")
+
+
+def test_a_grounded_summary_in_the_channel_language_is_kept(demo_config, capsys, model_writes):
+    summary = "Ships waited at anchor while the strike went on."
+    model_writes(summary)
+    english = run_digest(demo_config, capsys)["channels"][0]
+    assert [story["summary"] for story in english["stories"]] == [summary] * len(english["stories"])
 
 
 def test_filters_take_keywords_as_words_and_slashes_as_regex():
