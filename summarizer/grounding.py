@@ -18,12 +18,14 @@ from summarizer.names import (
     Number,
     extract_mentions,
     keys_match,
+    lower_case_words,
     searchable_name_keys,
 )
 
 @dataclass(frozen=True)
 class _Sources:
     name_keys: frozenset[str]
+    words: frozenset[str]
     numbers: tuple[Number, ...]
     dates: tuple[Date, ...]
     date_parts: frozenset[int]  # days and years of the dates, numbers a summary may quote alone
@@ -31,14 +33,17 @@ class _Sources:
 
 def _index(sources: Sequence[str]) -> _Sources:
     name_keys: set[str] = set()
+    words: set[str] = set()
     mentions: list[Mention] = []
     for source in sources:
         name_keys |= searchable_name_keys(source)
+        words |= lower_case_words(source)
         mentions += extract_mentions(source)
     dates = tuple(mention for mention in mentions if isinstance(mention, Date))
     date_parts = {day for date in dates for _, day in date.days} | {date.year for date in dates if date.year}
     return _Sources(
         name_keys=frozenset(name_keys),
+        words=frozenset(words),
         numbers=tuple(mention for mention in mentions if isinstance(mention, Number)),
         dates=dates,
         date_parts=frozenset(date_parts),
@@ -46,10 +51,13 @@ def _index(sources: Sequence[str]) -> _Sources:
 
 
 def _name_grounded(name: Name, sources: _Sources) -> bool:
-    """Every word of the name is in a source, maybe inflected ("Trump" in "Трампа", "Trumpovi")."""
+    """Every word of the name is in a source, maybe inflected ("Trump" in "Трампа", "Trumpovi"),
+    maybe written there in lower case ("Port of Hull" in "the port's terminal in Hull")."""
     return all(
-        key in sources.name_keys or any(keys_match(key, known) for known in sources.name_keys)  # exact first: cheap
-        for key in name.keys
+        word in sources.words
+        or key in sources.name_keys
+        or any(keys_match(key, known) for known in sources.name_keys)  # exact first: cheap
+        for word, key in zip(name.words, name.keys, strict=True)
     )
 
 

@@ -230,6 +230,7 @@ class Name:
     text: str  # as written
     start: int  # offset in the text
     keys: tuple[str, ...]  # name_key of each word, connectors ("de", "van") left out
+    words: tuple[str, ...]  # the same words in lower case
     sentence_initial: bool  # its first word starts a sentence, so capitalisation proves little
 
 
@@ -475,8 +476,10 @@ def _is_name_word(token: str, non_latin_text: bool) -> bool:
     return _CASED.match(token) is not None and not token.islower()  # Paris, AWS, iPhone
 
 
-def _name_keys(words: list[str]) -> tuple[str, ...]:
-    return tuple(name_key(word) for word in words if word.lower() not in _CONNECTORS)
+def _name(text: str, run: list[_Token], sentence_initial: bool) -> Name:
+    words = tuple(word for token in run if (word := token.text.lower()) not in _CONNECTORS)
+    first, last = run[0], run[-1]
+    return Name(text[first.start : last.end], first.start, tuple(map(name_key, words)), words, sentence_initial)
 
 
 def _cased_names(text: str, tokens: list[_Token]) -> list[Name]:
@@ -525,8 +528,7 @@ def _cased_names(text: str, tokens: list[_Token]) -> list[Name]:
         sentence_initial = _starts_sentence(text, first)
         if len(run) == 1 and sentence_initial and first.text.lower() in lower_case_words:
             continue  # an ordinary word that starts a sentence
-        words = [token.text for token in run]
-        names.append(Name(text[first.start : run[-1].end], first.start, _name_keys(words), sentence_initial))
+        names.append(_name(text, run, sentence_initial))
     return names
 
 
@@ -575,8 +577,7 @@ def _arabic_names(text: str, tokens: list[_Token]) -> list[Name]:
             # otherwise it is as likely the next word of the sentence.
             if _NAME_END.match(text, following.end):
                 run.append(following)
-        words = [token.text for token in run]
-        names.append(Name(text[first.start : run[-1].end], first.start, _name_keys(words), False))
+        names.append(_name(text, run, False))
     return names
 
 
@@ -596,6 +597,14 @@ def uncased_word_keys(text: str) -> list[str]:
         elif not _CASED.match(word):
             keys.append(name_key(word))
     return keys
+
+
+def lower_case_words(text: str) -> set[str]:
+    """The words of a text in lower case, so that "Port" in a summary is the "port" of its source.
+
+    Function words are left out: a capitalised "Oder" is the river, not the German "oder".
+    """
+    return {lower for word in _WORD.findall(text) if (lower := word.lower()) not in _STOPWORDS}
 
 
 def searchable_name_keys(text: str) -> set[str]:

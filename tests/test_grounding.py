@@ -115,6 +115,12 @@ CASES = [
         ["Bei Dresden liegen Schiffe fest, bis Regen oder Tauwetter kommt."],
         ["Oder"],
     ),
+    (
+        "en of en: a capitalised common word of the source",
+        "Shore power was switched on at the Port of Hull.",
+        ["Shore power was switched on at the port's passenger terminal in Hull."],
+        [],
+    ),
     ("en of en: a function word starting a sentence", "The Elbe is low.", ["Die Elbe führt wenig Wasser."], []),
     (
         "order of appearance, no duplicates",
