@@ -99,7 +99,7 @@ async def _open(
     )
     server = WebServer(
         settings.server.host, settings.server.port,
-        health=services.health, metrics=services.metrics_text, webhook=_webhook(application, settings),
+        health=services.health, metrics=services.metrics_body, webhook=_webhook(application, settings),
     )
     await server.start()
     application.bot_data[_SERVER] = server

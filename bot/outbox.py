@@ -260,7 +260,7 @@ class Outbox:
                 .values(completed_at=utcnow())
             )
         if result.rowcount == 1:
-            self._metrics.digests_posted += 1
+            self._metrics.digests_posted.inc()
 
     async def _split(self, message: _Message, text: str) -> str | None:
         """Replace a message Telegram found too long by shorter ones; returns the first, None if it can't be split."""

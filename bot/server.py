@@ -5,12 +5,11 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from bisect import bisect_left
-from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 log = logging.getLogger(__name__)
@@ -22,17 +21,36 @@ SUMMARY_BUCKETS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0)
 
 
 class Metrics:
-    """Counters for /metrics. The text format is a few lines per metric, so it is written here by hand."""
+    """The bot's Prometheus series, in a registry of its own (one per running bot)."""
 
     def __init__(self) -> None:
-        self.feeds_polled = 0
-        self.fetch_errors = 0
-        self.digests_posted = 0
-        self.summaries: Counter[str] = Counter({"user": 0, "digest": 0})
-        self.telegram_errors: Counter[str] = Counter(dict.fromkeys(TELEGRAM_ERROR_KINDS, 0))
-        self._summary_buckets = [0] * len(SUMMARY_BUCKETS)
-        self._summary_seconds = 0.0
-        self._summary_count = 0
+        self.registry = CollectorRegistry()
+        self.feeds_polled = Counter("briefbot_feeds_polled", "Feed polls, successful or not.", registry=self.registry)
+        self.fetch_errors = Counter(
+            "briefbot_fetch_errors", "Feed polls that failed to fetch or parse the feed.", registry=self.registry
+        )
+        self.summaries = Counter(
+            "briefbot_summaries", "Summaries delivered: /summarize answers and digest stories.", ["kind"],
+            registry=self.registry,
+        )
+        self.summary_seconds = Histogram(
+            "briefbot_summary_seconds", "Model time per /summarize answer.", buckets=SUMMARY_BUCKETS,
+            registry=self.registry,
+        )
+        self.digests_posted = Counter(
+            "briefbot_digests_posted", "Digests whose every message Telegram accepted.", registry=self.registry
+        )
+        self.telegram_errors = Counter(
+            "briefbot_telegram_errors", "Errors returned by the Telegram Bot API.", ["error"], registry=self.registry
+        )
+        self.queue_depth = Gauge(
+            "briefbot_queue_depth", "Requests waiting: /summarize in line, digest messages unsent.", ["queue"],
+            registry=self.registry,
+        )
+        for kind in ("user", "digest"):
+            self.summaries.labels(kind)
+        for kind in TELEGRAM_ERROR_KINDS:
+            self.telegram_errors.labels(kind)
 
     def telegram_error(self, error: TelegramError) -> None:
         if isinstance(error, RetryAfter):
@@ -45,47 +63,17 @@ class Metrics:
             kind = "bad_request"
         else:
             kind = "network"
-        self.telegram_errors[kind] += 1
+        self.telegram_errors.labels(kind).inc()
 
     def observe_summary(self, seconds: float) -> None:
         """One /summarize answer and the model time it took."""
-        self.summaries["user"] += 1
-        self._summary_seconds += seconds
-        self._summary_count += 1
-        first = bisect_left(SUMMARY_BUCKETS, seconds)
-        for index in range(first, len(SUMMARY_BUCKETS)):
-            self._summary_buckets[index] += 1
+        self.summaries.labels("user").inc()
+        self.summary_seconds.observe(seconds)
 
-    def render(self, queue_depth: Mapping[str, int]) -> str:
-        lines: list[str] = []
-
-        def family(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
-            lines.extend([f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"])
-            lines.extend(f"{name}{labels} {_number(value)}" for labels, value in samples)
-
-        family("briefbot_feeds_polled_total", "counter", "Feed polls, successful or not.",
-               [("", self.feeds_polled)])
-        family("briefbot_fetch_errors_total", "counter", "Feed polls that failed to fetch or parse the feed.",
-               [("", self.fetch_errors)])
-        family("briefbot_summaries_total", "counter", "Summaries delivered: /summarize answers and digest stories.",
-               [(f'{{kind="{kind}"}}', count) for kind, count in sorted(self.summaries.items())])
-        buckets = [(f'{{le="{bound:g}"}}', count) for bound, count in zip(SUMMARY_BUCKETS, self._summary_buckets)]
-        family("briefbot_summary_seconds", "histogram", "Model time per /summarize answer.", [])
-        lines.extend(f"briefbot_summary_seconds_bucket{labels} {count}" for labels, count in buckets)
-        lines.append(f'briefbot_summary_seconds_bucket{{le="+Inf"}} {self._summary_count}')
-        lines.append(f"briefbot_summary_seconds_sum {_number(self._summary_seconds)}")
-        lines.append(f"briefbot_summary_seconds_count {self._summary_count}")
-        family("briefbot_digests_posted_total", "counter", "Digests whose every message Telegram accepted.",
-               [("", self.digests_posted)])
-        family("briefbot_telegram_errors_total", "counter", "Errors returned by the Telegram Bot API.",
-               [(f'{{error="{kind}"}}', count) for kind, count in sorted(self.telegram_errors.items())])
-        family("briefbot_queue_depth", "gauge", "Requests waiting: /summarize in line, digest messages unsent.",
-               [(f'{{queue="{queue}"}}', depth) for queue, depth in sorted(queue_depth.items())])
-        return "\n".join(lines) + "\n"
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+    def render(self, queue_depth: Mapping[str, int]) -> bytes:
+        for queue, depth in queue_depth.items():
+            self.queue_depth.labels(queue).set(depth)
+        return generate_latest(self.registry)
 
 
 @dataclass(frozen=True)
@@ -104,7 +92,7 @@ class WebServer:
         port: int,
         *,
         health: Callable[[], Awaitable[tuple[bool, dict]]],
-        metrics: Callable[[], Awaitable[str]],
+        metrics: Callable[[], Awaitable[bytes]],
         webhook: Webhook | None = None,
     ) -> None:
         self._host, self._requested_port = host, port
@@ -138,8 +126,8 @@ class WebServer:
         return web.json_response({"status": "ok" if ok else "failing", **details}, status=200 if ok else 503)
 
     async def _serve_metrics(self, request: web.Request) -> web.Response:
-        return web.Response(text=await self._metrics(), content_type="text/plain", charset="utf-8",
-                            headers={"X-Content-Type-Options": "nosniff"})
+        return web.Response(body=await self._metrics(),
+                            headers={"Content-Type": CONTENT_TYPE_LATEST, "X-Content-Type-Options": "nosniff"})
 
     async def _receive_update(self, request: web.Request) -> web.Response:
         assert self._webhook is not None

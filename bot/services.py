@@ -639,7 +639,7 @@ class DigestService:
                 log.info("channel %s: digest already posted by another process", channel.chat)
                 stories = 0
             else:
-                self._metrics.summaries["digest"] += sum(1 for item in digest.items if item.summary)
+                self._metrics.summaries.labels("digest").inc(sum(1 for item in digest.items if item.summary))
         async with sessions.begin() as session:
             await session.execute(update(Channel).where(Channel.id == channel_id).values(last_digest_at=utcnow()))
         return stories, await self._outbox.send_channel(channel_id)
@@ -657,8 +657,8 @@ class FeedService:
         if not due:
             return 0
         outcomes = await self._runtime.poll_feeds(due)
-        self._metrics.feeds_polled += len(outcomes)
-        self._metrics.fetch_errors += sum(1 for outcome in outcomes if outcome.error)
+        self._metrics.feeds_polled.inc(len(outcomes))
+        self._metrics.fetch_errors.inc(sum(1 for outcome in outcomes if outcome.error))
         new = sum(outcome.new_articles for outcome in outcomes)
         if new:
             async with self._runtime.sessions() as session:
@@ -717,7 +717,7 @@ class Services:
         loaded = self.runtime.backend is not None
         return loaded, {"db": True, "model_loaded": loaded, "last_poll": last_poll.isoformat() if last_poll else None}
 
-    async def metrics_text(self) -> str:
+    async def metrics_body(self) -> bytes:
         return self.metrics.render({"summarize": self.summaries.waiting, "outbox": await self.outbox.unsent()})
 
 

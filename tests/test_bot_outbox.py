@@ -102,7 +102,8 @@ async def test_a_flood_storm_delays_posting_but_loses_nothing(tmp_path, fake_api
         started = time.monotonic()
         sent = await services_of(application).outbox.send_pending()
         elapsed = time.monotonic() - started
-        floods = services_of(application).metrics.telegram_errors["flood"]
+        registry = services_of(application).metrics.registry
+        floods = registry.get_sample_value("briefbot_telegram_errors_total", {"error": "flood"})
 
     assert sent == 3 and texts_to(fake_api, CHANNEL_ID) == texts
     assert elapsed >= 5  # each of the five refusals was waited out

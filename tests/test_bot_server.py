@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import signal
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 import bot.runtime
 from bot.__main__ import main
@@ -21,7 +21,6 @@ pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures"]
 
 TEXT = ("The city council approved the new budget on Tuesday after a long debate. "
         "The plan gives more money to schools and to the repair of roads in the north.")
-METRIC_LINE = re.compile(r'^[a-z_]+(\{[a-z]+="[^"]*"\})? [0-9.e+-]+$')
 
 
 async def get(url: str) -> tuple[int, str, str]:
@@ -45,15 +44,18 @@ async def test_metrics_are_served_in_prometheus_text_format(tmp_path, fake_api):
         status, content_type, body = await get(f"http://127.0.0.1:{web_server_of(application).port}/metrics")
 
     assert (status, content_type) == (200, "text/plain")
-    samples = [line for line in body.splitlines() if not line.startswith("#")]
-    assert all(METRIC_LINE.match(line) for line in samples), samples
-    for name in ("feeds_polled_total", "fetch_errors_total", "summaries_total", "summary_seconds",
-                 "digests_posted_total", "telegram_errors_total", "queue_depth"):
-        assert f"# TYPE briefbot_{name} " in body
-    assert 'briefbot_summaries_total{kind="user"} 1' in samples
-    assert "briefbot_summary_seconds_count 1" in samples
-    assert 'briefbot_summary_seconds_bucket{le="+Inf"} 1' in samples
-    assert 'briefbot_queue_depth{queue="outbox"} 0' in samples
+    families = {family.name: family for family in text_string_to_metric_families(body)}
+    assert set(families) >= {
+        "briefbot_feeds_polled", "briefbot_fetch_errors", "briefbot_summaries", "briefbot_summary_seconds",
+        "briefbot_digests_posted", "briefbot_telegram_errors", "briefbot_queue_depth",
+    }
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families.values() for s in f.samples}
+    assert samples[("briefbot_summaries_total", (("kind", "user"),))] == 1
+    assert samples[("briefbot_summaries_total", (("kind", "digest"),))] == 0
+    assert samples[("briefbot_summary_seconds_count", ())] == 1
+    assert samples[("briefbot_summary_seconds_bucket", (("le", "+Inf"),))] == 1
+    assert samples[("briefbot_queue_depth", (("queue", "outbox"),))] == 0
+    assert samples[("briefbot_telegram_errors_total", (("error", "flood"),))] == 0
 
 
 async def test_webhook_mode_registers_the_webhook_and_takes_only_updates_with_the_secret(tmp_path, fake_api):
