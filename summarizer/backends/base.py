@@ -227,7 +227,9 @@ class Backend(ABC):
             line = next((line for line in text.splitlines() if line.strip()), "")
             line = strip_urls(line).strip(" \"'«»“”*#-")
             line = split_sentences(line)[0] if line else line
-            if not is_degenerate(line) and detect_language(line) in (language, None):
+            # A headline may only name what its summary names: it is read first and trusted most.
+            invented = find_ungrounded(line, [summary])
+            if not is_degenerate(line) and detect_language(line) in (language, None) and not invented:
                 return trim_to_sentences(line, max_chars).rstrip(".")
         return trim_to_sentences(split_sentences(summary)[0] if summary else "", max_chars)
 
