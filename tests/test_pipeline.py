@@ -118,3 +118,21 @@ def test_model_threads_from_the_config_reach_torch(tiny_causal_dir):
         assert torch.get_num_threads() == before + 1
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize(
+    ("text", "degenerate"),
+    [
+        ("The council approved the budget after a long debate.", False),
+        ("Shares rose 5% to 120 euros on Monday, then fell 7% to 112 euros by Friday.", False),
+        ("", True),
+        ("Too short.", True),
+        ("the budget the budget the budget the budget the budget the budget", True),
+        ("Share with friends [2] 1. Description 2. Description 3. Description 4. Description 5. Description", True),
+    ],
+    ids=["prose", "prose with numbers", "empty", "too short", "loop", "numbered loop"],
+)
+def test_degenerate_output_is_recognised(text, degenerate):
+    from summarizer.backends.base import is_degenerate
+
+    assert is_degenerate(text) is degenerate

@@ -30,6 +30,7 @@ CHARS_PER_TOKEN_FLOOR = 2.5
 MIN_SOURCE_CHARS = 40
 # Markup some tokenizers leave in decoded text (e.g. Gemma's <start_of_image>).
 _SPECIAL_TOKEN = re.compile(r"<(?:start|end)_of_\w+>|<\|?[a-z_]+\|?>")
+_DIGITS = re.compile(r"\d+")
 # A model that starts by repeating a prompt label ("Article:", "Summary:") before the answer.
 _LEADING_LABEL = re.compile(r"^(?:\s*(?:article|summary|tl;dr|résumé|resumen|zusammenfassung)\s*:)+", re.IGNORECASE)
 
@@ -254,8 +255,11 @@ class Backend(ABC):
 
 
 def is_degenerate(text: str) -> bool:
-    """Empty, too short to say anything, or looping on the same words."""
-    words = text.lower().split()
+    """Empty, too short to say anything, or looping on the same words.
+
+    Digits count as one symbol, so that a numbered list of one word ("1. Item 2. Item 3. …") loops too.
+    """
+    words = _DIGITS.sub("0", text.lower()).split()
     if len(words) < 4:
         return True
     trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
