@@ -43,6 +43,11 @@ class EvalRow:
         # The pipeline's rule: no requested language means the source's.
         return self.item.language or self.summary.source_language
 
+    @property
+    def in_target_language(self) -> bool:
+        """A usable summary in the language asked for; an empty or looping one is in no language."""
+        return self.summary.language == self.target_language and "degenerate_output" not in self.summary.flags
+
 
 def load_items(path: str | Path, language: str | None = None) -> list[EvalItem]:
     """The articles of a JSONL file or a manifest folder; `language` overrides every item's."""
@@ -102,7 +107,7 @@ def totals(rows: list[EvalRow]) -> dict:
         rouge = {kind: round(fmean(score[kind].fmeasure for score in scores), 4) for kind in ROUGE_TYPES}
     return {
         "articles": len(rows),
-        "language_accuracy": round(fmean(row.summary.language == row.target_language for row in rows), 4),
+        "language_accuracy": round(fmean(row.in_target_language for row in rows), 4),
         "ungrounded_per_summary": round(fmean(len(summary.ungrounded) for summary in summaries), 3),
         # Summaries that named something no source has, caught and cut by postprocessing.
         "ungrounded_removed_rate": round(

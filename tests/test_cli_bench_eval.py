@@ -160,3 +160,17 @@ def test_bench_refuses_fewer_than_one_article(count, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["bench", "--n", count])
     assert exit_info.value.code == 2
+
+
+def test_a_degenerate_summary_does_not_count_as_written_in_the_target_language():
+    from summarizer.evaluation import EvalItem, EvalRow, totals
+    from summarizer.types import Summary
+
+    item = EvalItem("a.txt", ("Texte.",), "en")
+    rows = [
+        EvalRow(item, Summary("The council met.", "en", "fr", "m")),
+        EvalRow(item, Summary("", "en", "fr", "m", flags=["degenerate_output"])),
+        EvalRow(item, Summary("Le conseil s'est réuni.", "fr", "fr", "m", flags=["language_mismatch"])),
+        EvalRow(item, Summary("The council met again.", "en", "fr", "m")),
+    ]
+    assert totals(rows)["language_accuracy"] == 0.5
