@@ -1,17 +1,24 @@
-"""The offline default model served by a real llama.cpp server, against the same model in process.
+"""The offline default model served by real llama.cpp servers, against the same model in process.
 
-Usage: .venv/bin/python bench/inference_server.py --server-python PYTHON [--n 8] [--concurrency 8] [--json]
+Usage: .venv/bin/python bench/inference_server.py [--server-python PYTHON] [--server-binary LLAMA_SERVER]
+                                                  [--n 8] [--concurrency 8] [--json]
 
 PYTHON is an interpreter with `llama-cpp-python[server]` installed (it compiles llama.cpp, about
 15 minutes on 2 cores, so it is kept out of briefbot's own environment):
     python3 -m venv /tmp/llama && /tmp/llama/bin/pip install 'llama-cpp-python[server]'
+LLAMA_SERVER is llama.cpp's own C++ `llama-server`, the one the `llamacpp` Compose profile runs; it
+serves --concurrency requests at once (`--parallel`). One way to get it without Docker is to build
+the copy of llama.cpp inside that package's source archive (about 10 minutes on 2 cores):
+    pip download --no-deps --no-binary :all: llama-cpp-python && tar xzf llama_cpp_python-*.tar.gz
+    cd llama_cpp_python-*/vendor/llama.cpp && cmake -B build -DLLAMA_CURL=OFF \
+        && cmake --build build --target llama-server -j2        # -> build/bin/llama-server
 
-The server serves the packaged Gemma 3 270M GGUF on 127.0.0.1 and briefbot's OpenAI-compatible
-backend asks it with the same completion prompt the in-process backend uses. The two run one
-after the other, never together, so neither slows the other. Each reports what
+Each server serves the packaged Gemma 3 270M GGUF on 127.0.0.1 and briefbot's OpenAI-compatible
+backend asks it with the same completion prompt the in-process backend uses. Everything runs one
+after the other, never together, so nothing slows anything else. Each reports what
 `python -m summarizer bench` reports (one article at a time, then --concurrency in flight);
-the server's own peak memory is read from its process. Prints a table, or one JSON object
-{"llama_cpp_server": {...}, "transformers": {...}} with --json.
+a server's own peak memory is read from its process. Prints a table, or one JSON object
+{"llama_cpp_python": {...}, "llama_server": {...}, "transformers": {...}} with --json.
 """
 
 from __future__ import annotations
@@ -63,14 +70,26 @@ async def wait_until_serving(url: str, server: subprocess.Popen, log: Path) -> N
     raise SystemExit(f"llama.cpp server did not answer within {SERVER_START_TIMEOUT:.0f} s")
 
 
-async def bench_server(args: argparse.Namespace, gguf: str) -> dict:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+def python_server_command(args: argparse.Namespace, gguf: str, port: int) -> list[str]:
     threads = str(os.cpu_count())
-    command = [
+    return [
         args.server_python, "-m", "llama_cpp.server", "--model", gguf, "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", "4096", "--n_threads", threads, "--n_threads_batch", threads, "--verbose", "False",
     ]
+
+
+def cpp_server_command(args: argparse.Namespace, gguf: str, port: int) -> list[str]:
+    threads = str(os.cpu_count())
+    # The context is shared by the parallel slots: 4096 tokens each, as for the Python server.
+    return [
+        args.server_binary, "--model", gguf, "--host", "127.0.0.1", "--port", str(port),
+        "--ctx-size", str(4096 * args.concurrency), "--parallel", str(args.concurrency),
+        "--threads", threads, "--threads-batch", threads,
+    ]
+
+
+async def bench_server(args: argparse.Namespace, command: list[str]) -> dict:
+    url = f"http://127.0.0.1:{command[command.index('--port') + 1]}"
     with tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as log:
         started = time.monotonic()
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -114,22 +133,30 @@ async def measure(backend: Backend, args: argparse.Namespace, load_s: float) -> 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--server-python", required=True, help="python with llama-cpp-python[server]")
+    parser.add_argument("--server-python", help="python with llama-cpp-python[server]")
+    parser.add_argument("--server-binary", help="llama.cpp's llama-server")
     parser.add_argument("--n", type=int, default=8)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--lang", default="en")
     parser.add_argument("--max-chars", type=int, default=300)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if not (args.server_python or args.server_binary):
+        parser.error("give --server-python, --server-binary or both")
     gguf = offline_package().assemble()
-    results = {"llama_cpp_server": await bench_server(args, gguf), "transformers": await bench_in_process(args)}
+    results: dict[str, dict] = {}
+    if args.server_python:
+        results["llama_cpp_python"] = await bench_server(args, python_server_command(args, gguf, free_port()))
+    if args.server_binary:
+        results["llama_server"] = await bench_server(args, cpp_server_command(args, gguf, free_port()))
+    results["transformers"] = await bench_in_process(args)
     if args.json:
         print(json.dumps(results))
         return
     keys = [key for key in results["transformers"] if key not in ("model", "backend")]
-    print(f"{'':30}{'llama.cpp server':>18}{'transformers':>16}")
+    print(f"{'':30}" + "".join(f"{name:>18}" for name in results))
     for key in keys:
-        print(f"{key:30}{results['llama_cpp_server'][key]!s:>18}{results['transformers'][key]!s:>16}")
+        print(f"{key:30}" + "".join(f"{result[key]!s:>18}" for result in results.values()))
 
 
 if __name__ == "__main__":
