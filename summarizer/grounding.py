@@ -16,9 +16,9 @@ from summarizer.names import (
     Mention,
     Name,
     Number,
+    content_words,
     extract_mentions,
     keys_match,
-    lower_case_words,
     searchable_name_keys,
 )
 
@@ -37,7 +37,7 @@ def _index(sources: Sequence[str]) -> _Sources:
     mentions: list[Mention] = []
     for source in sources:
         name_keys |= searchable_name_keys(source)
-        words |= lower_case_words(source)
+        words |= content_words(source)
         mentions += extract_mentions(source)
     dates = tuple(mention for mention in mentions if isinstance(mention, Date))
     date_parts = {day for date in dates for _, day in date.days} | {date.year for date in dates if date.year}

@@ -599,7 +599,7 @@ def uncased_word_keys(text: str) -> list[str]:
     return keys
 
 
-def lower_case_words(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
     """The words of a text in lower case, so that "Port" in a summary is the "port" of its source.
 
     Function words are left out: a capitalised "Oder" is the river, not the German "oder".
