@@ -23,7 +23,9 @@ from summarizer.names import (
 )
 
 @dataclass(frozen=True)
-class _Sources:
+class SourceIndex:
+    """What the sources mention, read once and then asked about every candidate and sentence."""
+
     name_keys: frozenset[str]
     words: frozenset[str]
     numbers: tuple[Number, ...]
@@ -31,7 +33,7 @@ class _Sources:
     date_parts: frozenset[int]  # days and years of the dates, numbers a summary may quote alone
 
 
-def _index(sources: Sequence[str]) -> _Sources:
+def index_sources(sources: Sequence[str]) -> SourceIndex:
     name_keys: set[str] = set()
     words: set[str] = set()
     mentions: list[Mention] = []
@@ -41,7 +43,7 @@ def _index(sources: Sequence[str]) -> _Sources:
         mentions += extract_mentions(source)
     dates = tuple(mention for mention in mentions if isinstance(mention, Date))
     date_parts = {day for date in dates for _, day in date.days} | {date.year for date in dates if date.year}
-    return _Sources(
+    return SourceIndex(
         name_keys=frozenset(name_keys),
         words=frozenset(words),
         numbers=tuple(mention for mention in mentions if isinstance(mention, Number)),
@@ -50,7 +52,7 @@ def _index(sources: Sequence[str]) -> _Sources:
     )
 
 
-def _name_grounded(name: Name, sources: _Sources) -> bool:
+def _name_grounded(name: Name, sources: SourceIndex) -> bool:
     """Every word of the name is in a source, maybe inflected ("Trump" in "Трампа", "Trumpovi"),
     maybe written there in lower case ("Port of Hull" in "the port's terminal in Hull")."""
     return all(
@@ -61,13 +63,13 @@ def _name_grounded(name: Name, sources: _Sources) -> bool:
     )
 
 
-def _number_grounded(number: Number, sources: _Sources) -> bool:
+def _number_grounded(number: Number, sources: SourceIndex) -> bool:
     if any(number.same_value(known) for known in sources.numbers):
         return True
     return number.scale == 1 and not number.values.isdisjoint(sources.date_parts)
 
 
-def _date_grounded(date: Date, sources: _Sources) -> bool:
+def _date_grounded(date: Date, sources: SourceIndex) -> bool:
     if not any(date.days & known.days for known in sources.dates):
         return False
     if date.year is None or date.year in sources.date_parts:
@@ -75,7 +77,7 @@ def _date_grounded(date: Date, sources: _Sources) -> bool:
     return any(date.year in number.values for number in sources.numbers if number.scale == 1)
 
 
-def _grounded(mention: Mention, sources: _Sources) -> bool:
+def _grounded(mention: Mention, sources: SourceIndex) -> bool:
     match mention:
         case Name():
             return _name_grounded(mention, sources)
@@ -98,9 +100,9 @@ def _doubtful(name: Name, confirmed: set[str]) -> bool:
     return name.keys[0] not in confirmed
 
 
-def find_ungrounded(summary: str, sources: Sequence[str]) -> list[str]:
+def find_ungrounded(summary: str, sources: Sequence[str] | SourceIndex) -> list[str]:
     """Names, numbers and dates of the summary that no source mentions, as written, in order."""
-    known = _index(sources)
+    known = sources if isinstance(sources, SourceIndex) else index_sources(sources)
     mentions = extract_mentions(summary)
     names = [mention for mention in mentions if isinstance(mention, Name)]
     confirmed = {key for name in names if not name.sentence_initial for key in name.keys}

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from summarizer.chunking import chunk_text
-from summarizer.grounding import find_ungrounded
+from summarizer.grounding import SourceIndex, find_ungrounded, index_sources
 from summarizer.language import detect_language, is_supported
 from summarizer.prompts import join_sources
 from summarizer.text import clean_text, prose_ratio, split_sentences, strip_urls, trim_to_sentences
@@ -43,6 +43,7 @@ class Prepared:
     source_language: str
     target_language: str
     max_chars: int
+    grounding: SourceIndex  # the sources' names, numbers and dates, for checking every candidate
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ class Backend(ABC):
         target = request.language or source_language
         if not is_supported(target):
             raise UnsupportedInputError(f"unsupported summary language: {target!r}")
-        return Prepared(sources, source_language, target, request.max_chars)
+        return Prepared(sources, source_language, target, request.max_chars, index_sources(sources))
 
     def chunks(self, texts: Sequence[str]) -> list[str]:
         """Chunks never span two articles, so each partial summary is about one source."""
@@ -191,8 +192,8 @@ class Backend(ABC):
 
     def postprocess(self, raw: str, prepared: Prepared) -> Candidate:
         text = self.clean_output(raw, prepared.max_chars)
-        ungrounded = find_ungrounded(text, prepared.sources)
-        kept = [s for s in split_sentences(text) if not find_ungrounded(s, prepared.sources)] if ungrounded else []
+        ungrounded = find_ungrounded(text, prepared.grounding)
+        kept = [s for s in split_sentences(text) if not find_ungrounded(s, prepared.grounding)] if ungrounded else []
         # A sentence naming a person, place or number that no source has is more likely invented
         # than the rest: drop it, as long as something remains.
         pruned = bool(kept) and not is_degenerate(" ".join(kept))
@@ -229,8 +230,11 @@ class Backend(ABC):
             line = strip_urls(line).strip(" \"'«»“”*#-")
             line = split_sentences(line)[0] if line else line
             # A headline may only name what its summary names: it is read first and trusted most.
-            invented = find_ungrounded(line, [summary])
-            if not is_degenerate(line) and detect_language(line) in (language, None) and not invented:
+            if (
+                not is_degenerate(line)
+                and detect_language(line) in (language, None)
+                and not find_ungrounded(line, [summary])
+            ):
                 return trim_to_sentences(line, max_chars).rstrip(".")
         return trim_to_sentences(split_sentences(summary)[0] if summary else "", max_chars)
 
