@@ -148,13 +148,11 @@ class StorySummaries:
             record = await self._record(unique, language, need_headline=native_title is None)
         except SummarizerError as exc:
             log.warning("story %s not summarised: %s", articles[0].story_id, exc)
-            summary, flags = "", [f"error: {exc}"]
-            if native is not None:
-                summary, flags = lead_of(native, self._max_chars), [*flags, LEAD_OF_SOURCE]
-            return DigestItem(articles[0].story_id, native_title or unique[0].title, summary, sources, flags=flags)
-        title = native_title or record.headline
-        summary, ungrounded, flags = record.summary, list(record.ungrounded), list(record.flags)
-        if native is not None and (ungrounded or DOUBTFUL_FLAGS & set(flags)):
+            title, summary, ungrounded, flags = native_title or unique[0].title, "", [], [f"error: {exc}"]
+        else:
+            title = native_title or record.headline
+            summary, ungrounded, flags = record.summary, list(record.ungrounded), list(record.flags)
+        if native is not None and (not summary or ungrounded or DOUBTFUL_FLAGS & set(flags)):
             # The model wrote nothing usable, another language or a fact no source states; an
             # outlet's own lead in the channel's language tells the story truly.
             summary, ungrounded, flags = lead_of(native, self._max_chars), [], [*flags, LEAD_OF_SOURCE]
