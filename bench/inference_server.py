@@ -32,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,11 +90,12 @@ def cpp_server_command(args: argparse.Namespace, gguf: str, port: int) -> list[s
     ]
 
 
-async def bench_server(args: argparse.Namespace, command: list[str]) -> dict:
-    url = f"http://127.0.0.1:{command[command.index('--port') + 1]}"
+async def bench_server(args: argparse.Namespace, command: Callable[[int], list[str]]) -> dict:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
     with tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False) as log:
         started = time.monotonic()
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command(port), stdout=log, stderr=subprocess.STDOUT)
     try:
         await wait_until_serving(url, server, Path(log.name))
         load_s = time.monotonic() - started
@@ -146,9 +149,9 @@ async def main() -> None:
     gguf = offline_package().assemble()
     results: dict[str, dict] = {}
     if args.server_python:
-        results["llama_cpp_python"] = await bench_server(args, python_server_command(args, gguf, free_port()))
+        results["llama_cpp_python"] = await bench_server(args, partial(python_server_command, args, gguf))
     if args.server_binary:
-        results["llama_server"] = await bench_server(args, cpp_server_command(args, gguf, free_port()))
+        results["llama_server"] = await bench_server(args, partial(cpp_server_command, args, gguf))
     results["transformers"] = await bench_in_process(args)
     if args.json:
         print(json.dumps(results))
