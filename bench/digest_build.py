@@ -36,19 +36,19 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.common import machine  # noqa: E402
 from bot.digest import StorySummaries, choose_stories  # noqa: E402
-from bot.feeds.extract import TEASER_CHARS  # noqa: E402
-from bot.feeds.fetch import Fetcher, create_session  # noqa: E402
 from bot.feeds.poll import Poller, poll_all  # noqa: E402
-from bot.stories import group_new_articles  # noqa: E402
+from bot.feeds.teaser import TEASER_CHARS  # noqa: E402
 from bot.store.db import open_store  # noqa: E402
-from bot.store.models import Article, Channel, Feed, Story  # noqa: E402
+from bot.store.tables import Article, Channel, Feed, Story  # noqa: E402
+from bot.stories.assign import group_new_articles  # noqa: E402
 from bot.telegram.format import format_item, split_messages  # noqa: E402
 from config.settings import FetchSettings  # noqa: E402
 from summarizer.backends.base import Backend  # noqa: E402
 from summarizer.bench import peak_rss_mb  # noqa: E402
 from summarizer.text import split_sentences  # noqa: E402
-from bench.common import machine  # noqa: E402
+from web.fetch import Fetcher, create_session  # noqa: E402
 
 ARTICLES = ROOT / "tests" / "data" / "stories.jsonl"
 ARTICLES_PER_STORY = 5

@@ -45,7 +45,7 @@ from summarizer.backends.base import Backend  # noqa: E402
 from summarizer.backends.openai import OpenAIBackend  # noqa: E402
 from summarizer.bench import bench_articles, run_bench  # noqa: E402
 from summarizer.loader import load_backend  # noqa: E402
-from summarizer.models import offline_package  # noqa: E402
+from summarizer.model_files import offline_package  # noqa: E402
 
 SERVER_START_TIMEOUT = 300.0
 

@@ -42,14 +42,14 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.feeds.fetch import Fetcher, create_session  # noqa: E402
+from bench.common import machine  # noqa: E402
 from bot.feeds.poll import Poller, poll_all  # noqa: E402
 from bot.store.db import open_store  # noqa: E402
-from bot.store.models import Feed  # noqa: E402
 from bot.store.queries import all_feeds  # noqa: E402
+from bot.store.tables import Feed  # noqa: E402
 from config.settings import FetchSettings  # noqa: E402
 from summarizer.bench import peak_rss_mb  # noqa: E402
-from bench.common import machine  # noqa: E402
+from web.fetch import Fetcher, create_session  # noqa: E402
 
 ARTICLES = ROOT / "tests" / "data" / "stories.jsonl"
 NEW_PER_POLL = 2  # entries an odd feed publishes between two polls

@@ -27,7 +27,7 @@ from sqlalchemy import select  # noqa: E402
 
 from bot.app import build_application, services_of, started  # noqa: E402
 from bot.digest import ChannelDigest, commit_digest  # noqa: E402
-from bot.store.models import Channel  # noqa: E402
+from bot.store.tables import Channel  # noqa: E402
 from bot.telegram.format import SourceLink, format_item, split_messages  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from tests.botharness import FixedBackend, quiet_schedule  # noqa: E402

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from summarizer.clustering import Document, assign_stories  # noqa: E402
+from bot.stories.grouping import Document, assign_stories  # noqa: E402
 
 PARLER = ROOT.parent / "shared" / "corpus" / "parler"
 PARLER_STORY = "parler"

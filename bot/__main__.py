@@ -58,8 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def _poll_and_group(runtime, steps: Steps) -> None:
-    from bot.stories import group_new_articles
     from bot.store.queries import all_feeds
+    from bot.stories.assign import group_new_articles
 
     async with runtime.sessions() as session:
         feeds = await all_feeds(session)
@@ -80,7 +80,7 @@ async def _poll_and_group(runtime, steps: Steps) -> None:
 
 
 async def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.runtime import open_runtime
+    from bot.resources import open_runtime
 
     steps = Steps(3)
     since = steps.start("opening the store")
@@ -102,7 +102,7 @@ async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from bot.digest import StorySummaries, build_digest, choose_stories
-    from bot.runtime import open_runtime
+    from bot.resources import open_runtime
     from bot.store.queries import all_channels
 
     if not args.dry_run:
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     # Says when the first run converts the model, the one step that takes minutes.
-    logging.getLogger("summarizer.models").setLevel(logging.INFO)
+    logging.getLogger("summarizer.model_files").setLevel(logging.INFO)
     from bot.store.db import StoreError
     from summarizer.types import SummarizerError
 

@@ -19,11 +19,17 @@ from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    TypeHandler,
+)
 
-from bot.runtime import Runtime, open_runtime
+from bot.resources import Runtime, open_runtime
 from bot.scheduler import Scheduler
-from bot.server import WebServer, Webhook
+from bot.server import Webhook, WebServer
 from bot.services import SERVICES, BotContext, Limits, Services, build_services
 from bot.store.queries import all_channels
 from bot.telegram import handlers, messages

@@ -29,11 +29,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.feeds.parse import html_to_text
 from bot.server import Metrics
-from bot.store.models import Channel, Digest, OutboxMessage, utcnow
+from bot.store.tables import Channel, Digest, OutboxMessage, utcnow
 from bot.telegram.format import NO_PREVIEW, TELEGRAM_LIMIT, split_messages
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from config.schedule import digest_trigger
 
 if TYPE_CHECKING:
     from bot.services import BotContext
-    from bot.store.models import Channel
+    from bot.store.tables import Channel
 
 # Every feed is polled when its own interval (or its failure back-off) says it is due; this is how
 # often the bot looks.

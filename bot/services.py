@@ -30,23 +30,23 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.digest import StorySummaries, build_digest, commit_digest, compile_rule
-from bot.feeds.extract import ExtractError, extract_article
-from bot.feeds.fetch import FetchError
+from bot.feeds.opml import MAX_OPML_BYTES, OpmlError, OpmlFeed, build_opml, parse_opml
 from bot.feeds.parse import FeedParseError, parse_feed
-from bot.feeds.urlguard import UnsafeURLError, check_public_url
 from bot.outbox import Outbox
-from bot.runtime import Runtime
+from bot.resources import Runtime
 from bot.scheduler import Scheduler
 from bot.server import Metrics
-from bot.stories import group_new_articles
-from bot.store.models import Channel, Feed, User, utcnow
 from bot.store.queries import all_channels, feeds_due
+from bot.store.tables import Channel, Feed, User, utcnow
+from bot.stories.assign import group_new_articles
 from bot.telegram import messages
-from bot.telegram.opml import MAX_OPML_BYTES, OpmlError, OpmlFeed, build_opml, parse_opml
 from config.settings import DigestSchedule
 from summarizer.batching import QueueFullError
 from summarizer.language import is_supported
 from summarizer.types import SummarizerError, SummaryRequest, UnsupportedInputError
+from web.extract import ExtractError, extract_article
+from web.fetch import FetchError
+from web.urlguard import UnsafeURLError, check_public_url
 
 log = logging.getLogger(__name__)
 

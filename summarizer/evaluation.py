@@ -16,7 +16,12 @@ from statistics import fmean
 
 from summarizer.backends.base import Backend
 from summarizer.bench import manifest_articles
-from summarizer.types import Summary, SummarizerError, SummaryRequest, UnsupportedInputError
+from summarizer.types import (
+    SummarizerError,
+    Summary,
+    SummaryRequest,
+    UnsupportedInputError,
+)
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 

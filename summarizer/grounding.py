@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from summarizer.names import (
+from summarizer.mentions import (
     Date,
     Mention,
     Name,
@@ -21,6 +21,7 @@ from summarizer.names import (
     keys_match,
     searchable_name_keys,
 )
+
 
 @dataclass(frozen=True)
 class SourceIndex:

@@ -9,7 +9,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from tests.tinymodels import CORPUS, SEQ2SEQ_MAX_INPUT, build_tiny_seq2seq
 
 from summarizer.backends.seq2seq import (
     CROSSSUM_LANGUAGES,
@@ -19,9 +18,10 @@ from summarizer.backends.seq2seq import (
     language_controls,
 )
 from summarizer.loader import load_backend
-from summarizer.models import resolve
+from summarizer.model_files import resolve
 from summarizer.prompts import join_sources
 from summarizer.types import ModelLoadError, SummaryRequest
+from tests.tinymodels import CORPUS, SEQ2SEQ_MAX_INPUT, build_tiny_seq2seq
 
 ARTICLE = " ".join(CORPUS[:2])  # one chunk
 # Several chunks of the tiny model's 128-token input, few enough for their summaries to fit one.

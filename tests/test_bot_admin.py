@@ -9,7 +9,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from bot.app import services_of
-from bot.store.models import Channel, Digest, Feed, OutboxMessage
+from bot.store.tables import Channel, Digest, Feed, OutboxMessage
 from tests.botharness import (
     ADMIN_ID,
     CHANNEL,

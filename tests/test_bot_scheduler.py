@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from bot.app import services_of
-from config.schedule import digest_trigger
 from bot.services import DigestService
 from bot.store.db import open_store
-from bot.store.models import Channel
 from bot.store.queries import sync_config
+from bot.store.tables import Channel
+from config.schedule import digest_trigger
 from tests.botharness import ADMIN_ID, CHANNEL, CHANNEL_ID, bot_settings, running_bot
 
 pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures"]

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-import bot.runtime
+import bot.resources
 from bot.__main__ import main
 from bot.app import serve, web_server_of
 from tests.botharness import SUMMARY, USER_ID, FixedBackend, bot_settings, running_bot
@@ -88,7 +88,7 @@ async def test_webhook_mode_registers_the_webhook_and_takes_only_updates_with_th
 
 async def test_run_serves_until_sigterm_without_logging_the_token(tmp_path, monkeypatch, caplog):
     # The stand-in model replaces the configured one where the runtime loads it.
-    monkeypatch.setattr(bot.runtime, "load_backend", lambda *args, **kwargs: FixedBackend())
+    monkeypatch.setattr(bot.resources, "load_backend", lambda *args, **kwargs: FixedBackend())
     caplog.set_level(logging.INFO)
     async with FakeBotApi(token="4242:SECRET-token-value") as api:
         settings = bot_settings(tmp_path, api)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-import bot.runtime
+import bot.resources
 from bot.__main__ import main
 from bot.digest import passes_filters
 from bot.telegram.format import TELEGRAM_LIMIT
@@ -65,7 +65,7 @@ def model_writes(monkeypatch):
     """The stand-in model, through the real pre- and postprocessing, writes `text` for every story."""
 
     def use(text: str) -> None:
-        monkeypatch.setattr(bot.runtime, "load_backend", lambda *args, **kwargs: FixedBackend(text))
+        monkeypatch.setattr(bot.resources, "load_backend", lambda *args, **kwargs: FixedBackend(text))
 
     return use
 

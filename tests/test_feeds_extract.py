@@ -7,8 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.feeds.extract import ExtractError, extract_article, is_teaser
 from bot.feeds.parse import FeedEntry
+from bot.feeds.teaser import is_teaser
+from web.extract import ExtractError, extract_article
 
 ARTICLE_PAGE = """<!DOCTYPE html>
 <html lang="en-GB">
@@ -44,7 +45,6 @@ def test_article_without_boilerplate() -> None:
     page = extract_article(ARTICLE_PAGE, url="https://times.example/story?id=7&utm_source=feed")
     assert page.title == "Council approves river bridge"
     assert page.canonical_url == "https://times.example/2024/05/01/river-bridge"
-    assert page.language == "en"
     assert "The city council voted on Tuesday to approve the new river bridge" in page.text
     assert "most of it funded by the regional government." in page.text
     assert "large majority" in page.text
@@ -54,10 +54,10 @@ def test_article_without_boilerplate() -> None:
     assert any(paragraph.startswith("Construction is expected") for paragraph in paragraphs)
 
 
-def test_page_without_canonical_or_language() -> None:
-    html = ARTICLE_PAGE.replace(b' lang="en-GB"', b"").replace(b'rel="Canonical"', b'rel="stylesheet"')
+def test_page_without_canonical_link() -> None:
+    html = ARTICLE_PAGE.replace(b'rel="Canonical"', b'rel="stylesheet"')
     page = extract_article(html, url="https://times.example/story")
-    assert (page.canonical_url, page.language) == (None, None)
+    assert page.canonical_url is None
 
 
 @pytest.mark.parametrize(

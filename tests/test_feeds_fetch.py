@@ -16,10 +16,10 @@ from email.utils import format_datetime
 import pytest
 from aiohttp import web
 
-from bot.feeds.fetch import FEED_ACCEPT, FetchError, Fetcher, create_session
-from bot.feeds.urlguard import UnsafeURLError, check_public_url
 from config.settings import FetchSettings
 from tests.feedserver import FeedServer, replies, reply
+from web.fetch import FEED_ACCEPT, Fetcher, FetchError, create_session
+from web.urlguard import UnsafeURLError, check_public_url
 
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
 MB = 1_000_000

@@ -3,7 +3,7 @@
 import pytest
 
 from summarizer.grounding import find_ungrounded
-from summarizer.names import extract_mentions, keys_match, name_key, numbers_equal
+from summarizer.mentions import extract_mentions, keys_match, name_key, numbers_equal
 
 RU = (
     "Социальная сеть Parler подала в суд на Amazon. КИЕВ. 11 января. Генеральный директор Parler "

@@ -7,13 +7,13 @@ import asyncio
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.config import Config
 from sqlalchemy import insert, select, text
 
 from bot.store.db import MIGRATIONS, create_engine, open_store
-from bot.store.models import Base, Feed
+from bot.store.tables import Base, Feed
 from tests.pg import postgres_url  # noqa: F401  (fixture)
 
 

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from summarizer.backends.causal import CausalLMBackend
-from summarizer.models import ModelSource
+from summarizer.model_files import ModelSource
 from summarizer.types import SummaryRequest, UnsupportedInputError
 
 ENGLISH = (

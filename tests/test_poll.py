@@ -13,12 +13,12 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.feeds.fetch import Fetcher, create_session
-from bot.feeds.poll import PollOutcome, Poller
+from bot.feeds.poll import Poller, PollOutcome
 from bot.store.db import open_store
-from bot.store.models import Article, Feed
+from bot.store.tables import Article, Feed
 from config.settings import FetchSettings
 from tests.feedserver import FeedServer, Handler, replies, reply
+from web.fetch import Fetcher, create_session
 
 RSS_TYPE = {"Content-Type": "application/rss+xml; charset=utf-8"}
 HTML_TYPE = {"Content-Type": "text/html; charset=utf-8"}

@@ -15,15 +15,29 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.digest import StorySummaries, build_digest, choose_stories, commit_digest
-from bot.feeds.fetch import Fetcher, create_session
 from bot.feeds.poll import Poller
-from bot.runtime import Runtime, open_runtime
+from bot.resources import Runtime, open_runtime
 from bot.store.db import open_store
-from bot.store.models import Article, Base, Feed, OutboxMessage, PostedStory, Story, SummaryRecord
 from bot.store.queries import all_channels, all_feeds
-from bot.stories import group_new_articles
-from config.settings import FetchSettings, ModelSettings, Settings, StorageSettings, load_settings
+from bot.store.tables import (
+    Article,
+    Base,
+    Feed,
+    OutboxMessage,
+    PostedStory,
+    Story,
+    SummaryRecord,
+)
+from bot.stories.assign import group_new_articles
+from config.settings import (
+    FetchSettings,
+    ModelSettings,
+    Settings,
+    StorageSettings,
+    load_settings,
+)
 from tests.pg import postgres_url  # noqa: F401  (fixture)
+from web.fetch import Fetcher, create_session
 
 pytestmark = pytest.mark.postgres
 

@@ -15,12 +15,13 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.feeds.dedupe import bands, near_duplicates, simhash
-from bot.feeds.extract import ExtractError, extract_article, is_teaser
-from bot.feeds.fetch import FetchError, Fetcher
 from bot.feeds.parse import FeedEntry, FeedParseError, parse_feed
-from bot.feeds.urlguard import check_public_url
-from bot.store.models import Article, Feed, SimhashBand
+from bot.feeds.teaser import is_teaser
+from bot.store.tables import Article, Feed, SimhashBand
 from summarizer.language import detect_language
+from web.extract import ExtractError, extract_article
+from web.fetch import Fetcher, FetchError
+from web.urlguard import check_public_url
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.models import Channel, Feed
+from bot.store.tables import Channel, Feed
 from config.settings import ChannelSettings, FeedSettings, Settings
 
 

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 
 from summarizer.backends.base import CHARS_PER_TOKEN_FLOOR
 from summarizer.backends.local import Job, LocalTransformersBackend
-from summarizer.models import ModelSource, convert_gguf
-from summarizer.types import ModelLoadError
+from summarizer.model_files import ModelSource, convert_gguf
 from summarizer.prompts import (
     COMPLETION_VARIANTS,
     chat_messages,
@@ -15,6 +14,7 @@ from summarizer.prompts import (
     headline_completion_prompt,
     headline_messages,
 )
+from summarizer.types import ModelLoadError
 
 MAX_CHUNK_TOKENS = 2048
 # Longest prompt in a batch relative to its shortest (plus a few tokens). Padding only costs

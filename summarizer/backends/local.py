@@ -11,7 +11,7 @@ from typing import Any
 
 from summarizer.backends.base import Backend
 from summarizer.batching import BatchingWorker
-from summarizer.models import ModelSource
+from summarizer.model_files import ModelSource
 from summarizer.types import ModelLoadError, first_line
 
 

@@ -26,7 +26,13 @@ from typing import Any
 
 from aiohttp import web
 
-from .entities import FormattedText, HtmlParseError, detect_entities, parse_html, strip_formatted
+from .entities import (
+    FormattedText,
+    HtmlParseError,
+    detect_entities,
+    parse_html,
+    strip_formatted,
+)
 from .models import (
     CHAT_TYPES,
     Chat,

@@ -4,7 +4,7 @@ revisions) connects to `-x url=...` or alembic.ini's sqlalchemy.url with a synch
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from bot.store.models import Base
+from bot.store.tables import Base
 
 config = context.config
 

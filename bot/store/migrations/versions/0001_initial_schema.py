@@ -8,10 +8,10 @@ Revises:
 Create Date: 2026-11-24
 """
 
-from alembic import op
 import sqlalchemy as sa
-import bot.store.models
+from alembic import op
 
+import bot.store.tables
 
 revision = '0001'
 down_revision = None
@@ -32,7 +32,7 @@ def upgrade() -> None:
     sa.Column('paused_reason', sa.Text(), nullable=True),
     sa.Column('owner_id', sa.BigInteger(), nullable=True),
     sa.Column('from_config', sa.Boolean(), nullable=False),
-    sa.Column('last_digest_at', bot.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_digest_at', bot.store.tables.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('chat')
     )
@@ -45,18 +45,18 @@ def upgrade() -> None:
     sa.Column('title', sa.Text(), nullable=True),
     sa.Column('etag', sa.Text(), nullable=True),
     sa.Column('last_modified', sa.Text(), nullable=True),
-    sa.Column('last_polled_at', bot.store.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_ok_at', bot.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_polled_at', bot.store.tables.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_ok_at', bot.store.tables.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('failures', sa.Integer(), nullable=False),
-    sa.Column('next_poll_at', bot.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_poll_at', bot.store.tables.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
     )
     op.create_table('stories',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('created_at', bot.store.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', bot.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.store.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', bot.store.tables.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('stories', schema=None) as batch_op:
@@ -75,14 +75,14 @@ def upgrade() -> None:
     sa.Column('ungrounded', sa.JSON(), nullable=False),
     sa.Column('flags', sa.JSON(), nullable=False),
     sa.Column('seconds', sa.Double(), nullable=False),
-    sa.Column('created_at', bot.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', bot.store.tables.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('source_hash', 'model', 'language', 'max_chars', name='uq_summary_key')
     )
     op.create_table('users',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
-    sa.Column('updated_at', bot.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', bot.store.tables.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('articles',
@@ -96,8 +96,8 @@ def upgrade() -> None:
     sa.Column('text_hash', sa.String(length=64), nullable=False),
     sa.Column('simhash', sa.BigInteger(), nullable=True),
     sa.Column('language', sa.String(length=8), nullable=True),
-    sa.Column('published_at', bot.store.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('fetched_at', bot.store.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', bot.store.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('fetched_at', bot.store.tables.UTCDateTime(timezone=True), nullable=False),
     sa.Column('extract_error', sa.Text(), nullable=True),
     sa.Column('duplicate_of', sa.Integer(), nullable=True),
     sa.Column('story_id', sa.Integer(), nullable=True),
@@ -117,8 +117,8 @@ def upgrade() -> None:
     op.create_table('digests',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('channel_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', bot.store.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('completed_at', bot.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', bot.store.tables.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', bot.store.tables.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
@@ -130,13 +130,13 @@ def upgrade() -> None:
     sa.Column('digest_id', sa.Integer(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('sent_at', bot.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', bot.store.tables.UTCDateTime(timezone=True), nullable=True),
     sa.Column('telegram_message_id', sa.BigInteger(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', bot.store.models.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column('created_at', bot.store.tables.UTCDateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.Column('claimed_by', sa.String(length=200), nullable=True),
-    sa.Column('claimed_until', bot.store.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_until', bot.store.tables.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['digest_id'], ['digests.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )

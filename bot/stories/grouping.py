@@ -36,7 +36,7 @@ import numpy as np
 import regex
 from anyascii import anyascii
 
-from summarizer.names import Date, Name, Number, extract_mentions, uncased_word_keys
+from summarizer.mentions import Date, Name, Number, extract_mentions, uncased_word_keys
 
 # How much each bag counts in the similarity; they add up to 1.
 _WEIGHTS = {"name": 0.5, "number": 0.2, "gram": 0.3}

@@ -10,14 +10,14 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.feeds.fetch import Fetcher, create_session
-from bot.feeds.poll import PollOutcome, Poller, poll_all
+from bot.feeds.poll import Poller, PollOutcome, poll_all
 from bot.store.db import open_store
-from bot.store.models import Feed
 from bot.store.queries import sync_config
+from bot.store.tables import Feed
 from config.settings import Settings
 from summarizer.backends.base import Backend
 from summarizer.loader import load_backend
+from web.fetch import Fetcher, create_session
 
 log = logging.getLogger(__name__)
 

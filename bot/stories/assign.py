@@ -1,4 +1,4 @@
-"""Putting newly stored articles into stories (the grouping itself is summarizer.clustering)."""
+"""Putting newly stored articles into stories (the grouping itself is bot.stories.grouping)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.models import Article, Story
-from summarizer.clustering import Document, assign_stories
+from bot.store.tables import Article, Story
+from bot.stories.grouping import Document, assign_stories
 
 WINDOW = timedelta(hours=72)
 

@@ -27,8 +27,8 @@ from tenacity import (
 )
 from yarl import URL
 
-from bot.feeds.urlguard import UnsafeURLError
 from config.settings import FetchSettings
+from web.urlguard import UnsafeURLError
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml;q=0.9, "
