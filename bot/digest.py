@@ -14,16 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.store.tables import (
-    Article,
-    Channel,
-    Digest,
-    Feed,
-    OutboxMessage,
-    PostedStory,
-    Story,
-    SummaryRecord,
-)
+from bot.store.tables import Article, Channel, Digest, Feed, OutboxMessage, PostedStory, Story, SummaryRecord
 from bot.telegram.format import SourceLink, format_item, split_messages
 from summarizer.backends.base import Backend
 from summarizer.text import trim_to_sentences

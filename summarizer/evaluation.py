@@ -16,12 +16,7 @@ from statistics import fmean
 
 from summarizer.backends.base import Backend
 from summarizer.bench import manifest_articles
-from summarizer.types import (
-    SummarizerError,
-    Summary,
-    SummaryRequest,
-    UnsupportedInputError,
-)
+from summarizer.types import SummarizerError, Summary, SummaryRequest, UnsupportedInputError
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
 

@@ -16,14 +16,7 @@ from bot.outbox import Outbox
 from bot.server import Metrics
 from bot.store.db import open_store
 from bot.store.tables import Channel, OutboxMessage, utcnow
-from tests.botharness import (
-    ADMIN_ID,
-    CHANNEL,
-    CHANNEL_ID,
-    bot_settings,
-    quiet_schedule,
-    running_bot,
-)
+from tests.botharness import ADMIN_ID, CHANNEL, CHANNEL_ID, bot_settings, quiet_schedule, running_bot
 from tests.fakebotapi import FakeBotApi
 
 pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures", "tests.pg"]

@@ -8,12 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.story_grouping import (
-    group_all_at_once,
-    group_incrementally,
-    load_labelled,
-    pair_scores,
-)
+from bench.story_grouping import group_all_at_once, group_incrementally, load_labelled, pair_scores
 from bot.stories.grouping import Assignment, Document, _similarities, assign_stories
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,23 +19,9 @@ from bot.feeds.poll import Poller
 from bot.resources import Runtime, open_runtime
 from bot.store.db import open_store
 from bot.store.queries import all_channels, all_feeds
-from bot.store.tables import (
-    Article,
-    Base,
-    Feed,
-    OutboxMessage,
-    PostedStory,
-    Story,
-    SummaryRecord,
-)
+from bot.store.tables import Article, Base, Feed, OutboxMessage, PostedStory, Story, SummaryRecord
 from bot.stories.assign import group_new_articles
-from config.settings import (
-    FetchSettings,
-    ModelSettings,
-    Settings,
-    StorageSettings,
-    load_settings,
-)
+from config.settings import FetchSettings, ModelSettings, Settings, StorageSettings, load_settings
 from tests.pg import postgres_url  # noqa: F401  (fixture)
 from web.fetch import Fetcher, create_session
 

@@ -10,22 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from tokenizers import (
-    Tokenizer,
-    decoders,
-    models,
-    normalizers,
-    pre_tokenizers,
-    processors,
-    trainers,
-)
-from transformers import (
-    LlamaConfig,
-    LlamaForCausalLM,
-    MT5Config,
-    MT5ForConditionalGeneration,
-    PreTrainedTokenizerFast,
-)
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import LlamaConfig, LlamaForCausalLM, MT5Config, MT5ForConditionalGeneration, PreTrainedTokenizerFast
 
 from summarizer.backends.seq2seq import CROSSSUM_LANGUAGES
 

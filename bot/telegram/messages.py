@@ -14,15 +14,7 @@ from urllib.parse import urlsplit
 from bot.telegram.format import link
 
 if TYPE_CHECKING:
-    from bot.services import (
-        ChannelInfo,
-        DigestOutcome,
-        FeedInfo,
-        ImportResult,
-        Refusal,
-        Status,
-        UserSummary,
-    )
+    from bot.services import ChannelInfo, DigestOutcome, FeedInfo, ImportResult, Refusal, Status, UserSummary
 
 LANGUAGES = ("en", "ru", "fr", "de", "es")
 # Feeds listed in one message; a long list would pass Telegram's 4096 characters.

@@ -17,13 +17,7 @@ from summarizer.chunking import chunk_text
 from summarizer.grounding import SourceIndex, find_ungrounded, index_sources
 from summarizer.language import detect_language, is_supported
 from summarizer.prompts import join_sources
-from summarizer.text import (
-    clean_text,
-    prose_ratio,
-    split_sentences,
-    strip_urls,
-    trim_to_sentences,
-)
+from summarizer.text import clean_text, prose_ratio, split_sentences, strip_urls, trim_to_sentences
 from summarizer.types import Summary, SummaryRequest, UnsupportedInputError
 
 # Bounds the work one request may cause: map-reduce stops refining after this many model calls

@@ -16,12 +16,7 @@ import math
 from typing import Any
 
 import aiohttp
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-)
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from summarizer.backends.base import Backend
 from summarizer.prompts import COMPLETION_VARIANTS, chat_messages, completion_prompt

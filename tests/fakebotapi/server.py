@@ -26,21 +26,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .entities import (
-    FormattedText,
-    HtmlParseError,
-    detect_entities,
-    parse_html,
-    strip_formatted,
-)
-from .models import (
-    CHAT_TYPES,
-    Chat,
-    SentMessage,
-    StoredFile,
-    UploadedFile,
-    administrator,
-)
+from .entities import FormattedText, HtmlParseError, detect_entities, parse_html, strip_formatted
+from .models import CHAT_TYPES, Chat, SentMessage, StoredFile, UploadedFile, administrator
 from .ratelimit import FloodControl
 
 MAX_TEXT_LENGTH = 4096  # characters of the text users see, after parse_mode
