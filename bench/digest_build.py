@@ -12,7 +12,7 @@ is a JSON Feed file in a temporary folder, polled by the project's Poller into a
 Stages timed: poll (fetch, parse, language detection, insert), group (group_new_articles),
 choose (choose_stories for one English channel), summarise (StorySummaries with a stand-in model
 that returns the first sentence of its source, so the time is the pipeline's own: cleaning,
-language checks, grounding, the summary cache) and format (format_item and split_messages).
+language checks, grounding, the summary cache) and format (render_digest).
 
 Prints one JSON object with seconds per stage, articles, stories and peak_rss_mb.
 """
@@ -37,14 +37,16 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
 
 from bench.common import machine  # noqa: E402
-from bot.digest import StorySummaries, choose_stories  # noqa: E402
+from bot.digest.choose import choose_stories  # noqa: E402
+from bot.digest.items import StorySummaries  # noqa: E402
 from bot.feeds.poll import Poller, poll_all  # noqa: E402
 from bot.feeds.teaser import TEASER_CHARS  # noqa: E402
 from bot.store.db import open_store  # noqa: E402
+from bot.store.queries import channel_fields  # noqa: E402
 from bot.store.tables import Article, Channel, Feed, Story  # noqa: E402
 from bot.stories.assign import group_new_articles  # noqa: E402
-from bot.telegram.format import format_item, split_messages  # noqa: E402
-from config.settings import FetchSettings  # noqa: E402
+from bot.telegram.render import render_digest  # noqa: E402
+from config.settings import ChannelSettings, FetchSettings  # noqa: E402
 from summarizer.backends.base import Backend  # noqa: E402
 from summarizer.bench import peak_rss_mb  # noqa: E402
 from summarizer.text import split_sentences  # noqa: E402
@@ -150,7 +152,7 @@ async def measure(folder: Path, stories: int) -> dict[str, object]:
     try:
         async with sessions() as session:
             session.add_all(Feed(name=outlet, url=path.as_uri()) for outlet, path in feeds.items())
-            session.add(Channel(chat="@bench_en", language="en", feeds=None, max_stories=10))
+            session.add(Channel(chat="@bench_en", **channel_fields(ChannelSettings(chat="@bench_en"))))
             await session.commit()
             rows = list(await session.scalars(select(Feed)))
             channel = await session.scalar(select(Channel))
@@ -178,12 +180,12 @@ async def measure(folder: Path, stories: int) -> dict[str, object]:
 
         summaries = StorySummaries(sessions, FirstSentence(), max_chars=400)
         started = time.perf_counter()
-        # Concurrently, as build_digest asks for them.
+        # Concurrently, as the digest use case asks for them.
         items = await asyncio.gather(*(summaries.item(members, channel.language) for _, members in chosen))
         lap("summarise", started)
 
         started = time.perf_counter()
-        messages = split_messages([format_item(item.title, item.summary, item.sources) for item in items])
+        messages = render_digest(items)
         lap("format", started)
     finally:
         await engine.dispose()

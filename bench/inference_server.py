@@ -127,7 +127,7 @@ async def measure(backend: Backend, args: argparse.Namespace, load_s: float) -> 
     """What `python -m summarizer bench` reports, for either backend; closes it afterwards."""
     try:
         return await run_bench(
-            backend, bench_articles(args.n), concurrency=args.concurrency,
+            backend, bench_articles(args.n, args.corpus), concurrency=args.concurrency,
             language=args.lang, max_chars=args.max_chars, load_s=load_s,
         )
     finally:
@@ -138,6 +138,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server-python", help="python with llama-cpp-python[server]")
     parser.add_argument("--server-binary", help="llama.cpp's llama-server")
+    parser.add_argument("--corpus", type=Path, default=None, help="a corpus folder with a manifest.json")
     parser.add_argument("--n", type=int, default=8)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--lang", default="en")

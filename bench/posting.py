@@ -25,10 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
-from bot.app import build_application, services_of, started  # noqa: E402
-from bot.digest import ChannelDigest, commit_digest  # noqa: E402
+from bot.app import build_application, outbox_of, started, usecases_of  # noqa: E402
+from bot.digest.items import DigestItem, SourceLink  # noqa: E402
+from bot.store.queries import queue_digest, unsent_messages  # noqa: E402
 from bot.store.tables import Channel  # noqa: E402
-from bot.telegram.format import SourceLink, format_item, split_messages  # noqa: E402
+from bot.telegram.render import render_digest  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from tests.botharness import FixedBackend, quiet_schedule  # noqa: E402
 from tests.fakebotapi import FakeBotApi  # noqa: E402
@@ -41,11 +42,11 @@ def digest_messages(channel: int) -> list[str]:
     """A digest as the bot formats it: 2 or 3 messages of story items."""
     stories = 7 if channel % 2 else 15
     items = [
-        format_item(f"Story {story} for channel {channel}", SUMMARY * 3,
-                    [SourceLink(f"https://herald.example/{channel}/{story}", "Harbour Herald", "en")])
+        DigestItem(story, f"Story {story} for channel {channel}", SUMMARY * 3,
+                   [SourceLink(f"https://herald.example/{channel}/{story}", "Harbour Herald", "en")])
         for story in range(stories)
     ]
-    return split_messages(items)
+    return render_digest(items)
 
 
 async def bench(channels: int) -> dict:
@@ -62,19 +63,20 @@ async def bench(channels: int) -> dict:
             )
             application = build_application(settings, None, backend=FixedBackend())
             async with started(application):
-                sessions = services_of(application).runtime.sessions
+                sessions = usecases_of(application).resources.sessions
                 expected: dict[int, list[str]] = {}
                 async with sessions() as session:
                     for number, channel in enumerate(await session.scalars(select(Channel).order_by(Channel.id))):
                         texts = digest_messages(number)
                         expected[chat_ids[channel.chat]] = texts
-                        await commit_digest(session, channel, ChannelDigest(channel.chat, "en", [], texts))
+                        await queue_digest(session, channel.id, [], texts)
                 total = sum(len(texts) for texts in expected.values())
                 started_at = time.monotonic()
-                await services_of(application).outbox.send_pending()
+                await outbox_of(application).send_pending()
                 await api.wait_for_messages(total, timeout=120)
                 seconds = time.monotonic() - started_at
-                unsent = await services_of(application).outbox.unsent()
+                async with sessions() as session:
+                    unsent = await unsent_messages(session)
     delivered = Counter((message.chat_id, message.text) for message in api.sent)
     wanted = Counter((chat_id, text) for chat_id, texts in expected.items() for text in texts)
     send_calls = sum(1 for method, _ in api.requests if method == "sendMessage")

@@ -57,85 +57,83 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _poll_and_group(runtime, steps: Steps) -> None:
-    from bot.store.queries import all_feeds
-    from bot.stories.assign import group_new_articles
+async def _poll(resources, metrics, steps: Steps) -> None:
+    from bot.usecases.polling import poll_feeds
 
-    async with runtime.sessions() as session:
-        feeds = await all_feeds(session)
-    since = steps.start(f"polling {len(feeds)} feeds")
-    outcomes = await runtime.poll_feeds(feeds)
-    for outcome in outcomes:
+    since = steps.start("polling the feeds and grouping new articles into stories")
+    report = await poll_feeds(resources, metrics, only_due=False)
+    for outcome in report.outcomes:
         if outcome.error:
             print(f"      feed {outcome.feed} failed: {outcome.error}", file=sys.stderr)
         elif outcome.problem:
             print(f"      feed {outcome.feed}: {outcome.problem}", file=sys.stderr)
-    new = sum(outcome.new_articles for outcome in outcomes)
-    failing = sum(1 for outcome in outcomes if outcome.error)
-    steps.done(since, f"{new} new articles, {failing} feeds failing")
-    since = steps.start("grouping articles into stories")
-    async with runtime.sessions() as session:
-        created = await group_new_articles(session)
-    steps.done(since, f"{created} new stories")
+    steps.done(since, f"{len(report.outcomes)} feeds, {report.new_articles} new articles, "
+                      f"{len(report.failing)} feeds failing, {report.new_stories} new stories")
+
+
+async def _opened(settings: Settings, args: argparse.Namespace, steps: Steps):
+    from bot.resources import open_resources
+
+    since = steps.start("opening the store")
+    resources = await open_resources(settings, args.config)
+    steps.done(since, settings.storage.url)
+    return resources
 
 
 async def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.resources import open_runtime
+    from bot.metrics import Metrics
 
-    steps = Steps(3)
-    since = steps.start("opening the store")
-    runtime = await open_runtime(settings, args.config)
-    steps.done(since, settings.storage.url)
+    steps = Steps(2)
+    resources = await _opened(settings, args, steps)
     try:
-        await _poll_and_group(runtime, steps)
+        await _poll(resources, Metrics(), steps)
     finally:
-        await runtime.close()
+        await resources.close()
     steps.finish()
     return 0
 
 
-async def _sequentially(awaitables) -> list:
-    return [await awaitable for awaitable in awaitables]
-
-
 async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
+    """The bot's own digest use case, with posting switched off."""
     from tqdm import tqdm
 
-    from bot.digest import StorySummaries, build_digest, choose_stories
-    from bot.resources import open_runtime
+    from bot.metrics import Metrics
     from bot.store.queries import all_channels
+    from bot.telegram.render import render_digest
+    from bot.usecases.digests import Digests
 
     if not args.dry_run:
         print("error: only --dry-run is available from the command line; `python -m bot run` posts digests",
               file=sys.stderr)
         return 2
-    steps = Steps(5)
-    since = steps.start("opening the store")
-    runtime = await open_runtime(settings, args.config)
-    steps.done(since, settings.storage.url)
+    steps = Steps(4)
+    resources = await _opened(settings, args, steps)
+    metrics = Metrics()
+    runs = []
     try:
-        await _poll_and_group(runtime, steps)
+        await _poll(resources, metrics, steps)
         since = steps.start(f"loading the model {settings.model.name or '(offline default)'}")
-        backend = await steps.wait(runtime.load_model())
+        backend = await steps.wait(resources.load_model())
         steps.done(since, f"{backend.model_name} ready")
-        async with runtime.sessions() as session:
+        async with resources.sessions() as session:
             channels = await all_channels(session)
-            total = sum([len(await choose_stories(session, channel)) for channel in channels])
-        since = steps.start(f"summarising {total} stories for {len(channels)} channels")
-        summaries = StorySummaries(runtime.sessions, backend, settings.model.max_chars)
-        with tqdm(total=total, unit="story", file=sys.stderr, mininterval=1.0) as bar:
-            # Channels one after another: each channel's stories are batched together.
-            digests = await steps.wait(_sequentially(
-                build_digest(runtime.sessions, channel, summaries, on_item=bar.update) for channel in channels
-            ))
-        steps.done(since, f"{sum(len(d.messages) for d in digests)} messages")
+        since = steps.start(f"summarising the stories of {len(channels)} channels")
+        digests = Digests(resources, metrics, render_digest, sender=None)
+        with tqdm(unit="story", file=sys.stderr, mininterval=1.0) as bar:
+            for channel in channels:  # one after another: each channel's stories are batched together
+                run = await steps.wait(digests.next(channel.id, post=False, on_item=bar.update))
+                if run.digest is None:
+                    print(f"      {channel.chat} is paused ({channel.paused_reason}): skipped", file=sys.stderr)
+                else:
+                    runs.append(run.digest)
+        steps.done(since, f"{sum(len(digest.messages) for digest in runs)} messages")
     finally:
-        await runtime.close()
+        await resources.close()
     steps.finish()
     if args.json:
-        print(json.dumps({"channels": [d.to_json() for d in digests]}, ensure_ascii=False, indent=2))
+        print(json.dumps({"channels": [digest.to_json() for digest in runs]}, ensure_ascii=False, indent=2))
     else:
-        for digest in digests:
+        for digest in runs:
             print(f"=== {digest.chat} ({digest.language}): {len(digest.items)} stories, "
                   f"{len(digest.messages)} message(s) ===")
             for message in digest.messages:
@@ -148,9 +146,11 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import check_config, serve
     from bot.logs import configure_logging
 
-    check_config(settings)
+    notes = check_config(settings)
     if args.check_config:
         print(f"config ok: {len(settings.feeds)} feeds, {len(settings.channels)} channels")
+        for note in notes:
+            print(f"note: {note}")
         return 0
     configure_logging(settings.log, secrets=[settings.telegram.token, settings.model.api_key])
     await serve(settings, args.config)

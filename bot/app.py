@@ -18,16 +18,23 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from bot.resources import Runtime, open_runtime
+from bot.metrics import Metrics
+from bot.resources import Resources, open_resources
 from bot.scheduler import Scheduler
 from bot.server import Webhook, WebServer
-from bot.services import SERVICES, BotContext, Limits, Services, build_services
 from bot.store.queries import all_channels
-from bot.telegram import handlers, messages
+from bot.telegram import handlers, texts
 from bot.telegram.admin import admin_handlers
+from bot.telegram.context import OUTBOX, USECASES, BotContext
+from bot.telegram.notices import PauseNotices
+from bot.telegram.outbox import Outbox
+from bot.telegram.render import render_digest
+from bot.usecases import UseCases, build_use_cases
+from bot.usecases.health import health
+from bot.usecases.summaries import Limits
 from config.settings import ConfigError, Settings
 from summarizer.backends.base import Backend
 from summarizer.language import detect_language
@@ -36,22 +43,34 @@ log = logging.getLogger(__name__)
 
 # Commands and files are all the bot reads.
 ALLOWED_UPDATES = [Update.MESSAGE]
-# Retries of a request Telegram answered with "retry after": the limiter waits them out itself.
-FLOOD_RETRIES = 3
-_RUNTIME, _SERVER = "runtime", "server"
+_RESOURCES, _SERVER = "resources", "server"
+TELEGRAM_API_HOST = "api.telegram.org"
 LANGUAGE_PROBE = "Any sentence will do to load the language detector."
 
 
-def check_config(settings: Settings) -> None:
-    """What `run` needs beyond a valid config file; raises ConfigError with one line."""
-    token = settings.telegram.token
+def check_config(settings: Settings) -> list[str]:
+    """What `run` needs beyond a valid config file; raises ConfigError with one line, returns notes worth saying."""
+    telegram = settings.telegram
+    token = telegram.token
     if not token:
         raise ConfigError("telegram.token is not set (put it in the config or in TELEGRAM_BOT_TOKEN)")
     if not re.fullmatch(r"\d+:[\w-]+", token):
         raise ConfigError("telegram.token does not look like a bot token (digits, a colon, then letters)")
-    webhook = settings.telegram.webhook_url
+    notes = []
+    webhook = telegram.webhook_url
     if webhook and urlsplit(webhook).scheme != "https":
-        raise ConfigError("telegram.webhook_url must be an https:// URL")
+        # A self-hosted telegram-bot-api server (--local) delivers to plain-HTTP webhooks on any
+        # address and port; api.telegram.org only to https.
+        if not _self_hosted_api(telegram.base_url):
+            raise ConfigError("telegram.webhook_url must be an https:// URL")
+        notes.append(f"webhook over plain HTTP ({webhook}): allowed for the self-hosted Bot API server "
+                     f"at {urlsplit(telegram.base_url).netloc}")
+    return notes
+
+
+def _self_hosted_api(base_url: str | None) -> bool:
+    host = urlsplit(base_url).hostname if base_url else None
+    return host is not None and host != TELEGRAM_API_HOST
 
 
 def build_application(
@@ -62,7 +81,9 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(telegram.token)
-        .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
+        # Paces requests to Telegram's limits; it does not retry (max_retries 0): the outbox is the
+        # one place that waits out a "retry after", bounded (bot/telegram/outbox.py).
+        .rate_limiter(AIORateLimiter(max_retries=0))
         .concurrent_updates(True)  # one user's slow /summarize must not hold up everyone else
         .context_types(ContextTypes(context=BotContext))
         .post_init(partial(_open, settings=settings, config_path=config_path, backend=backend, limits=limits))
@@ -78,8 +99,12 @@ def build_application(
     return application
 
 
-def services_of(application: Application) -> Services:
-    return application.bot_data[SERVICES]
+def usecases_of(application: Application) -> UseCases:
+    return application.bot_data[USECASES]
+
+
+def outbox_of(application: Application) -> Outbox:
+    return application.bot_data[OUTBOX]
 
 
 def web_server_of(application: Application) -> WebServer:
@@ -90,26 +115,36 @@ async def _open(
     application: Application, *, settings: Settings, config_path: str | Path | None,
     backend: Backend | None, limits: Limits,
 ) -> None:
-    """post_init: the store, HTTP session, model, services, HTTP server and jobs, once for the process."""
-    runtime = application.bot_data[_RUNTIME] = await open_runtime(settings, config_path)
+    """post_init: the store, HTTP session, model, use cases, HTTP server and jobs, once for the process."""
+    resources = application.bot_data[_RESOURCES] = await open_resources(settings, config_path)
     if backend is not None:
-        runtime.backend = backend  # load_model() below keeps it
-    services = application.bot_data[SERVICES] = build_services(
-        runtime, application.bot, Scheduler(application.job_queue), limits
+        resources.backend = backend  # load_model() below keeps it
+    metrics = Metrics()
+    outbox = application.bot_data[OUTBOX] = Outbox(
+        resources.sessions, application.bot, metrics,
+        on_paused=PauseNotices(resources.sessions, application.bot, settings.telegram.admins),
     )
+    scheduler = Scheduler(application.job_queue)
+    usecases = application.bot_data[USECASES] = build_use_cases(
+        resources, metrics, render=render_digest, sender=outbox, digest_times=scheduler, limits=limits
+    )
+
+    async def metrics_body() -> bytes:
+        return metrics.render(await usecases.queue_depths())
+
     server = WebServer(
         settings.server.host, settings.server.port,
-        health=services.health, metrics=services.metrics_body, webhook=_webhook(application, settings),
+        health=partial(health, resources), metrics=metrics_body, webhook=_webhook(application, settings),
     )
     await server.start()
     application.bot_data[_SERVER] = server
     # The language detector loads its models on first use (seconds), and the summarizer calls it
     # on the event loop: loaded here, in a thread, it can't hold up the first /summarize.
-    loaded, _ = await asyncio.gather(runtime.load_model(), asyncio.to_thread(detect_language, LANGUAGE_PROBE))
+    loaded, _ = await asyncio.gather(resources.load_model(), asyncio.to_thread(detect_language, LANGUAGE_PROBE))
     log.info("model %s ready", loaded.model_name)
     await _set_commands(application)
-    async with runtime.sessions() as session:
-        services.scheduler.start(await all_channels(session))
+    async with resources.sessions() as session:
+        scheduler.start(await all_channels(session))
 
 
 def _webhook(application: Application, settings: Settings) -> Webhook | None:
@@ -124,10 +159,18 @@ def _webhook(application: Application, settings: Settings) -> Webhook | None:
 
 
 async def _set_commands(application: Application) -> None:
-    """The command menu, in each language the bot speaks (English for everyone else)."""
-    for language in messages.LANGUAGES:
-        commands = [BotCommand(name, description) for name, description in messages.commands(language)]
-        await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)
+    """The command menu, in each language the bot speaks (English for everyone else).
+
+    Cosmetic: a Bot API server that lacks the method (PTB reads its 404 as InvalidToken) or refuses
+    it leaves the menu as it was, and the bot runs. Only getMe, at initialize, judges the token.
+    """
+    for language in texts.LANGUAGES:
+        commands = [BotCommand(name, description) for name, description in texts.commands(language)]
+        try:
+            await application.bot.set_my_commands(commands, language_code=None if language == "en" else language)
+        except TelegramError as exc:
+            log.warning("the command menu was not set (setMyCommands: %s); the bot runs without it", exc)
+            return
 
 
 async def _close(application: Application) -> None:
@@ -135,9 +178,9 @@ async def _close(application: Application) -> None:
     server: WebServer | None = application.bot_data.pop(_SERVER, None)
     if server is not None:
         await server.stop()
-    runtime: Runtime | None = application.bot_data.pop(_RUNTIME, None)
-    if runtime is not None:
-        await runtime.close()
+    resources: Resources | None = application.bot_data.pop(_RESOURCES, None)
+    if resources is not None:
+        await resources.close()
 
 
 @asynccontextmanager
@@ -147,10 +190,14 @@ async def started(application: Application) -> AsyncIterator[Application]:
     Leaving the block stops it gracefully: a message being sent is finished, and what is still
     unsent stays in the outbox for the next start.
     """
-    await application.initialize()
+    try:
+        await application.initialize()  # getMe: the one call that says whether the token is good
+    except InvalidToken:
+        # PTB's message quotes the token; this one doesn't.
+        raise ConfigError("telegram.token was rejected by Telegram") from None
     try:
         await application.post_init(application)
-        telegram = services_of(application).runtime.settings.telegram
+        telegram = usecases_of(application).resources.settings.telegram
         if telegram.webhook_url:
             await application.bot.set_webhook(
                 telegram.webhook_url, secret_token=telegram.webhook_secret, allowed_updates=ALLOWED_UPDATES
@@ -161,7 +208,7 @@ async def started(application: Application) -> AsyncIterator[Application]:
         try:
             yield application
         finally:
-            services_of(application).outbox.close()
+            outbox_of(application).close()
             if application.updater.running:
                 await application.updater.stop()
             await application.stop()  # waits for running jobs
@@ -184,9 +231,6 @@ async def serve(settings: Settings, config_path: str | Path | None) -> None:
             log.info("running (%s)", "webhook" if settings.telegram.webhook_url else "long polling")
             await stop.wait()
             log.info("stopping")
-    except InvalidToken:
-        # PTB's message quotes the token; this one doesn't.
-        raise ConfigError("telegram.token was rejected by Telegram") from None
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)

@@ -1,4 +1,4 @@
-"""The process's shared resources, created once and closed once: store, HTTP session, model."""
+"""The process's shared resources, created once and closed once: store, HTTP session, fetcher, model."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.feeds.poll import Poller, PollOutcome, poll_all
+from bot.feeds.poll import Poller
 from bot.store.db import open_store
 from bot.store.queries import sync_config
-from bot.store.tables import Feed
 from config.settings import Settings
 from summarizer.backends.base import Backend
 from summarizer.loader import load_backend
@@ -23,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Runtime:
+class Resources:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
@@ -43,9 +42,6 @@ class Runtime:
             )
         return self.backend
 
-    async def poll_feeds(self, feeds: list[Feed]) -> list[PollOutcome]:
-        return await poll_all(self.poller, feeds, self.settings.fetch.concurrency)
-
     async def close(self) -> None:
         if self.backend is not None:
             await self.backend.aclose()
@@ -53,7 +49,7 @@ class Runtime:
         await self.engine.dispose()
 
 
-async def open_runtime(settings: Settings, config_path: str | Path | None) -> Runtime:
+async def open_resources(settings: Settings, config_path: str | Path | None) -> Resources:
     """Open the store (creating it on first run), sync the config into it, start the HTTP session."""
     engine, sessions = await open_store(settings.storage.url)
     config_dir = Path(config_path).resolve().parent if config_path else Path.cwd()
@@ -62,4 +58,4 @@ async def open_runtime(settings: Settings, config_path: str | Path | None) -> Ru
     http = create_session(settings.fetch)
     fetcher = Fetcher(http, settings.fetch)
     poller = Poller(sessions, fetcher, allow_private_urls=settings.security.allow_private_urls)
-    return Runtime(settings, engine, sessions, http, fetcher, poller)
+    return Resources(settings, engine, sessions, http, fetcher, poller)

@@ -6,7 +6,9 @@ The job callbacks are plain async functions of a context, so tests can run a job
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -15,18 +17,24 @@ from telegram.ext import JobQueue
 from config.schedule import digest_trigger
 
 if TYPE_CHECKING:
-    from bot.services import BotContext
     from bot.store.tables import Channel
+    from bot.telegram.context import BotContext
+
+log = logging.getLogger(__name__)
 
 # Every feed is polled when its own interval (or its failure back-off) says it is due; this is how
 # often the bot looks.
 POLL_EVERY = 30.0
 # How often messages left unsent (flood limits, network trouble, a restart) are tried again.
-OUTBOX_EVERY = 30.0
+OUTBOX_EVERY = 10.0
 # A digest held up (the bot was down or busy at its time) still goes out within the hour, once;
 # later than that it waits for its next time.
 DIGEST_GRACE = timedelta(hours=1)
 DIGEST_JOB_KWARGS = {"misfire_grace_time": int(DIGEST_GRACE.total_seconds()), "coalesce": True}
+# A digest job that fails (the model still loading, the database busy) is tried again soon, a few
+# times, rather than at the channel's next digest time.
+DIGEST_RETRY_AFTER = 120.0
+DIGEST_RETRIES = 3
 # A round that overruns the next one just skips it.
 ROUND_JOB_KWARGS = {"misfire_grace_time": 60, "coalesce": True, "max_instances": 1}
 # The first rounds run this soon after the job queue starts. (Jobs are added before it starts, and
@@ -34,17 +42,31 @@ ROUND_JOB_KWARGS = {"misfire_grace_time": 60, "coalesce": True, "max_instances":
 FIRST_ROUND = 1.0
 
 
+@dataclass(frozen=True)
+class DigestJob:
+    channel_id: int
+    attempt: int = 0  # retries so far
+
+
 async def post_digest(context: BotContext) -> None:
-    """A channel's digest time (job data: the channel id)."""
-    await context.services.digests.post_next(context.job.data)
+    """A channel's digest time, or a retry of one that failed."""
+    job: DigestJob = context.job.data
+    try:
+        await context.usecases.digests.next(job.channel_id, post=True)
+    except Exception:
+        if job.attempt < DIGEST_RETRIES:
+            log.warning("digest of channel %s failed; trying again in %.0f s", job.channel_id, DIGEST_RETRY_AFTER)
+            retry = DigestJob(job.channel_id, job.attempt + 1)
+            context.job_queue.run_once(post_digest, DIGEST_RETRY_AFTER, data=retry, name=_retry_job_name(retry))
+        raise  # the application's error handler logs it
 
 
 async def poll_feeds(context: BotContext) -> None:
-    await context.services.feeds.poll_due()
+    await context.usecases.poll_due_feeds()
 
 
 async def send_outbox(context: BotContext) -> None:
-    await context.services.outbox.send_pending()
+    await context.outbox.send_pending()
 
 
 class Scheduler:
@@ -75,7 +97,8 @@ class Scheduler:
             missed = trigger.get_next_fire_time(None, missed_after)
             if missed is not None and missed <= datetime.now(UTC):
                 job_kwargs["next_run_time"] = missed  # APScheduler runs a past time at start, within the grace
-        self._jobs.run_custom(post_digest, job_kwargs=job_kwargs, data=channel_id, name=_digest_job_name(channel_id))
+        self._jobs.run_custom(post_digest, job_kwargs=job_kwargs, data=DigestJob(channel_id),
+                              name=_digest_job_name(channel_id))
 
     def unschedule_digest(self, channel_id: int) -> None:
         for job in self._jobs.get_jobs_by_name(_digest_job_name(channel_id)):
@@ -89,3 +112,7 @@ class Scheduler:
 
 def _digest_job_name(channel_id: int) -> str:
     return f"digest:{channel_id}"
+
+
+def _retry_job_name(job: DigestJob) -> str:
+    return f"digest-retry:{job.channel_id}:{job.attempt}"

@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 
 from summarizer.types import SummarizerError
 
@@ -41,10 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.add_argument("input", help="file path, http(s) URL, or - for stdin")
     summarize.add_argument("--lang", default=None, help="ISO 639-1 summary language (default: the input's)")
     summarize.add_argument("--max-chars", type=int, default=400)
+    summarize.add_argument("--allow-private-urls", action="store_true",
+                           help="let a URL INPUT point at a private, loopback or link-local address")
     _model_args(summarize)
     bench = commands.add_parser("bench", help="latency and throughput, one at a time and concurrently")
     bench.add_argument("--n", type=_positive_int, default=8, help="articles to summarise in each run")
     bench.add_argument("--concurrency", type=_positive_int, default=8, help="requests in flight in the concurrent run")
+    bench.add_argument("--corpus", type=Path, default=None,
+                       help="a corpus folder with a manifest.json (default: the demo's article pages)")
     bench.add_argument("--lang", default="en", help="ISO 639-1 summary language")
     bench.add_argument("--max-chars", type=int, default=300)
     _model_args(bench)
@@ -73,7 +78,7 @@ async def cmd_summarize(args: argparse.Namespace) -> int:
     from summarizer.inputs import read_input
     from summarizer.types import SummaryRequest
 
-    text = await read_input(args.input)
+    text = await read_input(args.input, allow_private_urls=args.allow_private_urls)
     backend, _ = await load(args)
     try:
         [summary] = await backend.summarize([SummaryRequest.of(text, args.lang, args.max_chars)])
@@ -95,7 +100,7 @@ async def cmd_summarize(args: argparse.Namespace) -> int:
 async def cmd_bench(args: argparse.Namespace) -> int:
     from summarizer.bench import bench_articles, run_bench
 
-    articles = bench_articles(args.n)
+    articles = bench_articles(args.n, args.corpus)
     log.info("articles: %s, cycled to %d", articles.origin, args.n)
     backend, load_s = await load(args)
     try:

@@ -16,10 +16,6 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-class QueueFullError(RuntimeError):
-    """More requests are waiting than the queue allows; the caller should say 'busy'."""
-
-
 @dataclass
 class _Pending(Generic[Item, Result]):
     item: Item
@@ -52,17 +48,12 @@ class BatchingWorker(Generic[Item, Result]):
     def waiting(self) -> int:
         return self._queue.qsize()
 
-    async def submit(self, item: Item, *, wait_if_full: bool = True) -> Result:
+    async def submit(self, item: Item) -> Result:
+        """The item's result. A full queue makes the caller wait for room (back-pressure on digest
+        jobs); users are turned away before that, by the bot's waiting line for /summarize."""
         self._ensure_started()
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        pending = _Pending(item, future)
-        if wait_if_full:
-            await self._queue.put(pending)
-        else:
-            try:
-                self._queue.put_nowait(pending)
-            except asyncio.QueueFull:
-                raise QueueFullError(f"{self._queue.qsize()} requests are already waiting") from None
+        await self._queue.put(_Pending(item, future))
         return await future
 
     def _ensure_started(self) -> None:

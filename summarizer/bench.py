@@ -1,8 +1,8 @@
 """Throughput and latency of a loaded backend: one article at a time, then several in flight.
 
-The articles are the Parler sample corpus (`../shared/corpus/parler` next to the repository, the
-files its manifest.json lists) when it is there, else the full texts of the demo feed that ships
-with the repository (Harbour Herald's `content:encoded`). Either set is cycled to the requested count.
+The articles are those of a corpus folder given on the command line (a manifest.json listing one
+file per article, like the shared Parler corpus), else the demo's article pages that ship with the
+repository, read through the product's own extractor. Either set is cycled to the requested count.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from pathlib import Path
 
 from summarizer.backends.base import Backend
 from summarizer.types import SummaryRequest
+from web.extract import extract_article
 
-REPO = Path(__file__).resolve().parent.parent
-PARLER_CORPUS = REPO.parent / "shared" / "corpus" / "parler"
-DEMO_FEED = REPO / "config" / "demo" / "feeds" / "harbour-herald.xml"
+DEMO_PAGES = Path(__file__).resolve().parent.parent / "config" / "demo" / "feeds" / "pages"
 
 
 @dataclass(frozen=True)
@@ -36,26 +35,18 @@ def manifest_articles(folder: Path) -> list[tuple[str, str]]:
     return [(entry["file"], (folder / entry["file"]).read_text(encoding="utf-8")) for entry in manifest["articles"]]
 
 
-def demo_feed_texts(feed: Path = DEMO_FEED) -> list[str]:
-    import feedparser
-    import lxml.html
-
-    parsed = feedparser.parse(feed.read_bytes())
-    texts = []
-    for entry in parsed.entries:
-        document = lxml.html.fromstring(entry.content[0].value)
-        # One line per paragraph, as an extracted article reads.
-        texts.append("\n".join(paragraph.text_content().strip() for paragraph in document.iter("p")))
-    return texts
+def demo_page_texts(folder: Path = DEMO_PAGES) -> list[str]:
+    pages = sorted(folder.glob("*.html"))
+    return [extract_article(page.read_bytes(), url=page.as_uri()).text for page in pages]
 
 
-def bench_articles(count: int) -> Articles:
-    if (PARLER_CORPUS / "manifest.json").is_file():
-        texts = [text for _, text in manifest_articles(PARLER_CORPUS)]
-        origin = f"{PARLER_CORPUS.name} corpus ({len(texts)} files)"
+def bench_articles(count: int, corpus: Path | None = None) -> Articles:
+    if corpus is not None:
+        texts = [text for _, text in manifest_articles(corpus)]
+        origin = f"{corpus.name} corpus ({len(texts)} files)"
     else:
-        texts = demo_feed_texts()
-        origin = f"demo feed {DEMO_FEED.name} ({len(texts)} articles)"
+        texts = demo_page_texts()
+        origin = f"demo article pages ({len(texts)})"
     return Articles([texts[index % len(texts)] for index in range(count)], origin)
 
 

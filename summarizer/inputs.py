@@ -1,11 +1,21 @@
-"""Reading the summarizer CLI's INPUT: a file, an http(s) URL, or '-' for stdin."""
+"""Reading the summarizer CLI's INPUT: a file, an http(s) URL, or '-' for stdin.
+
+A URL goes through the same guarded fetcher and article extractor as the bot's (web/): private
+addresses refused unless allowed, redirects checked hop by hop, size capped after decompression.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from functools import partial
 from pathlib import Path
 
+from config.settings import FetchSettings
 from summarizer.types import UnsupportedInputError
+from web.extract import ExtractError, extract_article
+from web.fetch import Fetcher, FetchError, create_session
+from web.urlguard import UnsafeURLError, check_public_url
 
 MAX_INPUT_BYTES = 5_000_000
 
@@ -19,11 +29,11 @@ def decode_text(data: bytes, origin: str) -> str:
         raise UnsupportedInputError(f"{origin} is not UTF-8 text") from None
 
 
-async def read_input(spec: str, *, timeout: float = 30.0) -> str:
+async def read_input(spec: str, *, allow_private_urls: bool = False) -> str:
     if spec == "-":
         return decode_text(sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)[:MAX_INPUT_BYTES], "stdin")
     if spec.startswith(("http://", "https://")):
-        return await _read_url(spec, timeout)
+        return await _read_url(spec, allow_private_urls)
     path = Path(spec)
     if not path.is_file():
         raise UnsupportedInputError(f"no such file: {spec}")
@@ -32,22 +42,18 @@ async def read_input(spec: str, *, timeout: float = 30.0) -> str:
     return decode_text(path.read_bytes(), spec)
 
 
-async def _read_url(url: str, timeout: float) -> str:
-    import aiohttp
-    import trafilatura
-
+async def _read_url(url: str, allow_private_urls: bool) -> str:
+    """The article on the page: its title and text."""
+    settings = FetchSettings(max_bytes=MAX_INPUT_BYTES)
+    guard = partial(check_public_url, allow_private=allow_private_urls)
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
-            async with session.get(url) as response:
-                if response.status >= 400:
-                    raise UnsupportedInputError(f"{url} answered HTTP {response.status}")
-                content_type = response.headers.get("Content-Type", "")
-                body = await response.content.read(MAX_INPUT_BYTES + 1)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise UnsupportedInputError(f"cannot fetch {url}: {exc or type(exc).__name__}") from None
-    if len(body) > MAX_INPUT_BYTES:
-        raise UnsupportedInputError(f"{url} is larger than {MAX_INPUT_BYTES // 1_000_000} MB")
-    if "html" not in content_type and not content_type.startswith("text/"):
-        raise UnsupportedInputError(f"{url} is not a web page ({content_type or 'unknown type'})")
-    text = trafilatura.extract(body, url=url, include_comments=False) if "html" in content_type else None
-    return text or decode_text(body, url)
+        async with create_session(settings) as http:
+            page = await Fetcher(http, settings).fetch(await guard(url), expect="page", guard=guard)
+        article = await asyncio.to_thread(extract_article, page.body or b"", url=page.url)
+    except UnsafeURLError as exc:
+        raise UnsupportedInputError(f"refusing {url}: {exc}") from None
+    except FetchError as exc:
+        raise UnsupportedInputError(f"cannot fetch {url}: {exc}") from None
+    except ExtractError as exc:
+        raise UnsupportedInputError(f"{url}: {exc}") from None
+    return f"{article.title}\n{article.text}" if article.title else article.text

@@ -47,7 +47,7 @@ class Summary:
     model: str
     ungrounded: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    # Notes on anything short of a clean result, e.g. "language_fallback", "partial_input".
+    # Notes on anything short of a clean result, e.g. "language_mismatch", "partial_input:...".
     flags: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:

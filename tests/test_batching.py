@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from summarizer.batching import BatchingWorker, QueueFullError
+from summarizer.batching import BatchingWorker
 
 
 async def test_concurrent_requests_share_a_batch():
@@ -37,7 +37,7 @@ async def test_a_failing_batch_reports_to_its_callers_and_the_worker_goes_on():
     await worker.aclose()
 
 
-async def test_a_full_queue_refuses_instead_of_waiting():
+async def test_a_full_queue_makes_the_caller_wait_for_room():
     release = asyncio.Event()
     loop = asyncio.get_running_loop()
 
@@ -50,10 +50,11 @@ async def test_a_full_queue_refuses_instead_of_waiting():
     await asyncio.sleep(0.05)  # the first is being processed
     second = asyncio.create_task(worker.submit(2))
     await asyncio.sleep(0.05)  # the second waits in the queue
-    with pytest.raises(QueueFullError):
-        await worker.submit(3, wait_if_full=False)
+    third = asyncio.create_task(worker.submit(3))
+    await asyncio.sleep(0.05)
+    assert worker.waiting == 1 and not third.done()  # no room: it waits rather than fails
     release.set()
-    assert await first == 1 and await second == 2
+    assert (await first, await second, await third) == (1, 2, 3)
     await worker.aclose()
 
 

@@ -8,7 +8,7 @@ from email.utils import format_datetime
 from lxml import etree
 from sqlalchemy import select
 
-from bot.app import services_of
+from bot.app import usecases_of
 from bot.store.tables import Channel, Digest, Feed, OutboxMessage
 from tests.botharness import (
     ADMIN_ID,
@@ -61,7 +61,7 @@ def add_channel(api: FakeBotApi) -> None:
 
 
 async def channel_row(application) -> Channel:
-    async with services_of(application).runtime.sessions() as session:
+    async with usecases_of(application).resources.sessions() as session:
         return await session.scalar(select(Channel))
 
 
@@ -78,7 +78,7 @@ async def test_admin_adds_a_feed_sets_a_schedule_and_the_digest_is_posted_at_tha
         await run_job(application, "poll")
         await run_job(application, f"digest:{channel.id}")  # what the trigger does at 07:30 Prague time
         [digest] = fake_api.messages_to(CHANNEL_ID)
-        async with services_of(application).runtime.sessions() as session:
+        async with usecases_of(application).resources.sessions() as session:
             unsent = await session.scalar(select(OutboxMessage).where(OutboxMessage.sent_at.is_(None)))
             completed = await session.scalar(select(Digest.completed_at))
 
@@ -101,7 +101,7 @@ async def test_someone_who_is_not_an_admin_is_refused_politely(tmp_path, fake_ap
     async with running_bot(settings) as application:
         fake_api.user_message(USER_ID, USER_ID, f"/addfeed {CHANNEL} {web.url('/feed.xml')}")
         [answer] = await fake_api.wait_for_messages(1, chat_id=USER_ID)
-        async with services_of(application).runtime.sessions() as session:
+        async with usecases_of(application).resources.sessions() as session:
             feeds = list(await session.scalars(select(Feed)))
 
     assert answer.plain_text == "Sorry, only administrators of @briefnews can do that."
@@ -180,7 +180,7 @@ async def test_removing_a_feed_stops_it_for_the_channel(tmp_path, fake_api, web)
         await admin_says(fake_api, f"/addfeed {CHANNEL} {web.url('/feed.xml')}")
         removed = await admin_says(fake_api, f"/removefeed {CHANNEL} harbour-herald")
         unknown = await admin_says(fake_api, f"/removefeed {CHANNEL} harbour-herald")
-        async with services_of(application).runtime.sessions() as session:
+        async with usecases_of(application).resources.sessions() as session:
             feeds = list(await session.scalars(select(Feed)))
 
     assert removed == "@briefnews no longer follows harbour-herald."

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select, update
 from telegram.ext import AIORateLimiter, ExtBot
 
-from bot.app import services_of
-from bot.digest import ChannelDigest, commit_digest
-from bot.outbox import Outbox
-from bot.server import Metrics
+from bot.app import outbox_of, usecases_of
+from bot.metrics import Metrics
 from bot.store.db import open_store
+from bot.store.queries import queue_digest as queue_in_store
 from bot.store.tables import Channel, OutboxMessage, utcnow
+from bot.telegram.outbox import MAX_FLOOD_WAITS, Outbox, this_process
 from tests.botharness import ADMIN_ID, CHANNEL, CHANNEL_ID, bot_settings, quiet_schedule, running_bot
 from tests.fakebotapi import FakeBotApi
 
@@ -27,10 +27,10 @@ def channel_config(chat: str = CHANNEL) -> dict:
 
 
 async def queue_digest(sessions, chat: str, texts: list[str]) -> int:
-    """A digest of `texts` in the outbox of the channel `chat`, as commit_digest leaves it."""
+    """A digest of `texts` in the outbox of the channel `chat`, as a posted digest leaves it."""
     async with sessions() as session:
         channel = await session.scalar(select(Channel).where(Channel.chat == chat))
-        record = await commit_digest(session, channel, ChannelDigest(chat, "en", [], texts))
+        record = await queue_in_store(session, channel.id, [], texts)
     return record.id
 
 
@@ -49,8 +49,8 @@ async def test_a_bot_stopped_mid_digest_posts_the_rest_once_after_restart(tmp_pa
         api.add_chat(CHANNEL_ID, username="briefnews")
         settings = bot_settings(tmp_path, api, channels=[channel_config()])
         async with running_bot(settings) as application:
-            outbox = services_of(application).outbox
-            await queue_digest(services_of(application).runtime.sessions, CHANNEL, texts)
+            outbox = outbox_of(application)
+            await queue_digest(usecases_of(application).resources.sessions, CHANNEL, texts)
             sending = asyncio.create_task(outbox.send_pending())
             await api.wait_for_messages(1, chat_id=CHANNEL_ID)
             outbox.close()  # what leaving started() does first on SIGTERM
@@ -70,7 +70,7 @@ async def test_a_message_claimed_by_a_dead_process_is_sent_once_its_lease_runs_o
     texts = ["one", "two", "three"]
     settings = bot_settings(tmp_path, fake_api, channels=[channel_config()])
     async with running_bot(settings) as application:
-        sessions = services_of(application).runtime.sessions
+        sessions = usecases_of(application).resources.sessions
         digest_id = await queue_digest(sessions, CHANNEL, texts)
         async with sessions.begin() as session:
             # The dead process sent "one", then claimed "two" and died.
@@ -78,11 +78,11 @@ async def test_a_message_claimed_by_a_dead_process_is_sent_once_its_lease_runs_o
                                   .values(sent_at=utcnow(), telegram_message_id=99))
             await session.execute(update(OutboxMessage).where(OutboxMessage.position == 1)
                                   .values(claimed_by="dead-host:1", claimed_until=utcnow() + timedelta(minutes=5)))
-        held_back = await services_of(application).outbox.send_pending()
+        held_back = await outbox_of(application).send_pending()
         async with sessions.begin() as session:
             await session.execute(update(OutboxMessage).where(OutboxMessage.position == 1)
                                   .values(claimed_until=utcnow() - timedelta(seconds=1)))
-        resumed = await services_of(application).outbox.send_pending()
+        resumed = await outbox_of(application).send_pending()
         async with sessions() as session:
             rows = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.digest_id == digest_id)
                                               .order_by(OutboxMessage.position)))
@@ -92,22 +92,60 @@ async def test_a_message_claimed_by_a_dead_process_is_sent_once_its_lease_runs_o
     assert [row.telegram_message_id is not None for row in rows] == [True, True, True]
 
 
+async def test_claims_of_a_killed_process_on_this_host_are_taken_back_at_once(tmp_path, fake_api):
+    fake_api.add_chat(CHANNEL_ID, username="briefnews")
+    settings = bot_settings(tmp_path, fake_api, channels=[channel_config()])
+    host, boot, _pid, _start = this_process().split(":")
+    dead = f"{host}:{boot}:999999:12345:0badc0de"  # no process 999999 runs here
+    alive = f"{this_process()}:5ca1ab1e"  # a live sender of this very process
+    async with running_bot(settings) as application:
+        sessions = usecases_of(application).resources.sessions
+        await queue_digest(sessions, CHANNEL, ["one"])
+        async with sessions.begin() as session:
+            await session.execute(update(OutboxMessage).values(claimed_by=dead, claimed_until=utcnow() + timedelta(minutes=5)))
+        sent = await outbox_of(application).send_pending()
+        async with sessions.begin() as session:
+            await session.execute(update(OutboxMessage).values(sent_at=None, claimed_by=alive,
+                                                                claimed_until=utcnow() + timedelta(minutes=5)))
+        held_back = await outbox_of(application).send_pending()
+
+    assert sent == 1 and texts_to(fake_api, CHANNEL_ID) == ["one"]
+    assert held_back == 0  # a live sender's claim is respected
+
+
 async def test_a_flood_storm_delays_posting_but_loses_nothing(tmp_path, fake_api):
     fake_api.add_chat(CHANNEL_ID, username="briefnews")
     texts = ["first", "second", "third"]
     settings = bot_settings(tmp_path, fake_api, channels=[channel_config()])
     async with running_bot(settings) as application:
-        await queue_digest(services_of(application).runtime.sessions, CHANNEL, texts)
-        fake_api.fail_next("sendMessage", status=429, retry_after=1, count=5)
+        await queue_digest(usecases_of(application).resources.sessions, CHANNEL, texts)
+        fake_api.fail_next("sendMessage", status=429, retry_after=1, count=MAX_FLOOD_WAITS + 2)
         started = time.monotonic()
-        sent = await services_of(application).outbox.send_pending()
+        first_round = await outbox_of(application).send_pending()
+        second_round = await outbox_of(application).send_pending()
         elapsed = time.monotonic() - started
-        registry = services_of(application).metrics.registry
+        registry = usecases_of(application).metrics.registry
         floods = registry.get_sample_value("briefbot_telegram_errors_total", {"error": "flood"})
 
-    assert sent == 3 and texts_to(fake_api, CHANNEL_ID) == texts
-    assert elapsed >= 5  # each of the five refusals was waited out
-    assert floods >= 1
+    assert (first_round, second_round) == (0, 3) and texts_to(fake_api, CHANNEL_ID) == texts
+    assert elapsed >= MAX_FLOOD_WAITS + 1  # each refusal but the round's last was waited out
+    assert floods == MAX_FLOOD_WAITS + 2
+
+
+async def test_a_message_refused_for_flood_is_tried_a_bounded_number_of_times_a_round(tmp_path, fake_api):
+    fake_api.add_chat(CHANNEL_ID, username="briefnews")
+    settings = bot_settings(tmp_path, fake_api, channels=[channel_config()])
+    async with running_bot(settings) as application:
+        await queue_digest(usecases_of(application).resources.sessions, CHANNEL, ["news"])
+        fake_api.fail_next("sendMessage", status=429, retry_after=1, count=100)
+        sent = await outbox_of(application).send_pending()
+        async with usecases_of(application).resources.sessions() as session:
+            row = await session.scalar(select(OutboxMessage))
+
+    tries = [method for method, _ in fake_api.requests if method == "sendMessage"]
+    # One flood-retry layer: the rate limiter does not retry on its own, so the outbox's bound holds.
+    assert sent == 0 and len(tries) == 1 + MAX_FLOOD_WAITS
+    assert row.sent_at is None and row.claimed_by is None and "retry" in row.last_error.lower()
 
 
 async def test_a_removed_bot_pauses_the_channel_and_tells_its_owner_and_digest_resumes_it(tmp_path, fake_api):
@@ -116,16 +154,16 @@ async def test_a_removed_bot_pauses_the_channel_and_tells_its_owner_and_digest_r
     fake_api.remove_bot_from(CHANNEL_ID)
     settings = bot_settings(tmp_path, fake_api, channels=[channel_config()], telegram={"admins": [ADMIN_ID]})
     async with running_bot(settings) as application:
-        await queue_digest(services_of(application).runtime.sessions, CHANNEL, ["news"])
-        sent = await services_of(application).outbox.send_pending()
+        await queue_digest(usecases_of(application).resources.sessions, CHANNEL, ["news"])
+        sent = await outbox_of(application).send_pending()
         [notice] = await fake_api.wait_for_messages(1, chat_id=ADMIN_ID)
-        async with services_of(application).runtime.sessions() as session:
+        async with usecases_of(application).resources.sessions() as session:
             paused = await session.scalar(select(Channel.paused_reason))
 
         fake_api.add_chat(CHANNEL_ID, username="briefnews", admins=[ADMIN_ID])  # the owner adds the bot back
         fake_api.user_message(ADMIN_ID, ADMIN_ID, f"/digest {CHANNEL}")
         await fake_api.wait_for_messages(1, chat_id=CHANNEL_ID)
-        async with services_of(application).runtime.sessions() as session:
+        async with usecases_of(application).resources.sessions() as session:
             resumed = await session.scalar(select(Channel.paused_reason))
 
     assert sent == 0 and paused == "Forbidden: bot was kicked from the channel chat"
@@ -143,12 +181,12 @@ async def two_processes_send(tmp_path, api: FakeBotApi, database_url: str) -> No
                             channels=[channel_config(name) for name in chats.values()])
     async with running_bot(settings) as application:
         for name in chats.values():
-            await queue_digest(services_of(application).runtime.sessions, name, [f"{name} {n}" for n in range(3)])
+            await queue_digest(usecases_of(application).resources.sessions, name, [f"{name} {n}" for n in range(3)])
         engine, other_sessions = await open_store(settings.storage.url)  # the other process's connections
         other_bot = ExtBot(api.token, base_url=api.base_url, rate_limiter=AIORateLimiter())
         async with other_bot:
             other = Outbox(other_sessions, other_bot, Metrics(), on_paused=nobody_to_tell)
-            counts = await asyncio.gather(services_of(application).outbox.send_pending(), other.send_pending())
+            counts = await asyncio.gather(outbox_of(application).send_pending(), other.send_pending())
         await engine.dispose()
 
     assert sum(counts) == 9
@@ -170,9 +208,9 @@ async def test_a_migrated_group_gets_its_messages_at_the_new_id(tmp_path, fake_a
     fake_api.migrate_chat(-4242, -1004242)
     settings = bot_settings(tmp_path, fake_api, channels=[channel_config("-4242")])
     async with running_bot(settings) as application:
-        await queue_digest(services_of(application).runtime.sessions, "-4242", ["a", "b"])
-        await services_of(application).outbox.send_pending()
-        async with services_of(application).runtime.sessions() as session:
+        await queue_digest(usecases_of(application).resources.sessions, "-4242", ["a", "b"])
+        await outbox_of(application).send_pending()
+        async with usecases_of(application).resources.sessions() as session:
             chat = await session.scalar(select(Channel.chat))
 
     assert texts_to(fake_api, -1004242) == ["a", "b"] and chat == "-1004242"
@@ -185,8 +223,8 @@ async def test_messages_telegram_refuses_are_split_or_sent_as_plain_text(tmp_pat
     broken = "<b>Ports & trams"  # Telegram can't parse it as HTML
     settings = bot_settings(tmp_path, fake_api, channels=[channel_config()])
     async with running_bot(settings) as application:
-        await queue_digest(services_of(application).runtime.sessions, CHANNEL, [too_long, broken, "after"])
-        sent = await services_of(application).outbox.send_pending()
+        await queue_digest(usecases_of(application).resources.sessions, CHANNEL, [too_long, broken, "after"])
+        sent = await outbox_of(application).send_pending()
 
     *pieces, plain, after = fake_api.messages_to(CHANNEL_ID)
     assert sent == len(pieces) + 2 and len(pieces) >= 2

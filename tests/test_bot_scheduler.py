@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from bot.app import services_of
-from bot.services import DigestService
+from bot.app import usecases_of
+from bot.usecases.digests import Digests, DigestRun
 from bot.store.db import open_store
 from bot.store.queries import sync_config
 from bot.store.tables import Channel
@@ -63,7 +63,7 @@ async def test_digest_jobs_are_rebuilt_from_the_database_at_start(tmp_path, fake
         await fake_api.wait_for_messages(1, chat_id=ADMIN_ID)
 
     async with running_bot(settings) as application:
-        async with services_of(application).runtime.sessions() as session:
+        async with usecases_of(application).resources.sessions() as session:
             channels = {channel.chat: channel.id for channel in await session.scalars(select(Channel))}
         jobs = {chat: application.job_queue.get_jobs_by_name(f"digest:{channel_id}")
                 for chat, channel_id in channels.items()}
@@ -83,11 +83,11 @@ async def test_digest_jobs_are_rebuilt_from_the_database_at_start(tmp_path, fake
 async def test_a_digest_time_missed_while_the_bot_was_down_is_caught_up_at_start(tmp_path, fake_api, monkeypatch):
     ran: list[int] = []
 
-    async def record_run(self, channel_id: int, *, resume: bool = False) -> tuple[int, int]:
+    async def record_run(self, channel_id: int, **options) -> DigestRun:
         ran.append(channel_id)
-        return 0, 0
+        return DigestRun(None, 0, 0)
 
-    monkeypatch.setattr(DigestService, "post_next", record_run)
+    monkeypatch.setattr(Digests, "next", record_run)
     now = datetime.now(UTC)
 
     def daily(ago: timedelta) -> dict:

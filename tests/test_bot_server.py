@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 
 import aiohttp
 import pytest
@@ -13,7 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import bot.resources
 from bot.__main__ import main
-from bot.app import serve, web_server_of
+from bot.app import check_config, serve, web_server_of
+from config.settings import ConfigError
 from tests.botharness import SUMMARY, USER_ID, FixedBackend, bot_settings, running_bot
 from tests.fakebotapi import FakeBotApi
 
@@ -86,6 +88,55 @@ async def test_webhook_mode_registers_the_webhook_and_takes_only_updates_with_th
     assert answer.plain_text.startswith(SUMMARY)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_webhook_over_plain_http_to_a_self_hosted_bot_api_server(tmp_path, fake_api):
+    fake_api.local_mode = True
+    port = free_port()
+    settings = bot_settings(tmp_path, fake_api, server={"port": port},
+                            telegram={"webhook_url": f"http://127.0.0.1:{port}/updates"})
+    update = {"update_id": 1, "message": {
+        "message_id": 1, "date": 0, "chat": {"id": USER_ID, "type": "private", "first_name": "Ann"},
+        "from": {"id": USER_ID, "is_bot": False, "first_name": "Ann"}, "text": f"/summarize {TEXT}",
+        "entities": [{"type": "bot_command", "offset": 0, "length": 10}],
+    }}
+    fake_api.add_chat(USER_ID, type="private")
+
+    [note] = check_config(settings)  # the self-hosted server (base_url) takes http webhooks
+    async with running_bot(settings):
+        async with aiohttp.ClientSession() as session, session.post(f"http://127.0.0.1:{port}/updates", json=update):
+            pass
+        [answer] = await fake_api.wait_for_messages(1, chat_id=USER_ID)
+
+    assert "plain HTTP" in note and "127.0.0.1" in note
+    [(_, registered)] = [call for call in fake_api.requests if call[0] == "setWebhook"]
+    assert registered["url"] == f"http://127.0.0.1:{port}/updates"
+    assert answer.plain_text.startswith(SUMMARY)
+
+
+async def test_the_bot_runs_against_a_bot_api_server_lacking_the_profile_methods(tmp_path, fake_api, caplog):
+    # PTB reads any 404 as a rejected token; only getMe may say that.
+    fake_api.fail_next("setMyCommands", status=404, count=100)
+    fake_api.add_chat(USER_ID, type="private")
+    async with running_bot(bot_settings(tmp_path, fake_api)):
+        fake_api.user_message(USER_ID, USER_ID, f"/summarize {TEXT}")
+        [answer] = await fake_api.wait_for_messages(1, chat_id=USER_ID)
+
+    assert answer.plain_text.startswith(SUMMARY)
+    assert [record for record in caplog.records if "command menu was not set" in record.getMessage()]
+
+
+async def test_a_token_that_getme_refuses_is_a_config_error(tmp_path, fake_api):
+    fake_api.fail_next("getMe", status=401)
+    with pytest.raises(ConfigError, match="telegram.token was rejected by Telegram"):
+        async with running_bot(bot_settings(tmp_path, fake_api)):
+            pass
+
+
 async def test_run_serves_until_sigterm_without_logging_the_token(tmp_path, monkeypatch, caplog):
     # The stand-in model replaces the configured one where the runtime loads it.
     monkeypatch.setattr(bot.resources, "load_backend", lambda *args, **kwargs: FixedBackend())
@@ -118,6 +169,8 @@ def test_check_config_accepts_a_valid_config(tmp_path, capsys, monkeypatch):
     ('telegram: {token: "123:abc"}\nchannels: [{chat: "@news", digest: {cron: "0 7 * *"}}]\n',
      "error: bot.yaml: key 'channels.0.digest': a cron expression has 5 fields, got 4\n"),
     ('telegram: {token: "123:abc", webhook_url: "http://bot.example.org/hook"}\n',
+     "error: telegram.webhook_url must be an https:// URL\n"),
+    ('telegram: {token: "123:abc", webhook_url: "http://bot.example.org/hook", base_url: "https://api.telegram.org/bot"}\n',
      "error: telegram.webhook_url must be an https:// URL\n"),
     ("telegram: {tokn: x}\n", "error: bot.yaml: unknown key 'telegram.tokn'\n"),
 ])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.services import Limits
+from bot.usecases.summaries import Limits
 from tests.botharness import SUMMARY, USER_ID, FixedBackend, bot_settings, running_bot
 from tests.fakebotapi import FakeBotApi
 from tests.feedserver import FeedServer, reply
@@ -55,6 +55,22 @@ async def test_summarize_link_reads_the_page_when_private_urls_are_allowed(tmp_p
     assert f'<a href="{web.url("/article")}">Council approves budget</a>' in answer.text
     assert "Opposition members" in backend.prompts[0]
     assert "Home | News" not in backend.prompts[0]
+
+
+async def test_summarize_reads_a_bare_link_that_came_without_a_url_entity(tmp_path, fake_api, web: FeedServer):
+    web.route("/article", reply(ARTICLE_PAGE, headers=HTML))
+    settings = bot_settings(tmp_path, fake_api, security={"allow_private_urls": True})
+    backend = FixedBackend()
+    command = "/summarize"
+    async with running_bot(settings, backend=backend):
+        # As bridges and some clients send it: the command is marked, the link is not.
+        fake_api.user_message(USER_ID, USER_ID, f"{command} {web.url('/article')}",
+                              entities=[{"type": "bot_command", "offset": 0, "length": len(command)}])
+        [answer] = await fake_api.wait_for_messages(1, chat_id=USER_ID)
+
+    assert web.hits["/article"] == 1
+    assert f'<a href="{web.url("/article")}">Council approves budget</a>' in answer.text
+    assert "Opposition members" in backend.prompts[0]
 
 
 async def test_summarize_refuses_a_loopback_link_by_default(tmp_path, fake_api, web: FeedServer):
@@ -197,5 +213,5 @@ async def test_help_lists_what_the_bot_can_do_and_commands_are_registered(tmp_pa
     assert answer.startswith("Я кратко пересказываю новости на вашем языке.")
     registered = {params.get("language_code"): params["commands"] for method, params in fake_api.requests
                   if method == "setMyCommands"}
-    assert set(registered) == {None, "ru", "fr", "de", "es"}
+    assert set(registered) == {None, "ru", "fr", "de", "es", "ar", "cs"}
     assert [command["command"] for command in registered[None]][:2] == ["summarize", "language"]

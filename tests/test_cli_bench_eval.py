@@ -129,13 +129,14 @@ def test_eval_reads_a_corpus_folder_and_prints_a_table(tmp_path, tiny_causal_dir
     assert ["articles", "3"] in [line.split() for line in lines]
 
 
-def test_bench_prints_every_key_with_positive_numbers(tmp_path, tiny_causal_dir, capsys, monkeypatch):
+def test_bench_prints_every_key_with_positive_numbers(tmp_path, tiny_causal_dir, capsys):
     # A corpus of short articles stands in for the shared one, which takes minutes with any model.
-    monkeypatch.setattr(bench, "PARLER_CORPUS", write_corpus(tmp_path / "corpus"))
+    corpus = write_corpus(tmp_path / "corpus")
 
-    result = run_json(
-        capsys, ["bench", "--model", str(tiny_causal_dir), "--n", "2", "--concurrency", "2", "--json", *FAST]
-    )
+    result = run_json(capsys, [
+        "bench", "--model", str(tiny_causal_dir), "--corpus", str(corpus), "--n", "2", "--concurrency", "2",
+        "--json", *FAST,
+    ])
 
     assert set(result) == BENCH_KEYS
     assert result["articles"] == 2
@@ -144,14 +145,12 @@ def test_bench_prints_every_key_with_positive_numbers(tmp_path, tiny_causal_dir,
         assert result[key] > 0, key
 
 
-def test_bench_falls_back_to_the_demo_feed_articles(tmp_path, monkeypatch):
-    monkeypatch.setattr(bench, "PARLER_CORPUS", tmp_path / "missing")
-
+def test_bench_without_a_corpus_reads_the_demo_article_pages():
     articles = bench.bench_articles(5)
 
-    assert "harbour-herald" in articles.origin
+    assert "demo article pages" in articles.origin
     assert len(articles.texts) == 5
-    assert articles.texts[0] == articles.texts[3]  # three feed articles, cycled
+    assert articles.texts[0] == articles.texts[3]  # three pages, cycled
     assert all("<p>" not in text and len(text) > 500 for text in articles.texts)
 
 

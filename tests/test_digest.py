@@ -6,8 +6,8 @@ import pytest
 
 import bot.resources
 from bot.__main__ import main
-from bot.digest import passes_filters
-from bot.telegram.format import TELEGRAM_LIMIT
+from bot.digest.choose import passes_filters
+from bot.telegram.html import TELEGRAM_LIMIT
 from tests.botharness import FixedBackend
 
 

@@ -92,7 +92,6 @@ def entry(summary: str = "", content: str = "") -> FeedEntry:
         summary=summary,
         content=content,
         published=datetime(2024, 5, 1, tzinfo=timezone.utc),
-        author=None,
     )
 
 

@@ -1,28 +1,34 @@
-from bot.telegram.format import TELEGRAM_LIMIT, SourceLink, format_item, split_messages
+from bot.digest.items import DigestItem, SourceLink
+from bot.telegram.html import TELEGRAM_LIMIT, split_messages
+from bot.telegram.render import format_item
+
+
+def item(title: str, summary: str, sources: list[SourceLink]) -> DigestItem:
+    return DigestItem(story_id=1, title=title, summary=summary, sources=sources)
 
 
 def test_item_escapes_html_and_links_only_web_urls():
-    item = format_item(
+    formatted = format_item(item(
         "Tom & Jerry <b>",
         "Prices rose 5% > 3% & <script>",
         [SourceLink('https://x.example/a?b=1&c="2"', "Outlet <1>", "en"), SourceLink("file:///tmp/a", "Local", "fr")],
-    )
-    assert item.startswith("<b>Tom &amp; Jerry &lt;b&gt;</b>\n")
-    assert "5% &gt; 3% &amp; &lt;script&gt;" in item
-    assert '<a href="https://x.example/a?b=1&amp;c=&quot;2&quot;">Outlet &lt;1&gt;</a> (en)' in item
-    assert "Local (fr)" in item and "file://" not in item
+    ))
+    assert formatted.startswith("<b>Tom &amp; Jerry &lt;b&gt;</b>\n")
+    assert "5% &gt; 3% &amp; &lt;script&gt;" in formatted
+    assert '<a href="https://x.example/a?b=1&amp;c=&quot;2&quot;">Outlet &lt;1&gt;</a> (en)' in formatted
+    assert "Local (fr)" in formatted and "file://" not in formatted
 
 
 def test_messages_split_between_items_only():
-    items = [format_item(f"Story {i}", "word " * 150, []) for i in range(20)]
-    messages = split_messages(items)
+    formatted = [format_item(item(f"Story {i}", "word " * 150, [])) for i in range(20)]
+    messages = split_messages(formatted)
     assert len(messages) > 1
     assert all(len(message) <= TELEGRAM_LIMIT for message in messages)
-    assert "\n\n".join(messages) == "\n\n".join(items)
+    assert "\n\n".join(messages) == "\n\n".join(formatted)
 
 
 def test_an_item_longer_than_a_message_is_cut_without_breaking_markup():
-    huge = format_item("Title", "a & b " * 2000, [SourceLink("https://x.example", "X", "en")])
+    huge = format_item(item("Title", "a & b " * 2000, [SourceLink("https://x.example", "X", "en")]))
     messages = split_messages([huge])
     assert all(len(message) <= TELEGRAM_LIMIT for message in messages)
     assert messages[0].startswith("<b>Title</b>")

@@ -14,13 +14,16 @@ import pytest
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.digest import StorySummaries, build_digest, choose_stories, commit_digest
+from bot.digest.choose import choose_stories
 from bot.feeds.poll import Poller
-from bot.resources import Runtime, open_runtime
+from bot.metrics import Metrics
+from bot.resources import Resources, open_resources
 from bot.store.db import open_store
-from bot.store.queries import all_channels, all_feeds
+from bot.store.queries import all_channels
 from bot.store.tables import Article, Base, Feed, OutboxMessage, PostedStory, Story, SummaryRecord
-from bot.stories.assign import group_new_articles
+from bot.telegram.render import render_digest
+from bot.usecases.digests import Digests
+from bot.usecases.polling import poll_feeds
 from config.settings import FetchSettings, ModelSettings, Settings, StorageSettings, load_settings
 from tests.pg import postgres_url  # noqa: F401  (fixture)
 from web.fetch import Fetcher, create_session
@@ -38,19 +41,15 @@ def demo_settings(storage_url: str) -> Settings:
 
 
 @asynccontextmanager
-async def polled_demo(settings: Settings) -> AsyncIterator[Runtime]:
+async def polled_demo(settings: Settings) -> AsyncIterator[Resources]:
     """The demo feeds polled once and grouped into stories, as `python -m bot poll` does."""
-    runtime = await open_runtime(settings, DEMO_CONFIG)
+    resources = await open_resources(settings, DEMO_CONFIG)
     try:
-        async with runtime.sessions() as session:
-            feeds = await all_feeds(session)
-        outcomes = await runtime.poll_feeds(feeds)
-        assert [outcome.error for outcome in outcomes] == [None] * len(feeds)
-        async with runtime.sessions() as session:
-            await group_new_articles(session)
-        yield runtime
+        report = await poll_feeds(resources, Metrics(), only_due=False)
+        assert [outcome.error for outcome in report.outcomes] == [None] * len(settings.feeds)
+        yield resources
     finally:
-        await runtime.close()
+        await resources.close()
 
 
 @dataclass(frozen=True)
@@ -62,8 +61,8 @@ class StoredDemo:
     chosen: dict[str, frozenset[frozenset[str]]]  # per channel: the next digest's stories as sets of guids
 
 
-async def stored_demo(runtime: Runtime) -> StoredDemo:
-    async with runtime.sessions() as session:
+async def stored_demo(resources: Resources) -> StoredDemo:
+    async with resources.sessions() as session:
         rows = (await session.execute(select(Feed.name, Article.guid, Article.story_id).join(Article.feed))).all()
         stories = await session.scalar(select(func.count()).select_from(Story))
         duplicates = await session.scalar(select(func.count()).where(Article.duplicate_of.is_not(None)))
@@ -92,8 +91,8 @@ async def test_open_store_creates_the_schema_on_postgresql_and_opens_it_again(po
 async def test_demo_feeds_give_the_same_articles_and_stories_on_postgresql_as_on_sqlite(postgres_url, tmp_path):
     stored = []
     for url in (f"sqlite+aiosqlite:///{tmp_path}/demo.db", postgres_url):
-        async with polled_demo(demo_settings(url)) as runtime:
-            stored.append(await stored_demo(runtime))
+        async with polled_demo(demo_settings(url)) as resources:
+            stored.append(await stored_demo(resources))
     on_sqlite, on_postgres = stored
     # The digest's choice is the store's part of the flow; the model's part is the same on both.
     assert on_sqlite.articles == DEMO_ARTICLES
@@ -175,22 +174,25 @@ async def test_two_pollers_racing_on_one_feed_store_each_entry_once(postgres_url
     assert sum(outcome.new_articles for outcome in outcomes) == len(guids)
 
 
-async def test_a_committed_digest_is_in_the_outbox_and_its_stories_are_not_chosen_again(postgres_url, tiny_causal_dir):
+class NothingSent:
+    async def send_channel(self, channel_id: int) -> int:
+        return 0
+
+
+async def test_a_posted_digest_is_in_the_outbox_and_its_stories_are_not_chosen_again(postgres_url, tiny_causal_dir):
     settings = demo_settings(postgres_url)
     # One English story a digest: the tiny model then writes one summary and no headline.
     english = settings.channels[0].model_copy(update={"feeds": ["harbour-herald"], "max_stories": 1})
-    settings = settings.model_copy(update={"channels": [english], "model": ModelSettings(name=str(tiny_causal_dir))})
-    async with polled_demo(settings) as runtime:
-        async with runtime.sessions() as session:
+    settings = settings.model_copy(update={"channels": [english], "model": ModelSettings(name=str(tiny_causal_dir), max_chars=80)})
+    async with polled_demo(settings) as resources:
+        async with resources.sessions() as session:
             [channel] = await all_channels(session)
-        # Short summaries keep the tiny random model quick; what it writes does not matter here.
-        summaries = StorySummaries(runtime.sessions, await runtime.load_model(), max_chars=80)
-        digest = await build_digest(runtime.sessions, channel, summaries)
-        async with runtime.sessions() as session:
-            record = await commit_digest(session, channel, digest)
-        async with runtime.sessions() as session:
-            posted = set(await session.scalars(select(PostedStory.story_id).where(PostedStory.digest_id == record.id)))
-            queued = select(OutboxMessage.text).where(OutboxMessage.digest_id == record.id)
+        await resources.load_model()
+        run = await Digests(resources, Metrics(), render_digest, sender=NothingSent()).next(channel.id, post=True)
+        digest = run.digest
+        async with resources.sessions() as session:
+            posted = set(await session.scalars(select(PostedStory.story_id)))
+            queued = select(OutboxMessage.text)
             outbox = list(await session.scalars(queued.order_by(OutboxMessage.position)))
             cached = await session.scalar(select(func.count()).select_from(SummaryRecord))
             next_time = {story.id for story, _ in await choose_stories(session, channel)}

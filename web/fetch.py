@@ -9,8 +9,6 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -28,6 +26,7 @@ from tenacity import (
 from yarl import URL
 
 from config.settings import FetchSettings
+from web.retry_after import retry_after_seconds
 from web.urlguard import UnsafeURLError
 
 FEED_ACCEPT = (
@@ -119,13 +118,12 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         allow_file: bool = False,
-        accept: str | None = None,
         expect: Literal["feed", "page"] = "feed",
         guard: Guard | None = None,
     ) -> FetchResult:
         """Fetch a feed or page; raise FetchError.
 
-        `accept` defaults to feed or page types according to `expect`. `guard` is awaited with every URL
+        The Accept header asks for feed or page types according to `expect`. `guard` is awaited with every URL
         the request goes to, redirects included, and refuses one by raising UnsafeURLError
         (e.g. `functools.partial(check_public_url, allow_private=False)`).
         """
@@ -133,7 +131,7 @@ class Fetcher:
             if not allow_file:
                 raise FetchError("file: URLs are not allowed here")
             return await self._fetch_file(url, expect)
-        headers = {"Accept": accept or (FEED_ACCEPT if expect == "feed" else PAGE_ACCEPT)}
+        headers = {"Accept": FEED_ACCEPT if expect == "feed" else PAGE_ACCEPT}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -193,7 +191,7 @@ class Fetcher:
                     return _redirect_target(target, response.headers["Location"])
                 if status == 429 or status >= 500:
                     raise _TransientError(
-                        f"HTTP {status}", status=status, retry_after=_retry_after(response.headers.get("Retry-After"))
+                        f"HTTP {status}", status=status, retry_after=retry_after_seconds(response.headers.get("Retry-After"))
                     )
                 if status != 304 and not 200 <= status < 300:
                     raise FetchError(f"HTTP {status}")
@@ -289,22 +287,6 @@ def _redirect_target(current: URL, location: str) -> URL:
         return current.join(URL(location))
     except ValueError:
         raise FetchError(f"redirect to an invalid URL: {location}") from None
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def _decoder_for(content_encoding: str | None) -> zlib._Decompress | None:

@@ -46,7 +46,6 @@ class FeedEntry:
     summary: str  # plain text, paragraphs separated by "\n"
     content: str  # plain text of the full content when the feed carries it, else ""
     published: datetime  # timezone-aware UTC
-    author: str | None
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,6 @@ def _xml_entry(raw: Any, *, url: str, fetched_at: datetime) -> FeedEntry:
     link = _absolute_link(url, raw.get("link"))
     when = raw.get("published_parsed") or raw.get("updated_parsed")
     published = datetime.fromtimestamp(calendar.timegm(when), timezone.utc) if when else fetched_at
-    author = _one_line(_detail_text(raw, "author")) or None
     return FeedEntry(
         guid=_guid(raw.get("id"), link, title, summary),
         link=link,
@@ -191,7 +189,6 @@ def _xml_entry(raw: Any, *, url: str, fetched_at: datetime) -> FeedEntry:
         summary=summary,
         content=content,
         published=published,
-        author=author,
     )
 
 
@@ -224,10 +221,6 @@ def _json_entry(item: dict[str, Any], *, url: str, fetched_at: datetime) -> Feed
     content_html = _text_field(item, "content_html")
     content = html_to_text(content_html) if content_html else _tidy_lines(_text_field(item, "content_text") or "")
     published = _json_date(item.get("date_published")) or _json_date(item.get("date_modified")) or fetched_at
-    # JSON Feed 1.1 has an "authors" list; 1.0 had a single "author".
-    authors = item.get("authors") if isinstance(item.get("authors"), list) else [item.get("author")]
-    names = [_text_field(author, "name") for author in authors if isinstance(author, dict)]
-    author = ", ".join(_one_line(name) for name in names if name) or None
     raw_id = item.get("id")
     # Ids must be strings, but some feeds publish numbers.
     guid_source = str(raw_id) if type(raw_id) is int else _text_field(item, "id")
@@ -238,7 +231,6 @@ def _json_entry(item: dict[str, Any], *, url: str, fetched_at: datetime) -> Feed
         summary=summary,
         content=content,
         published=published,
-        author=author,
     )
 
 

@@ -1,14 +1,14 @@
-"""The few queries the app needs beyond the digest's: config sync and feed bookkeeping."""
+"""The queries the app shares: config sync, feed bookkeeping, queueing a digest, the outbox's backlog."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.tables import Channel, Feed
+from bot.store.tables import Channel, Digest, Feed, OutboxMessage, PostedStory
 from config.settings import ChannelSettings, FeedSettings, Settings
 
 
@@ -42,7 +42,8 @@ async def _sync_feeds(session: AsyncSession, feeds: list[FeedSettings], config_d
             await session.delete(leftover)
 
 
-def _channel_fields(configured: ChannelSettings) -> dict:
+def channel_fields(configured: ChannelSettings) -> dict:
+    """A channel entry's columns from its settings (defaults included, so they live in one place)."""
     return {
         "language": configured.language,
         "schedule": configured.digest.model_dump(exclude_none=True),
@@ -59,9 +60,9 @@ async def _sync_channels(session: AsyncSession, channels: list[ChannelSettings])
     for configured in channels:
         channel = existing.pop(configured.chat, None)
         if channel is None:
-            session.add(Channel(chat=configured.chat, **_channel_fields(configured)))
+            session.add(Channel(chat=configured.chat, **channel_fields(configured)))
         elif channel.from_config:
-            for key, value in _channel_fields(configured).items():
+            for key, value in channel_fields(configured).items():
                 setattr(channel, key, value)
     for leftover in existing.values():
         if leftover.from_config:
@@ -82,3 +83,23 @@ async def all_feeds(session: AsyncSession) -> list[Feed]:
 
 async def all_channels(session: AsyncSession) -> list[Channel]:
     return list(await session.scalars(select(Channel).order_by(Channel.id)))
+
+
+async def queue_digest(session: AsyncSession, channel_id: int, story_ids: list[int], messages: list[str]) -> Digest:
+    """Record the stories as posted in the channel and queue the messages in the outbox, in one transaction.
+
+    Raises IntegrityError when another process posted one of the stories there first.
+    """
+    digest = Digest(channel_id=channel_id)
+    session.add(digest)
+    await session.flush()
+    session.add_all(PostedStory(channel_id=channel_id, story_id=story_id, digest_id=digest.id) for story_id in story_ids)
+    session.add_all(
+        OutboxMessage(digest_id=digest.id, position=position, text=text) for position, text in enumerate(messages)
+    )
+    await session.commit()
+    return digest
+
+
+async def unsent_messages(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))) or 0

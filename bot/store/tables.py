@@ -20,6 +20,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from config.settings import FeedSettings
+
+# Feeds added without an interval (at run time, by users) are polled as often as config feeds by default.
+FEED_INTERVAL = FeedSettings.model_fields["interval"].default
+
 
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC datetimes on every database (SQLite stores them naive)."""
@@ -52,7 +57,7 @@ class Feed(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     url: Mapped[str] = mapped_column(Text)
-    interval: Mapped[int] = mapped_column(Integer, default=900)  # seconds
+    interval: Mapped[int] = mapped_column(Integer, default=FEED_INTERVAL)  # seconds
     from_config: Mapped[bool] = mapped_column(Boolean, default=True)
     title: Mapped[str | None] = mapped_column(Text)
     etag: Mapped[str | None] = mapped_column(Text)
@@ -145,12 +150,13 @@ class Channel(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     chat: Mapped[str] = mapped_column(String(200), unique=True)  # "@name" or numeric id as text
-    language: Mapped[str] = mapped_column(String(8), default="en")
-    schedule: Mapped[dict] = mapped_column(JSON, default=dict)  # {"at"|"cron", "timezone"}
+    # Set from config.settings.ChannelSettings (store.queries.channel_fields), where the defaults are.
+    language: Mapped[str] = mapped_column(String(8))
+    schedule: Mapped[dict] = mapped_column(JSON)  # {"at"|"cron", "timezone"}
     feeds: Mapped[list[str] | None] = mapped_column(JSON)  # None = all feeds
-    include: Mapped[list[str]] = mapped_column(JSON, default=list)
-    exclude: Mapped[list[str]] = mapped_column(JSON, default=list)
-    max_stories: Mapped[int] = mapped_column(Integer, default=10)
+    include: Mapped[list[str]] = mapped_column(JSON)
+    exclude: Mapped[list[str]] = mapped_column(JSON)
+    max_stories: Mapped[int] = mapped_column(Integer)
     paused_reason: Mapped[str | None] = mapped_column(Text)
     owner_id: Mapped[int | None] = mapped_column(BigInteger)  # told when posting fails for good
     from_config: Mapped[bool] = mapped_column(Boolean, default=True)

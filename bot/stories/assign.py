@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.store.tables import Article, Story
 from bot.stories.grouping import Document, assign_stories
 
-WINDOW = timedelta(hours=72)
+# How long a story stays current: articles this far apart can join one story, and a digest covers
+# stories this close to the newest article.
+STORY_WINDOW = timedelta(hours=72)
 
 
 def _document(article: Article) -> Document:
@@ -21,7 +23,7 @@ def _document(article: Article) -> Document:
     )
 
 
-async def group_new_articles(session: AsyncSession, *, window: timedelta = WINDOW) -> int:
+async def group_new_articles(session: AsyncSession, *, window: timedelta = STORY_WINDOW) -> int:
     """Assign every article without a story; returns how many stories were created."""
     pending = list(await session.scalars(select(Article).where(Article.story_id.is_(None)).order_by(Article.id)))
     if not pending:

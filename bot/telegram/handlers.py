@@ -1,6 +1,6 @@
 """Handlers for everyone: /start, /help, /summarize, /language, unknown commands, and the error handler.
 
-Each handler parses the update, makes one service call and replies. A service that declines a
+Each handler parses the update, makes one use-case call and replies. A use case that declines a
 request raises Refusal; `on_error` answers it in the user's language, so handlers only deal with
 requests that work.
 """
@@ -19,9 +19,12 @@ from telegram.constants import ChatAction, ChatType
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
-from bot.services import BotContext, Refusal, Source
-from bot.telegram import messages
-from bot.telegram.format import NO_PREVIEW
+from bot.telegram import access, texts
+from bot.telegram.context import BotContext
+from bot.telegram.html import NO_PREVIEW
+from bot.usecases.channels import ManagedChat
+from bot.usecases.refusal import Refusal
+from bot.usecases.summaries import Source
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,7 @@ NEW_MESSAGES = filters.UpdateType.MESSAGE
 TYPING_RENEWAL = 4.0
 # A chat named in the first argument: "@channel_name" or a numeric chat id (negative for groups and channels).
 _CHAT_REF = re.compile(r"@\w{4,}|-\d+")
+_BARE_LINK = re.compile(r"(?i)https?://\S+")
 
 
 def command_target(update: Update, args: list[str]) -> tuple[str | int | None, list[str]]:
@@ -46,6 +50,12 @@ def command_target(update: Update, args: list[str]) -> tuple[str | int | None, l
     if chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
         return chat.id, args
     return None, args
+
+
+async def managed_chat(update: Update, context: BotContext, chat_ref: str | int | None) -> ManagedChat:
+    """The chat a command is about, if the sender may manage it (else a Refusal)."""
+    operators = context.usecases.resources.settings.telegram.admins
+    return await access.managed_chat(context.bot, operators, update.effective_user.id, chat_ref)
 
 
 @asynccontextmanager
@@ -82,8 +92,11 @@ def requested_source(message: Message) -> Source | None:
     parts = (message.text or "").split(maxsplit=1)
     argument = parts[1].strip() if len(parts) > 1 else ""
     if argument:
-        links = _links(message)
-        return Source(url=links[0]) if links and len(argument.split()) == 1 else Source(text=argument)
+        if len(argument.split()) > 1:
+            return Source(text=argument)
+        # Bridges, some clients and forwarded text send a bare link without a URL entity.
+        links = _links(message) or ([argument] if _BARE_LINK.fullmatch(argument) else [])
+        return Source(url=links[0]) if links else Source(text=argument)
     replied = message.reply_to_message
     if replied is None:
         return None
@@ -101,12 +114,12 @@ async def remember_language(update: Update, context: BotContext) -> None:
     """Runs first for every update: the sender's language, for replies and summaries."""
     user = update.effective_user
     if user is not None:
-        context.user_data["language"] = await context.services.users.language(user.id, user.language_code)
+        context.user_data["language"] = await context.usecases.users.language(user.id, user.language_code)
 
 
 async def help_command(update: Update, context: BotContext) -> None:
     """/start and /help."""
-    await update.effective_message.reply_html(messages.text(context.language, "help"), link_preview_options=NO_PREVIEW)
+    await update.effective_message.reply_html(texts.text(context.language, "help"), link_preview_options=NO_PREVIEW)
 
 
 async def summarize(update: Update, context: BotContext) -> None:
@@ -114,32 +127,33 @@ async def summarize(update: Update, context: BotContext) -> None:
     message = update.effective_message
     source = requested_source(message)
     if source is None:
-        await message.reply_html(messages.text(context.language, "summarize_usage"))
+        await message.reply_html(texts.text(context.language, "summarize_usage"))
         return
 
     async def tell_position(position: int) -> None:
-        await message.reply_html(messages.text(context.language, "in_line", position=position))
+        await message.reply_html(texts.text(context.language, "in_line", position=position))
 
     async with typing(message.chat):
-        result = await context.services.summaries.summarize(
+        result = await context.usecases.summaries.summarize(
             update.effective_user.id, source, context.language, on_wait=tell_position
         )
-    await message.reply_html(messages.summary_reply(context.language, result), link_preview_options=NO_PREVIEW)
+    await message.reply_html(texts.summary_reply(context.language, result), link_preview_options=NO_PREVIEW)
 
 
 async def language(update: Update, context: BotContext) -> None:
     """/language CODE: the user's own language in a private chat; with @channel (or in a group), the channel's."""
     target, args = command_target(update, context.args)
     if len(args) != 1:
-        await update.effective_message.reply_html(messages.usage(context.language, "/language [@channel] CODE"))
+        await update.effective_message.reply_html(texts.usage(context.language, "/language [@channel] CODE"))
         return
     if target is None:
-        chosen = await context.services.users.set_language(update.effective_user.id, args[0])
-        await update.effective_message.reply_html(messages.text(chosen, "language_set_user", language=chosen))
+        chosen = await context.usecases.users.set_language(update.effective_user.id, args[0])
+        await update.effective_message.reply_html(texts.text(chosen, "language_set_user", language=chosen))
         return
-    channel = await context.services.channels.set_language(update.effective_user.id, target, args[0])
+    chat = await managed_chat(update, context, target)
+    channel = await context.usecases.channels.set_language(chat, update.effective_user.id, args[0])
     await update.effective_message.reply_html(
-        messages.text(context.language, "language_set_channel", chat=channel.chat, language=channel.language)
+        texts.text(context.language, "language_set_channel", chat=channel.chat, language=channel.language)
     )
 
 
@@ -150,7 +164,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
         return  # another bot's command
     if not addressee and update.effective_chat.type != ChatType.PRIVATE:
         return  # in a group, a bare command may be meant for another bot
-    await update.effective_message.reply_html(messages.text(context.language, "unknown_command", command=command))
+    await update.effective_message.reply_html(texts.text(context.language, "unknown_command", command=command))
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -158,16 +172,16 @@ async def on_error(update: object, context: BotContext) -> None:
     message = update.effective_message if isinstance(update, Update) else None
     if isinstance(context.error, Refusal):
         if message is not None:
-            await message.reply_html(messages.refusal(context.language, context.error), link_preview_options=NO_PREVIEW)
+            await message.reply_html(texts.refusal(context.language, context.error), link_preview_options=NO_PREVIEW)
         else:
             log.warning("job declined: %s %s", context.error.key, context.error.params)
         return
     log.error("%s failed", "an update" if update else "a job", exc_info=context.error)
     if isinstance(context.error, TelegramError):
-        context.services.metrics.telegram_error(context.error)
+        context.usecases.metrics.telegram_error(context.error)
     if message is not None:
         with contextlib.suppress(TelegramError):
-            await message.reply_html(messages.text(context.language, "internal_error"))
+            await message.reply_html(texts.text(context.language, "internal_error"))
 
 
 def user_handlers() -> list[BaseHandler]:

@@ -51,10 +51,6 @@ class LocalTransformersBackend(Backend):
     async def generate(self, prompt, max_new_tokens: int) -> str:
         return await self._worker.submit(Job(prompt, max_new_tokens))
 
-    @property
-    def queue_depth(self) -> int:
-        return self._worker.waiting
-
     @abstractmethod
     def generate_batch(self, jobs: Sequence[Job]) -> list[str]:
         """Runs in the worker thread: one padded forward pass for the whole batch."""

@@ -21,6 +21,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from summarizer.backends.base import Backend
 from summarizer.prompts import COMPLETION_VARIANTS, chat_messages, completion_prompt
 from summarizer.types import BackendUnavailableError
+from web.retry_after import retry_after_seconds
 
 # Characters per token assumed without the server's tokenizer: current BPE vocabularies give
 # about 4 in English and 3 or more in most other alphabetic scripts, so the estimate errs on
@@ -151,7 +152,7 @@ class OpenAIBackend(Backend):
                     raise _HTTPStatusError(
                         response.status,
                         _excerpt(await response.text()),
-                        _retry_after(response.headers.get("Retry-After")),
+                        retry_after_seconds(response.headers.get("Retry-After")),
                     )
                 return await response.json(content_type=None)
 
@@ -179,14 +180,6 @@ def _is_transient(error: BaseException) -> bool:
     if isinstance(error, _HTTPStatusError):
         return error.status == 429 or error.status >= 500
     return isinstance(error, (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError))
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds, the form servers send when overloaded; an HTTP date is ignored."""
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
 
 
 def _excerpt(body: str) -> str:

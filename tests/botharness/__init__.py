@@ -15,7 +15,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.app import build_application, started
-from bot.services import Limits
+from bot.usecases.summaries import Limits
 from config.settings import Settings
 from summarizer.backends.base import Backend
 from tests.fakebotapi import FakeBotApi

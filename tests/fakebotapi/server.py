@@ -150,6 +150,7 @@ class FakeBotApi:
         global_per_second: int = 30,
         enforce_rate_limits: bool = True,
         bot_username: str = "briefbot_test_bot",
+        local_mode: bool = False,
     ) -> None:
         """Configure the fake; ``start()`` (or ``async with``) serves it.
 
@@ -157,11 +158,14 @@ class FakeBotApi:
         Telegram's. ``group_window`` is the length in seconds of the window the
         group/channel limit counts over: shorten it (with ``per_group_per_minute``) to
         exercise that limit quickly. ``enforce_rate_limits`` may be switched any time.
+        ``local_mode`` answers as a self-hosted Bot API server started with --local does
+        (plain-HTTP webhooks allowed).
         """
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
         self.bot_username = bot_username
         self.enforce_rate_limits = enforce_rate_limits
+        self.local_mode = local_mode
         self.flood_control = FloodControl(
             per_chat_per_second=per_chat_per_second,
             per_chat_burst=per_chat_burst,
@@ -552,7 +556,8 @@ class FakeBotApi:
 
     def _set_webhook(self, params: dict) -> bool:
         url = params.get("url", "")
-        if url and not url.startswith("https://"):
+        # A self-hosted telegram-bot-api server in --local mode takes plain-HTTP webhooks.
+        if url and not url.startswith("https://") and not (self.local_mode and url.startswith("http://")):
             raise ApiError.bad_request("bad webhook: An HTTPS URL must be provided for webhook")
         self._webhook_url = url
         if params.get("drop_pending_updates"):

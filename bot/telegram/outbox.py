@@ -1,15 +1,23 @@
-"""Posting digests so that nothing is lost and nothing is sent twice.
+"""Posting digests: nothing is lost; a message is repeated only when Telegram's answer is lost.
 
-`commit_digest` queues a digest's messages in the outbox table. A sender takes the next unsent
-message of a digest by claiming it with one conditional UPDATE (which only one process can win, on
-SQLite and on PostgreSQL alike), sends it, and marks it sent only once Telegram has accepted it.
-A claim is a lease: if its process dies before marking the message sent, another sender takes the
-message over once the lease has run out. That leaves one narrow window, a crash between Telegram's
-answer and the commit that records it, in which a message can be sent again; losing it instead
-would be worse.
+`queue_digest` (bot/store/queries.py) queues a digest's messages in the outbox table. A sender takes
+the next unsent message of a digest by claiming it with one conditional UPDATE (which only one
+process can win, on SQLite and on PostgreSQL alike), sends it, and marks it sent once Telegram has
+accepted it. A claim is a short lease that its sender renews while it lives, so two live
+processes never send the same message. A claim names its process: a bot restarted on the same
+host takes back its dead predecessor's claims at once; elsewhere they lapse within LEASE.
+
+Delivery is at least once. The Bot API has no idempotency key, so a message whose fate is unknown is
+sent again: when the connection breaks after the request went out, when Telegram takes longer than
+SEND_TIMEOUT to answer, or when the process dies between Telegram's answer and the commit that
+records it (milliseconds). Losing the message instead would be worse.
 
 A digest's messages go out in order, and a channel's digests one after another: a message that
 cannot be sent now holds back everything after it until the next round.
+
+Flood control has one layer, here: the application's rate limiter only paces requests (it does not
+retry), and a message Telegram answers with "retry after" is tried at most 1 + MAX_FLOOD_WAITS
+times in a round, each wait at most MAX_FLOOD_SLEEP; then it waits for the next outbox round.
 """
 
 from __future__ import annotations
@@ -23,27 +31,32 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.feeds.parse import html_to_text
-from bot.server import Metrics
+from bot.metrics import Metrics
 from bot.store.tables import Channel, Digest, OutboxMessage, utcnow
-from bot.telegram.format import NO_PREVIEW, TELEGRAM_LIMIT, split_messages
+from bot.telegram.html import NO_PREVIEW, TELEGRAM_LIMIT, plain_text, split_messages
+from web.retry_after import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
-# Longer than a send can take, flood waits included, so a live sender never loses its claim.
+# A claim lasts this long unless renewed; its sender renews all its claims every third of it.
 # (Leases are set by each process's clock: the bot's hosts must agree on the time to well within this.)
-LEASE = timedelta(minutes=10)
-# Flood-control answers for one message, and the longest wait, before it waits for the next round instead.
-MAX_FLOOD_WAITS = 8
-MAX_FLOOD_SLEEP = 120.0
+LEASE = timedelta(seconds=30)
+# Flood-control answers for one message in one round, and the longest wait, before it waits for the
+# next round instead.
+MAX_FLOOD_WAITS = 3
+MAX_FLOOD_SLEEP = 60.0
+# How long Telegram may take to answer a send before the message counts as not sent (and is sent
+# again later): generous, since a timeout after delivery is a repeated message.
+SEND_TIMEOUT = 30.0
 
 OnPaused = Callable[[int, str], Awaitable[None]]
 
@@ -59,19 +72,43 @@ class _Message:
     paused: bool
 
 
+def this_process() -> str:
+    """host:boot:pid:start: which process this is, in a way another process on the host can check."""
+    return f"{socket.gethostname()}:{_boot_id()}:{os.getpid()}:{_start_time(os.getpid())}"
+
+
+def _owner_gone(owner: str) -> bool:
+    """Whether a claim's sender is a process of this host that no longer runs (or ran before a reboot).
+
+    Only Linux says (through /proc); elsewhere, and for other hosts, the lease decides.
+    """
+    host, boot, pid, start, _sender = (owner.split(":") + [""] * 5)[:5]
+    if host != socket.gethostname() or not boot or boot == "-" or _boot_id() == "-":
+        return False
+    if boot != _boot_id():
+        return True
+    return not pid.isdigit() or _start_time(int(pid)) != start
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+    except OSError:
+        return "-"
+
+
+def _start_time(pid: int) -> str:
+    """When the process started, in clock ticks since boot ("" when there is no such process)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22; the command name before it may hold spaces
+
+
 def _chat_id(chat: str) -> int | str:
     """Channel.chat as the Bot API takes it: numeric ids as numbers, '@name' as is."""
     return int(chat) if re.fullmatch(r"-?\d+", chat) else chat
-
-
-def _plain_text(html: str) -> str:
-    """The visible text of a Telegram HTML message, line breaks kept."""
-    return "\n".join(html_to_text(line) for line in html.split("\n"))
-
-
-def _retry_seconds(error: RetryAfter) -> float:
-    value = error.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class Outbox:
@@ -84,27 +121,45 @@ class Outbox:
         metrics: Metrics,
         *,
         on_paused: OnPaused,
+        lease: timedelta = LEASE,
     ) -> None:
         self._sessions = sessions
+        self._lease = lease
+        self._renewal: asyncio.Task[None] | None = None
         self._bot = bot
         self._metrics = metrics
         self._on_paused = on_paused
-        # Unique per process start, so a restarted bot does not mistake a dead process's claims for its own.
-        self._sender_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # Names this process (see _owner_gone) and this sender within it.
+        self._sender_id = f"{this_process()}:{uuid.uuid4().hex[:8]}"
         self._closed = False
 
     def close(self) -> None:
         """Claim nothing more: sends in progress finish, the rest waits in the outbox for the next start."""
         self._closed = True
+        if self._renewal is not None:
+            self._renewal.cancel()
 
-    async def unsent(self) -> int:
-        async with self._sessions() as session:
-            return await session.scalar(
-                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
-            ) or 0
+    def _keep_claims(self) -> None:
+        """Start renewing this sender's claims (once, on its first claim)."""
+        if self._renewal is None or self._renewal.done():
+            self._renewal = asyncio.get_running_loop().create_task(self._renew_claims())
+
+    async def _renew_claims(self) -> None:
+        while True:
+            await asyncio.sleep(self._lease.total_seconds() / 3)
+            try:
+                async with self._sessions.begin() as session:
+                    await session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.claimed_by == self._sender_id, OutboxMessage.sent_at.is_(None))
+                        .values(claimed_until=utcnow() + self._lease)
+                    )
+            except SQLAlchemyError as exc:  # the claims may lapse; a send after that is logged by _mark_sent
+                log.warning("outbox claims not renewed: %s", exc)
 
     async def send_pending(self) -> int:
         """Send what waits for every channel that is not paused, channels side by side; returns messages sent."""
+        await self._take_back_dead_claims()
         async with self._sessions() as session:
             channel_ids = list(
                 await session.scalars(
@@ -116,6 +171,25 @@ class Outbox:
                 )
             )
         return sum(await asyncio.gather(*(self.send_channel(channel_id) for channel_id in channel_ids)))
+
+    async def _take_back_dead_claims(self) -> None:
+        """Free the claims of senders this process sees gone (a killed bot on this host), without
+        waiting for their leases to run out."""
+        async with self._sessions.begin() as session:
+            owners = set(await session.scalars(
+                select(OutboxMessage.claimed_by).where(
+                    OutboxMessage.sent_at.is_(None), OutboxMessage.claimed_by.is_not(None)
+                ).distinct()
+            ))
+            dead = [owner for owner in owners if _owner_gone(owner)]
+            if dead:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.claimed_by.in_(dead), OutboxMessage.sent_at.is_(None))
+                    .values(claimed_by=None, claimed_until=None)
+                )
+        if dead:
+            log.info("took back outbox claims of senders that are gone: %s", ", ".join(sorted(dead)))
 
     async def send_channel(self, channel_id: int) -> int:
         """A channel's unsent digests, oldest first; returns messages sent."""
@@ -173,6 +247,7 @@ class Outbox:
 
     async def _claim(self, message_id: int) -> bool:
         """Take the message for this sender unless another live sender holds it (or it was sent meanwhile)."""
+        self._keep_claims()
         now = utcnow()
         async with self._sessions.begin() as session:
             result = await session.execute(
@@ -182,7 +257,7 @@ class Outbox:
                     OutboxMessage.sent_at.is_(None),
                     or_(OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_until < now),
                 )
-                .values(claimed_by=self._sender_id, claimed_until=now + LEASE,
+                .values(claimed_by=self._sender_id, claimed_until=now + self._lease,
                         attempts=OutboxMessage.attempts + 1)
             )
         return result.rowcount == 1
@@ -194,12 +269,13 @@ class Outbox:
         while True:
             try:
                 accepted = await self._bot.send_message(
-                    _chat_id(chat), text, parse_mode=parse_mode, link_preview_options=NO_PREVIEW
+                    _chat_id(chat), text, parse_mode=parse_mode, link_preview_options=NO_PREVIEW,
+                    read_timeout=SEND_TIMEOUT,
                 )
             except RetryAfter as exc:
                 self._metrics.telegram_error(exc)
                 flood_waits += 1
-                wait = _retry_seconds(exc)
+                wait = retry_after_seconds(exc.retry_after)
                 if flood_waits > MAX_FLOOD_WAITS or wait > MAX_FLOOD_SLEEP or self._closed:
                     await self._release(message.id, str(exc))
                     return False
@@ -221,11 +297,13 @@ class Outbox:
                     text = first_piece
                 elif "can't parse entities" in problem and parse_mode is not None:
                     log.warning("outbox message %s: %s; sending it as plain text", message.id, exc.message)
-                    text, parse_mode = _plain_text(text), None
+                    text, parse_mode = plain_text(text), None
                 else:
                     await self._pause(message, exc.message)
                     return False
             except TelegramError as exc:  # network trouble, timeouts, Telegram's own hiccups: next round
+                # (A timeout or a broken connection after the request went out may mean it was
+                # delivered: the next round sends it again.)
                 self._metrics.telegram_error(exc)
                 log.warning("outbox message %s not sent yet: %s", message.id, exc)
                 await self._release(message.id, str(exc))

@@ -1,25 +1,18 @@
-"""Telegram HTML: escaping, digest items, and splitting into messages of at most 4096 characters."""
+"""Telegram HTML: links, plain text of a message, and splitting into messages of at most 4096 characters."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlsplit
 
+from lxml import html as lxml_html
 from telegram import LinkPreviewOptions
 
 TELEGRAM_LIMIT = 4096
 # Digests and replies list several links; a preview of the first one would bury the text.
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _ITEM_SEPARATOR = "\n\n"
-
-
-@dataclass(frozen=True)
-class SourceLink:
-    url: str | None
-    feed: str
-    language: str | None
 
 
 def link(url: str | None, label: str) -> str:
@@ -29,16 +22,13 @@ def link(url: str | None, label: str) -> str:
     return escape(label)
 
 
-def format_item(title: str, summary: str, sources: Sequence[SourceLink]) -> str:
-    """<b>headline</b>, the summary, then one line of sources with their languages."""
-    links = [
-        link(source.url, source.feed) + (f" ({escape(source.language)})" if source.language else "")
-        for source in sources
-    ]
-    parts = [f"<b>{escape(title)}</b>", escape(summary)]
-    if links:
-        parts.append(" · ".join(links))
-    return "\n".join(part for part in parts if part)
+def plain_text(message: str) -> str:
+    """The visible text of a Telegram HTML message, line breaks kept."""
+    return "\n".join(_line_text(line) for line in message.split("\n"))
+
+
+def _line_text(line: str) -> str:
+    return lxml_html.fromstring(f"<div>{line}</div>").text_content() if line.strip() else line
 
 
 def split_messages(items: Sequence[str], header: str = "", limit: int = TELEGRAM_LIMIT) -> list[str]:
@@ -80,8 +70,5 @@ def _fit(item: str, limit: int) -> list[str]:
 
 def _plain_cut(line: str, limit: int) -> str:
     """Strip tags and cut: a cut through a tag or entity would make Telegram refuse the message."""
-    from lxml import html as lxml_html
-
-    text = lxml_html.fromstring(f"<div>{line}</div>").text_content()
-    cut = escape(text)[: limit - 1]
+    cut = escape(_line_text(line))[: limit - 1]
     return cut[: cut.rfind("&")] + "…" if "&" in cut[-8:] else cut + "…"

@@ -1,0 +1,25 @@
+"""What handlers and jobs get: PTB's context, plus the use cases, the outbox and the sender's language."""
+
+from __future__ import annotations
+
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.telegram.outbox import Outbox
+from bot.usecases import UseCases
+
+USECASES, OUTBOX = "usecases", "outbox"
+
+
+class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
+    @property
+    def usecases(self) -> UseCases:
+        return self.bot_data[USECASES]
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.bot_data[OUTBOX]
+
+    @property
+    def language(self) -> str:
+        """Set for each update by the handlers' first step (see bot.telegram.handlers.remember_language)."""
+        return (self.user_data or {}).get("language", "en")

@@ -1,0 +1,39 @@
+"""Polling feeds and grouping what is new into stories: the bot's poll job and `python -m bot poll|digest`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.feeds.poll import PollOutcome, poll_all
+from bot.metrics import Metrics
+from bot.resources import Resources
+from bot.store.queries import all_feeds, feeds_due
+from bot.store.tables import utcnow
+from bot.stories.assign import group_new_articles
+
+
+@dataclass(frozen=True)
+class PollReport:
+    outcomes: list[PollOutcome]
+    new_stories: int
+
+    @property
+    def new_articles(self) -> int:
+        return sum(outcome.new_articles for outcome in self.outcomes)
+
+    @property
+    def failing(self) -> list[PollOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.error]
+
+
+async def poll_feeds(resources: Resources, metrics: Metrics, *, only_due: bool) -> PollReport:
+    """Poll the feeds (those due, or all of them), then group every article still without a story."""
+    async with resources.sessions() as session:
+        feeds = await feeds_due(session, utcnow()) if only_due else await all_feeds(session)
+    outcomes = await poll_all(resources.poller, feeds, resources.settings.fetch.concurrency) if feeds else []
+    metrics.feeds_polled.inc(len(outcomes))
+    metrics.fetch_errors.inc(sum(1 for outcome in outcomes if outcome.error))
+    # Also picks up articles a crash left ungrouped: a no-op query when there are none.
+    async with resources.sessions() as session:
+        created = await group_new_articles(session)
+    return PollReport(outcomes, created)

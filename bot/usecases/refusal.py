@@ -1,0 +1,12 @@
+"""Refusal: a request the bot declines, named so the Telegram layer can answer in the user's language."""
+
+from __future__ import annotations
+
+
+class Refusal(Exception):
+    """`key` names the answer (bot/telegram/texts.py has the texts); `params` fill it in."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
