@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from bot.app import usecases_of
-from bot.usecases.digests import Digests, DigestRun
 from bot.store.db import open_store
 from bot.store.queries import sync_config
 from bot.store.tables import Channel
+from bot.usecases.digests import DigestRun, Digests
 from config.schedule import digest_trigger
 from tests.botharness import ADMIN_ID, CHANNEL, CHANNEL_ID, bot_settings, running_bot
 

@@ -23,7 +23,10 @@ def test_dry_run_prints_the_documented_json_shape(demo_config, capsys):
         assert set(channel) == {"chat", "language", "stories", "messages"}
         assert channel["stories"] and channel["messages"]
         for story in channel["stories"]:
-            assert set(story) == {"title", "summary", "sources"}
+            assert set(story) == {"title", "summary", "sources", "form", "ungrounded", "flags"}
+            assert story["form"] in ("summary", "lead", "headline") and story["ungrounded"] == []
+            assert story["title"] or story["summary"]  # never an empty item
+            assert not story["title"].endswith(("…", "..."))
             assert all(set(source) == {"url", "feed", "language"} for source in story["sources"])
         assert all(len(message) <= TELEGRAM_LIMIT for message in channel["messages"])
 
@@ -70,17 +73,20 @@ def model_writes(monkeypatch):
     return use
 
 
-def test_an_invented_name_gives_way_to_the_lead_of_a_source_in_the_channel_language(demo_config, capsys, model_writes):
+def test_an_invented_name_is_never_posted_the_item_falls_back_to_a_faithful_form(demo_config, capsys, model_writes):
     model_writes("Barges stopped on the Oder River as the water fell.")  # no demo article names the Oder
-    english, french = run_digest(demo_config, capsys)["channels"]
-    hull = next(s["summary"] for s in english["stories"] if "Hull" in s["title"])
-    assert hull.startswith("Ferries berthed overnight in Hull will no longer need")
-    # Without an English source the summary stays: the story has nothing truer in English.
-    elbe = next(s["summary"] for s in english["stories"] if {src["language"] for src in s["sources"]} == {"cs", "de"})
-    assert "Oder" in elbe
+    digest = run_digest(demo_config, capsys)
+    english, french = digest["channels"]
+    # An English source: its own lead.
+    hull = next(s for s in english["stories"] if "Hull" in s["title"])
+    assert hull["form"] == "lead" and hull["summary"].startswith("Ferries berthed overnight in Hull will no longer need")
+    # No English source: the story's own headlines, their languages marked, with links.
+    elbe = next(s for s in english["stories"] if {src["language"] for src in s["sources"]} == {"cs", "de"})
+    assert elbe["form"] == "headline" and elbe["summary"] == "" and elbe["title"]
+    assert not any("Oder" in message for channel in digest["channels"] for message in channel["messages"])
     # English in a French channel is a language mismatch; the lead skips the headline the page repeats.
     strike = next(s for s in french["stories"] if s["title"].startswith("Grève à Rotterdam"))
-    assert strike["summary"].startswith("Au premier jour d'une grève de 48 heures")
+    assert strike["form"] == "lead" and strike["summary"].startswith("Au premier jour d'une grève de 48 heures")
 
 
 def test_a_grounded_summary_in_the_channel_language_is_kept(demo_config, capsys, model_writes):
@@ -88,6 +94,7 @@ def test_a_grounded_summary_in_the_channel_language_is_kept(demo_config, capsys,
     model_writes(summary)
     english = run_digest(demo_config, capsys)["channels"][0]
     assert [story["summary"] for story in english["stories"]] == [summary] * len(english["stories"])
+    assert {story["form"] for story in english["stories"]} == {"summary"}
 
 
 def test_filters_take_keywords_as_words_and_slashes_as_regex():

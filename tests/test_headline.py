@@ -1,4 +1,5 @@
-"""Headlines for stories without one in the channel's language: the model's, checked, or the summary's first sentence."""
+"""Headlines for stories without one in the channel's language: the model's, checked, or the summary's first
+sentence when it is short; never a cut sentence, never a name the summary lacks."""
 
 import pytest
 
@@ -19,16 +20,26 @@ class HeadlineBackend(FixedBackend):
     [
         ("Council approves the budget for schools\nSummary: more text", "Council approves the budget for schools"),
         # Fallbacks to the summary's first sentence:
-        ("Council approves 40 new teachers for the schools", "The city council approved the new budget on Tuesday."),
-        ("Mayor Smith approves the budget for the schools", "The city council approved the new budget on Tuesday."),
-        ("Le conseil municipal adopte le budget des écoles", "The city council approved the new budget on Tuesday."),
-        ("budget budget budget budget budget budget", "The city council approved the new budget on Tuesday."),
+        ("Council approves 40 new teachers for the schools", "The city council approved the new budget on Tuesday"),
+        ("Mayor Smith approves the budget for the schools", "The city council approved the new budget on Tuesday"),
+        ("Le conseil municipal adopte le budget des écoles", "The city council approved the new budget on Tuesday"),
+        ("budget budget budget budget budget budget", "The city council approved the new budget on Tuesday"),
+        ("The council approved the budget after a debate that lasted late into the night and…",
+         "The city council approved the new budget on Tuesday"),
+        ("The city council, which met on Tuesday, approved the new budget for the schools and the roads",
+         "The city council approved the new budget on Tuesday"),
     ],
-    ids=["model headline", "invented number", "invented name", "wrong language", "degenerate"],
+    ids=["model headline", "invented number", "invented name", "wrong language", "degenerate", "cut", "too long"],
 )
 async def test_headline_names_only_what_the_summary_names(model_writes, expected):
     assert await HeadlineBackend(model_writes).headline(SUMMARY, "en") == expected
 
 
 async def test_a_model_without_a_headline_prompt_gives_the_first_sentence():
-    assert await FixedBackend("ignored").headline(SUMMARY, "en") == "The city council approved the new budget on Tuesday."
+    assert await FixedBackend("ignored").headline(SUMMARY, "en") == "The city council approved the new budget on Tuesday"
+
+
+async def test_no_headline_when_neither_the_model_nor_the_summary_has_a_short_complete_one():
+    long_summary = ("The city council approved the new budget on Tuesday after a debate about schools, roads, "
+                    "parks and the harbour that lasted well into the night. Schools get 12 new teachers.")
+    assert await HeadlineBackend("Mayor Smith approves the budget").headline(long_summary, "en") == ""

@@ -1,28 +1,33 @@
-"""A digest item per story: its summary in the channel's language (cached in the store), its sources."""
+"""A digest item per story, in the most faithful form there is for the channel's language.
+
+An item is never empty and never states what no source says:
+- "summary": the model's summary in the channel's language, when it passes the checks (every name,
+  number and date in a source; the right language; real prose);
+- "lead": else the opening of a source written in the channel's language;
+- "headline": else the story's own headlines, in their languages, marked, with links (and, for a
+  story whose sources carry no headline at all, the opening of one, its language marked).
+Its title is a source's title in the channel's language; else the model's headline for a summary
+(a complete phrase, checked like the summary); else a source's own title, its language marked.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from bot.digest.summaries import StorySummaries
 from bot.store.tables import Article, SummaryRecord
-from summarizer.backends.base import Backend
+from summarizer.grounding import find_ungrounded
 from summarizer.text import trim_to_sentences
-from summarizer.types import SummarizerError, SummaryRequest
+from summarizer.types import SummarizerError
 
 log = logging.getLogger(__name__)
 
-# A summary with one of these flags, or with names or numbers no source has, gives way to the lead
-# of a source in the channel's language where the story has one.
-DOUBTFUL_FLAGS = frozenset({"degenerate_output", "language_mismatch"})
-LEAD_OF_SOURCE = "lead_of_source"
+# Flags of a summary that can't be posted as the channel's text.
+UNUSABLE_FLAGS = frozenset({"degenerate_output", "language_mismatch"})
+# A "title" that is a file or a link, as feeds without titles give: no headline.
+_NOT_A_TITLE = re.compile(r"(?i)^(https?://\S+|[\w.\-]+\.(s?html?|php|aspx?|jsp|xml|json))$")
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class SourceLink:
     url: str | None
     feed: str
     language: str | None
+    title: str = ""  # the source's own headline, in its language
 
 
 @dataclass
@@ -38,7 +44,10 @@ class DigestItem:
     title: str
     summary: str
     sources: list[SourceLink]
-    ungrounded: list[str] = field(default_factory=list)
+    form: str = "summary"  # "summary", "lead" or "headline"
+    title_language: str | None = None  # set when the title is in another language than the channel's
+    summary_language: str | None = None  # the same, for the text
+    ungrounded: list[str] = field(default_factory=list)  # of the posted text: always empty
     flags: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -46,6 +55,9 @@ class DigestItem:
             "title": self.title,
             "summary": self.summary,
             "sources": [{"url": s.url, "feed": s.feed, "language": s.language} for s in self.sources],
+            "form": self.form,
+            "ungrounded": list(self.ungrounded),
+            "flags": list(self.flags),
         }
 
 
@@ -72,6 +84,11 @@ def _public_url(article: Article) -> str | None:
     return article.canonical_url
 
 
+def title_of(article: Article) -> str:
+    title = " ".join(article.title.split())
+    return "" if _NOT_A_TITLE.match(title) else title
+
+
 def lead_of(article: Article, max_chars: int) -> str:
     """The article's opening sentences, without the headline that page extraction often repeats."""
     text = article.text.strip()
@@ -81,99 +98,58 @@ def lead_of(article: Article, max_chars: int) -> str:
     return trim_to_sentences(text, max_chars)
 
 
-class StorySummaries:
-    """One summary per story and language, cached in the store by (sources, model, language).
+async def build_item(summaries: StorySummaries, articles: list[Article], language: str) -> DigestItem:
+    """The story's item for a channel in `language`; `articles` are its sources, oldest first."""
+    sources = [SourceLink(_public_url(a), a.feed.title or a.feed.name, a.language, title_of(a)) for a in articles]
+    unique = list({a.text_hash: a for a in articles}.values())
+    native = [a for a in unique if a.language == language and a.text]
+    native_title = next((title for a in unique if a.language == language and (title := title_of(a))), "")
+    item = DigestItem(articles[0].story_id, native_title, "", sources)
+    record = await _summary(summaries, unique, language, item)
+    if record is not None and _trustworthy(record, unique):
+        item.summary = record.summary
+        if not item.title:
+            item.title = await summaries.headline(record)
+    elif native:
+        item.form, item.summary = "lead", lead_of(native[0], summaries.max_chars)
+    elif any(source.title for source in sources):
+        item.form = "headline"
+    else:
+        item.form = "headline"
+        opening = next(a for a in unique if a.text or a.title)
+        item.summary, item.summary_language = lead_of(opening, summaries.max_chars), opening.language
+    if not item.title:
+        _own_title(item, unique, language)
+    return item
 
-    Digest jobs of several channels may ask for the same story's summary at once: within the
-    process they share one computation, and across processes the second insert gives way to the
-    first one's row.
-    """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], backend: Backend, max_chars: int) -> None:
-        self._sessions = sessions
-        self._backend = backend
-        self._max_chars = max_chars
-        self._in_flight: dict[tuple[str, str, str], asyncio.Future[SummaryRecord]] = {}
+async def _summary(
+    summaries: StorySummaries, articles: list[Article], language: str, item: DigestItem
+) -> SummaryRecord | None:
+    try:
+        record = await summaries.summary(articles, language)
+    except SummarizerError as exc:
+        log.warning("story %s not summarised: %s", item.story_id, exc)
+        item.flags.append(f"error: {exc}")
+        return None
+    item.flags.extend(record.flags)
+    return record
 
-    async def item(self, articles: list[Article], language: str) -> DigestItem:
-        sources = [SourceLink(_public_url(a), a.feed.title or a.feed.name, a.language) for a in articles]
-        unique = list({a.text_hash: a for a in articles}.values())
-        native = next((a for a in unique if a.language == language and a.text), None)
-        native_title = next((a.title for a in unique if a.language == language and a.title), None)
-        try:
-            record = await self._record(unique, language)
-            if native_title is None and not record.headline:
-                await self._once((record.source_hash, language, "headline"), lambda: self._add_headline(record, language))
-        except SummarizerError as exc:
-            log.warning("story %s not summarised: %s", articles[0].story_id, exc)
-            title, summary, ungrounded, flags = native_title or unique[0].title, "", [], [f"error: {exc}"]
-        else:
-            title = native_title or record.headline
-            summary, ungrounded, flags = record.summary, list(record.ungrounded), list(record.flags)
-        if native is not None and (not summary or ungrounded or DOUBTFUL_FLAGS & set(flags)):
-            # The model wrote nothing usable, another language or a fact no source states; an
-            # outlet's own lead in the channel's language tells the story truly.
-            summary, ungrounded, flags = lead_of(native, self._max_chars), [], [*flags, LEAD_OF_SOURCE]
-        return DigestItem(articles[0].story_id, title, summary, sources, ungrounded, flags)
 
-    async def _record(self, articles: list[Article], language: str) -> SummaryRecord:
-        key = hashlib.sha256("|".join(a.text_hash for a in articles).encode()).hexdigest()
-        return await self._once((key, language, "summary"), lambda: self._cached_or_new(key, articles, language))
+def _trustworthy(record: SummaryRecord, articles: list[Article]) -> bool:
+    """Checked again here, against every source of the story as it stands now."""
+    if not record.summary or UNUSABLE_FLAGS & set(record.flags):
+        return False
+    invented = find_ungrounded(record.summary, [f"{a.title}\n{a.text}" for a in articles])
+    if invented:
+        log.info("story summary held back: %s in no source", ", ".join(invented))
+    return not invented
 
-    async def _once(
-        self, key: tuple[str, str, str], compute: Callable[[], Awaitable[SummaryRecord]]
-    ) -> SummaryRecord:
-        """Callers asking for the same key while it is being computed await the same result."""
-        pending = self._in_flight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[SummaryRecord] = asyncio.get_running_loop().create_future()
-        self._in_flight[key] = future
-        try:
-            record = await compute()
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved here: nobody else may be waiting
-            raise
-        else:
-            future.set_result(record)
-            return record
-        finally:
-            del self._in_flight[key]
 
-    async def _cached_or_new(self, key: str, articles: list[Article], language: str) -> SummaryRecord:
-        model = self._backend.model_name
-        wanted = select(SummaryRecord).where(
-            SummaryRecord.source_hash == key, SummaryRecord.model == model,
-            SummaryRecord.language == language, SummaryRecord.max_chars == self._max_chars,
-        )
-        async with self._sessions() as session:
-            record = await session.scalar(wanted)
-        if record is not None:
-            return record
-        texts = tuple(f"{a.title}\n{a.text}".strip() for a in articles)
-        [summary] = await self._backend.summarize([SummaryRequest(texts, language, self._max_chars)])
-        record = SummaryRecord(
-            source_hash=key, model=model, language=language, max_chars=self._max_chars,
-            summary=summary.summary, summary_language=summary.language, source_language=summary.source_language,
-            ungrounded=summary.ungrounded, flags=summary.flags, seconds=summary.seconds,
-        )
-        async with self._sessions() as session:
-            try:
-                async with session.begin():
-                    session.add(record)
-            except IntegrityError:  # another bot process stored the same summary a moment ago
-                record = await session.scalar(wanted)
-        return record
-
-    async def _add_headline(self, record: SummaryRecord, language: str) -> SummaryRecord:
-        async with self._sessions() as session:
-            stored = await session.scalar(select(SummaryRecord.headline).where(SummaryRecord.id == record.id))
-        headline = stored or await self._backend.headline(record.summary, language)
-        async with self._sessions.begin() as session:
-            await session.execute(update(SummaryRecord).where(SummaryRecord.id == record.id).values(headline=headline))
-        record.headline = headline
-        return record
+def _own_title(item: DigestItem, articles: list[Article], language: str) -> None:
+    """A source's own headline, its language marked when it is not the channel's."""
+    for article in articles:
+        if title := title_of(article):
+            item.title = title
+            item.title_language = article.language if article.language != language else None
+            return

@@ -135,7 +135,7 @@ class SummaryRecord(Base):
     model: Mapped[str] = mapped_column(String(300))
     language: Mapped[str] = mapped_column(String(8))
     max_chars: Mapped[int] = mapped_column(Integer)
-    headline: Mapped[str] = mapped_column(Text, default="")
+    headline: Mapped[str | None] = mapped_column(Text)  # None: not generated yet; "": none worth using
     summary: Mapped[str] = mapped_column(Text)
     summary_language: Mapped[str] = mapped_column(String(8))
     source_language: Mapped[str] = mapped_column(String(8))

@@ -9,13 +9,26 @@ from bot.digest.items import DigestItem
 from bot.telegram.html import link, split_messages
 
 
+def _marked(text: str, language: str | None) -> str:
+    """Escaped text, with its language when it is not the channel's."""
+    return escape(text) + (f" <i>({escape(language)})</i>" if language else "")
+
+
 def format_item(item: DigestItem) -> str:
-    """<b>headline</b>, the summary, then one line of sources with their languages."""
+    """<b>headline</b>, the text (for a headline-only item, the other sources' headlines), the sources."""
+    parts = [f"<b>{_marked(item.title, item.title_language)}</b>" if item.title else ""]
+    if item.form == "headline" and not item.summary:
+        parts.extend(
+            f"• {link(source.url, source.title)} <i>({escape(source.language)})</i>" if source.language
+            else f"• {link(source.url, source.title)}"
+            for source in item.sources if source.title and source.title != item.title
+        )
+    else:
+        parts.append(_marked(item.summary, item.summary_language))
     links = [
         link(source.url, source.feed) + (f" ({escape(source.language)})" if source.language else "")
         for source in item.sources
     ]
-    parts = [f"<b>{escape(item.title)}</b>", escape(item.summary)]
     if links:
         parts.append(" · ".join(links))
     return "\n".join(part for part in parts if part)

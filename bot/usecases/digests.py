@@ -16,7 +16,8 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from bot.digest.choose import choose_stories
-from bot.digest.items import ChannelDigest, DigestItem, StorySummaries
+from bot.digest.items import ChannelDigest, DigestItem, build_item
+from bot.digest.summaries import StorySummaries
 from bot.metrics import Metrics
 from bot.resources import Resources
 from bot.store.queries import queue_digest
@@ -81,7 +82,7 @@ class Digests:
         summaries = self._story_summaries()
 
         async def item(articles) -> DigestItem:
-            built = await summaries.item(articles, channel.language)
+            built = await build_item(summaries, articles, channel.language)
             if on_item:
                 on_item()
             return built

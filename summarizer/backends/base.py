@@ -28,6 +28,7 @@ MIN_PROSE_RATIO = 0.5
 # answer of max_chars characters is sized on it.
 CHARS_PER_TOKEN_FLOOR = 2.5
 MIN_SOURCE_CHARS = 40
+MAX_HEADLINE_WORDS = 12
 # Markup some tokenizers leave in decoded text (e.g. Gemma's <start_of_image>).
 _SPECIAL_TOKEN = re.compile(r"<(?:start|end)_of_\w+>|<\|?[a-z_]+\|?>")
 _DIGITS = re.compile(r"\d+")
@@ -220,23 +221,24 @@ class Backend(ABC):
 
     # -- headlines --------------------------------------------------------------------------
 
-    async def headline(self, summary: str, language: str, max_chars: int = 110) -> str:
-        """A short headline in `language` for a summary; its first sentence when the model can't."""
+    async def headline(self, summary: str, language: str) -> str:
+        """A headline in `language` for a summary, or "" when there is no trustworthy one.
+
+        A headline is read first and trusted most: it is the model's line when that is a complete
+        phrase of at most MAX_HEADLINE_WORDS words in the right language that names only what the
+        summary names (the summary has passed the grounding checks); else the summary's first
+        sentence if it is that short. Never a sentence cut short.
+        """
         prompt = self.headline_prompt(summary, language)
+        candidates = []
         if prompt is not None:
             raw = await self.generate(prompt, max_new_tokens=32)
             text = _SPECIAL_TOKEN.sub(" ", raw).strip()
             line = next((line for line in text.splitlines() if line.strip()), "")
             line = strip_urls(line).strip(" \"'«»“”*#-")
-            line = split_sentences(line)[0] if line else line
-            # A headline may only name what its summary names: it is read first and trusted most.
-            if (
-                not is_degenerate(line)
-                and detect_language(line) in (language, None)
-                and not find_ungrounded(line, [summary])
-            ):
-                return trim_to_sentences(line, max_chars).rstrip(".")
-        return trim_to_sentences(split_sentences(summary)[0] if summary else "", max_chars)
+            candidates.append(split_sentences(line)[0].rstrip(".") if line else "")
+        candidates.append(split_sentences(summary)[0].rstrip(".") if summary else "")
+        return next((line for line in candidates if _fit_for_headline(line, summary, language)), "")
 
     def headline_prompt(self, summary: str, language: str):
         """A prompt for generate(), or None when the model only summarises (seq2seq summarizers)."""
@@ -256,6 +258,17 @@ class Backend(ABC):
 
     async def aclose(self) -> None:
         """Release the model or connections."""
+
+
+def _fit_for_headline(line: str, summary: str, language: str) -> bool:
+    words = line.split()
+    return (
+        0 < len(words) <= MAX_HEADLINE_WORDS
+        and not line.endswith(("…", "...", ",", ":", ";"))
+        and detect_language(line) in (language, None)
+        and not find_ungrounded(line, [summary])
+        and (len(words) < 4 or not is_degenerate(line))
+    )
 
 
 def is_degenerate(text: str) -> bool:

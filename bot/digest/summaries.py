@@ -1,0 +1,94 @@
+"""Story summaries and headlines from the model, cached in the store by (sources, model, language).
+
+Digest jobs of several channels may ask for the same story's summary at once: within the process
+they share one computation, and across processes the second insert gives way to the first one's row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.store.tables import Article, SummaryRecord
+from summarizer.backends.base import Backend
+from summarizer.types import SummaryRequest
+
+
+class StorySummaries:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], backend: Backend, max_chars: int) -> None:
+        self._sessions = sessions
+        self.backend = backend
+        self.max_chars = max_chars
+        self._in_flight: dict[tuple[str, str, str], asyncio.Future[SummaryRecord]] = {}
+
+    async def summary(self, articles: list[Article], language: str) -> SummaryRecord:
+        """The story's summary in `language` (raises SummarizerError when the model fails)."""
+        key = hashlib.sha256("|".join(a.text_hash for a in articles).encode()).hexdigest()
+        return await self._once((key, language, "summary"), lambda: self._cached_or_new(key, articles, language))
+
+    async def headline(self, record: SummaryRecord) -> str:
+        """A headline for the summary, generated once and kept with it ("" when there is none worth using)."""
+        if record.headline is None:
+            await self._once((record.source_hash, record.language, "headline"), lambda: self._add_headline(record))
+        return record.headline or ""
+
+    async def _once(self, key: tuple[str, str, str], compute: Callable[[], Awaitable[SummaryRecord]]) -> SummaryRecord:
+        """Callers asking for the same key while it is being computed await the same result."""
+        pending = self._in_flight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[SummaryRecord] = asyncio.get_running_loop().create_future()
+        self._in_flight[key] = future
+        try:
+            record = await compute()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here: nobody else may be waiting
+            raise
+        else:
+            future.set_result(record)
+            return record
+        finally:
+            del self._in_flight[key]
+
+    async def _cached_or_new(self, key: str, articles: list[Article], language: str) -> SummaryRecord:
+        model = self.backend.model_name
+        wanted = select(SummaryRecord).where(
+            SummaryRecord.source_hash == key, SummaryRecord.model == model,
+            SummaryRecord.language == language, SummaryRecord.max_chars == self.max_chars,
+        )
+        async with self._sessions() as session:
+            record = await session.scalar(wanted)
+        if record is not None:
+            return record
+        texts = tuple(f"{a.title}\n{a.text}".strip() for a in articles)
+        [summary] = await self.backend.summarize([SummaryRequest(texts, language, self.max_chars)])
+        record = SummaryRecord(
+            source_hash=key, model=model, language=language, max_chars=self.max_chars,
+            summary=summary.summary, summary_language=summary.language, source_language=summary.source_language,
+            ungrounded=summary.ungrounded, flags=summary.flags, seconds=summary.seconds, headline=None,
+        )
+        async with self._sessions() as session:
+            try:
+                async with session.begin():
+                    session.add(record)
+            except IntegrityError:  # another bot process stored the same summary a moment ago
+                record = await session.scalar(wanted)
+        return record
+
+    async def _add_headline(self, record: SummaryRecord) -> SummaryRecord:
+        async with self._sessions() as session:
+            stored = await session.scalar(select(SummaryRecord.headline).where(SummaryRecord.id == record.id))
+        headline = stored if stored is not None else await self.backend.headline(record.summary, record.language)
+        async with self._sessions.begin() as session:
+            await session.execute(update(SummaryRecord).where(SummaryRecord.id == record.id).values(headline=headline))
+        record.headline = headline
+        return record
