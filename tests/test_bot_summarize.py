@@ -31,12 +31,15 @@ async def summarize_reply(api: FakeBotApi, chat_id: int, user_id: int, text: str
     return messages[before].plain_text
 
 
+FRENCH_SUMMARY = "Le conseil municipal a approuvé le nouveau budget mardi après un long débat sur les écoles."
+
+
 async def test_summarize_text_answers_in_the_users_language_with_source_language(tmp_path, fake_api):
-    backend = FixedBackend()
+    backend = FixedBackend(FRENCH_SUMMARY)
     async with running_bot(bot_settings(tmp_path, fake_api), backend=backend):
         answer = await summarize_reply(fake_api, USER_ID, USER_ID, f"/summarize {ARTICLE_TEXT}", language_code="fr")
 
-    assert answer == f"{SUMMARY}\n\nLangue d'origine : en"
+    assert answer == f"{FRENCH_SUMMARY}\n\nLangue d'origine : en"
     assert backend.prompts[0].startswith("[fr] ")  # summary asked for in the user's language
     methods = [method for method, _ in fake_api.requests]
     assert methods.index("sendChatAction") < methods.index("sendMessage")
@@ -55,6 +58,22 @@ async def test_summarize_link_reads_the_page_when_private_urls_are_allowed(tmp_p
     assert f'<a href="{web.url("/article")}">Council approves budget</a>' in answer.text
     assert "Opposition members" in backend.prompts[0]
     assert "Home | News" not in backend.prompts[0]
+
+
+async def test_a_summary_that_fails_the_checks_is_replaced_by_the_opening_of_the_text(tmp_path, fake_api):
+    invented = "Mayor Johnson approved the budget, which gives 40 million to schools."
+    async with running_bot(bot_settings(tmp_path, fake_api), backend=FixedBackend(invented)):
+        answer = await summarize_reply(fake_api, USER_ID, USER_ID, f"/summarize {ARTICLE_TEXT}")
+        in_french = await summarize_reply(fake_api, USER_ID, USER_ID, f"/summarize {ARTICLE_TEXT}",
+                                          language_code="fr")
+
+    note, opening, footer = answer.split("\n\n")
+    assert note == "I couldn't write a summary I could check against the text, so here is how it begins:"
+    assert opening.startswith("The city council approved the new budget on Tuesday after a long debate.")
+    assert "Johnson" not in answer and "40" not in answer
+    assert footer == "Original language: en"
+    # Asked for French, the English-only stand-in model's answer is the wrong language: withheld too.
+    assert "The city council approved" in in_french and "Mayor" not in in_french
 
 
 async def test_summarize_reads_a_bare_link_that_came_without_a_url_entity(tmp_path, fake_api, web: FeedServer):
@@ -111,7 +130,8 @@ async def test_bad_inputs_get_short_answers_and_the_bot_keeps_serving(tmp_path, 
     web.route("/empty", reply(b"<html><body><p>Subscribe!</p></body></html>", headers=HTML))
     image = fake_api.add_file("photo-1", b"\x89PNG\r\n\x1a\n", "photo.png")
     settings = bot_settings(tmp_path, fake_api, security={"allow_private_urls": True})
-    backend = FixedBackend("Prices rose 5 % at Smith & Sons, where costs < sales, while the council debated taxes.")
+    # No name or number in it: it passes the checks against every text below.
+    backend = FixedBackend("The council approved the budget after a debate: taxes < schools & roads, it said.")
     cases = {
         f"/summarize {web.url('/report.pdf')}": "I couldn't load that page (not a web page or feed: application/pdf).",
         f"/summarize {web.url('/missing')}": "I couldn't load that page (HTTP 404).",
@@ -132,10 +152,10 @@ async def test_bad_inputs_get_short_answers_and_the_bot_keeps_serving(tmp_path, 
     assert answers == list(cases.values())
     assert to_image == cases["/summarize"]
     assert len(ARTICLE_TEXT * 45) > limits.max_input_chars
-    assert long_text.startswith("Prices rose") and "(The text was long: this covers its beginning.)" in long_text
+    assert long_text.startswith("The council approved") and "(The text was long: this covers its beginning.)" in long_text
     assert "The text was long" not in markup
     # Sent as HTML (the fake refuses broken markup), shown to the user exactly as the model wrote it.
-    assert markup.startswith("Prices rose 5 % at Smith & Sons, where costs < sales,")
+    assert markup.startswith("The council approved the budget after a debate: taxes < schools & roads, it said.")
 
 
 async def test_language_command_sets_the_language_of_answers_and_summaries(tmp_path, fake_api):

@@ -18,14 +18,12 @@ from dataclasses import dataclass, field
 
 from bot.digest.summaries import StorySummaries
 from bot.store.tables import Article, SummaryRecord
-from summarizer.grounding import find_ungrounded
 from summarizer.text import trim_to_sentences
+from summarizer.trust import reasons_to_withhold
 from summarizer.types import SummarizerError
 
 log = logging.getLogger(__name__)
 
-# Flags of a summary that can't be posted as the channel's text.
-UNUSABLE_FLAGS = frozenset({"degenerate_output", "language_mismatch"})
 # A "title" that is a file or a link, as feeds without titles give: no headline.
 _NOT_A_TITLE = re.compile(r"(?i)^(https?://\S+|[\w.\-]+\.(s?html?|php|aspx?|jsp|xml|json))$")
 
@@ -138,12 +136,10 @@ async def _summary(
 
 def _trustworthy(record: SummaryRecord, articles: list[Article]) -> bool:
     """Checked again here, against every source of the story as it stands now."""
-    if not record.summary or UNUSABLE_FLAGS & set(record.flags):
-        return False
-    invented = find_ungrounded(record.summary, [f"{a.title}\n{a.text}" for a in articles])
-    if invented:
-        log.info("story summary held back: %s in no source", ", ".join(invented))
-    return not invented
+    reasons = reasons_to_withhold(record.summary, record.flags, [f"{a.title}\n{a.text}" for a in articles])
+    if reasons:
+        log.info("summary of story %s held back: %s", articles[0].story_id, "; ".join(reasons))
+    return not reasons
 
 
 def _own_title(item: DigestItem, articles: list[Article], language: str) -> None:

@@ -73,6 +73,7 @@ MESSAGES: dict[str, str] = {
     "in_line": N_("I'm busy with other requests: you are number {position} in line. I'll answer here."),
     "source_language": N_('Original language: {language}'),
     "partial": N_('(The text was long: this covers its beginning.)'),
+    "summary_withheld": N_("I couldn't write a summary I could check against the text, so here is how it begins:"),
     "one_at_a_time": N_('Please wait until I have answered your previous request.'),
     "rate_limited": N_("That's a lot of requests in a minute. Please try again in {seconds} s."),
     "busy": N_('Too many requests are waiting right now. Please try again in a minute.'),
@@ -181,9 +182,12 @@ def commands(language: str) -> list[tuple[str, str]]:
 
 
 def summary_reply(language: str, result: UserSummary) -> str:
-    """A /summarize answer: the summary, its source's language and a link to the page."""
+    """A /summarize answer: the summary (or, when none passed the checks, a word on that and the
+    text's opening), its source's language and a link to the page."""
     lines = [escape(result.summary)]
-    if result.partial:
+    if not result.checked:
+        lines.insert(0, f"<i>{text(language, 'summary_withheld')}</i>")
+    elif result.partial:
         lines.append(f"<i>{text(language, 'partial')}</i>")
     footer = text(language, "source_language", language=result.source_language)
     if result.url:

@@ -16,6 +16,8 @@ from bot.metrics import Metrics
 from bot.resources import Resources
 from bot.usecases.refusal import Refusal
 from summarizer.language import is_supported
+from summarizer.text import trim_to_sentences
+from summarizer.trust import reasons_to_withhold
 from summarizer.types import SummarizerError, SummaryRequest, UnsupportedInputError
 from web.extract import ExtractError, extract_article
 from web.fetch import FetchError
@@ -44,11 +46,12 @@ class Source:
 
 @dataclass(frozen=True)
 class UserSummary:
-    summary: str
+    summary: str  # the summary; when `checked` is False, the text's own opening instead
     source_language: str
     url: str | None  # the page summarised, for a link
     title: str | None
     partial: bool  # only the beginning of a long text was summarised
+    checked: bool = True  # False: no summary passed the checks against the text
 
 
 class _PerUser:
@@ -137,6 +140,7 @@ class Summaries:
         self._users = _PerUser(limits.per_minute)
         self._line = WaitingLine(limits.slots, limits.max_waiting)
         self._guard = partial(check_public_url, allow_private=resources.settings.security.allow_private_urls)
+        self._max_chars = resources.settings.model.max_chars
 
     @property
     def waiting(self) -> int:
@@ -174,9 +178,7 @@ class Summaries:
         if backend is None:
             raise Refusal("model_loading")
         limit = self._limits.max_input_chars
-        request = SummaryRequest.of(
-            text[:limit], language if is_supported(language) else None, self._resources.settings.model.max_chars
-        )
+        request = SummaryRequest.of(text[:limit], language if is_supported(language) else None, self._max_chars)
         try:
             [summary] = await backend.summarize([request])
         except UnsupportedInputError as exc:
@@ -184,7 +186,14 @@ class Summaries:
         except SummarizerError as exc:
             log.warning("summary failed: %s", exc)
             raise Refusal("model_failed") from None
-        if not summary.summary:
-            raise Refusal("no_summary")
+        partial = len(text) > limit
+        withheld = reasons_to_withhold(summary.summary, summary.flags, [text[:limit]])
+        if withheld:
+            # Nothing unchecked is said: the text's own opening, in its own language.
+            log.info("summary withheld (%s); answering with the opening", "; ".join(withheld))
+            opening = trim_to_sentences(text.removeprefix(f"{title}\n") if title else text, self._max_chars)
+            if not opening:
+                raise Refusal("no_summary")
+            return UserSummary(opening, summary.source_language, url, title, partial, checked=False)
         self._metrics.observe_summary(summary.seconds)
-        return UserSummary(summary.summary, summary.source_language, url, title, partial=len(text) > limit)
+        return UserSummary(summary.summary, summary.source_language, url, title, partial)
