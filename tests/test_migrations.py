@@ -14,7 +14,9 @@ from sqlalchemy import insert, select, text
 
 from bot.store.db import MIGRATIONS, create_engine, open_store
 from bot.store.tables import Base, Feed
-from tests.pg import postgres_url  # noqa: F401  (fixture)
+
+pytest_plugins = ["tests.pg"]
+
 
 
 def head_revision() -> str:

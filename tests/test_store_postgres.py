@@ -25,7 +25,6 @@ from bot.telegram.render import render_digest
 from bot.usecases.digests import Digests
 from bot.usecases.polling import poll_feeds
 from config.settings import FetchSettings, ModelSettings, Settings, StorageSettings, load_settings
-from tests.pg import postgres_url  # noqa: F401  (fixture)
 from web.fetch import Fetcher, create_session
 
 pytestmark = pytest.mark.postgres
@@ -33,6 +32,8 @@ pytestmark = pytest.mark.postgres
 DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 DEMO_FEEDS = DEMO_CONFIG.parent / "demo" / "feeds"
 DEMO_ARTICLES = 14
+
+pytest_plugins = ["tests.pg"]
 
 
 def demo_settings(storage_url: str) -> Settings:
