@@ -75,7 +75,7 @@ async def _poll_and_group(runtime, steps: Steps) -> None:
     steps.done(since, f"{new} new articles, {failing} feeds failing")
     since = steps.start("grouping articles into stories")
     async with runtime.sessions() as session:
-        created = await group_new_articles(session)
+        created = await group_new_articles(session, await runtime.load_embedder())
     steps.done(since, f"{created} new stories")
 
 

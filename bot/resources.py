@@ -1,4 +1,4 @@
-"""The process's shared resources, created once and closed once: store, HTTP session, model."""
+"""The process's shared resources, created once and closed once: store, HTTP session, models."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bot.store.queries import sync_config
 from bot.store.tables import Feed
 from config.settings import Settings
 from summarizer.backends.base import Backend
+from summarizer.embeddings import Embedder, load_embedder
 from summarizer.loader import load_backend
 from web.fetch import Fetcher, create_session
 
@@ -31,6 +32,7 @@ class Runtime:
     fetcher: Fetcher
     poller: Poller
     backend: Backend | None = None
+    embedder: Embedder | None = None
 
     async def load_model(self) -> Backend:
         """Blocking work (weights, first-run conversion) runs in a worker thread."""
@@ -43,12 +45,25 @@ class Runtime:
             )
         return self.backend
 
+    async def load_embedder(self) -> Embedder:
+        """The sentence embedder that groups articles; loaded once, in a worker thread."""
+        if self.embedder is None:
+            embeddings = self.settings.embeddings
+            self.embedder = await asyncio.to_thread(
+                load_embedder, embeddings.backend, name=embeddings.name, base_url=embeddings.base_url,
+                api_key=embeddings.api_key, prefix=embeddings.prefix, cache_dir=embeddings.cache_dir,
+                threads=embeddings.threads, timeout=embeddings.timeout, batch_size=embeddings.batch_size,
+            )
+        return self.embedder
+
     async def poll_feeds(self, feeds: list[Feed]) -> list[PollOutcome]:
         return await poll_all(self.poller, feeds, self.settings.fetch.concurrency)
 
     async def close(self) -> None:
         if self.backend is not None:
             await self.backend.aclose()
+        if self.embedder is not None:
+            await self.embedder.aclose()
         await self.http.close()
         await self.engine.dispose()
 

@@ -662,7 +662,7 @@ class FeedService:
         new = sum(outcome.new_articles for outcome in outcomes)
         if new:
             async with self._runtime.sessions() as session:
-                await group_new_articles(session)
+                await group_new_articles(session, await self._runtime.load_embedder())
         return new
 
 

@@ -61,7 +61,7 @@ async def polled_demo(settings: Settings) -> AsyncIterator[Runtime]:
         outcomes = await runtime.poll_feeds(feeds)
         assert [outcome.error for outcome in outcomes] == [None] * len(feeds)
         async with runtime.sessions() as session:
-            await group_new_articles(session)
+            await group_new_articles(session, await runtime.load_embedder())
         yield runtime
     finally:
         await runtime.close()
