@@ -3,6 +3,7 @@ pairs, the 56-article set and the Parler sample.
 
 Usage: .venv/bin/python bench/story_grouping.py [PAIRS.jsonl] [--own FILE] [--stories FILE]
            [--parler DIR] [--old-revision REV] [--cache FILE] [--threads N]
+           [--backend offline|sentence-transformers|openai] [--name MODEL] [--base-url URL]
 
 PAIRS.jsonl (default ../shared/data/story_pairs_dev.jsonl) and --own (default
 tests/data/story_pairs_own.jsonl) hold labelled pairs, one a line: {"pair", "source",
@@ -21,8 +22,9 @@ one story.
 
 Methods: "old", the grouping without embeddings as of --old-revision (read from git); "fused",
 the current grouping (embeddings with names and numbers); "cosine", embeddings alone with one
-threshold tuned for F1 on PAIRS. Vectors come from the offline embedder and are cached in --cache
-(default ~/.cache/briefbot/story-grouping-vectors.npz). Prints one JSON object.
+threshold tuned for F1 on PAIRS. Vectors come from the offline embedder, or the one --backend
+and --name give, and are cached in --cache (default ~/.cache/briefbot/story-grouping-vectors.npz).
+Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import types
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +60,7 @@ PARLER_STORY = "parler"
 OLD_REVISION = "48bda50"  # the last grouping without embeddings
 CACHE = Path.home() / ".cache" / "briefbot" / "story-grouping-vectors.npz"
 BATCH = 5
-POOL_TIME = datetime(2026, 1, 1, tzinfo=timezone.utc)
+POOL_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 COSINE_THRESHOLDS = [round(0.1 * step, 2) for step in range(1, 9)]  # of the rescaled cosine
 
 Grouping = Callable[[Sequence[Document]], list[list[int]]]
@@ -182,7 +184,7 @@ def old_grouping(revision: str) -> Grouping | None:
         return None
     module = types.ModuleType("old_grouping")
     sys.modules[module.__name__] = module  # dataclasses look their module up
-    exec(compile(source, f"{revision}:bot/stories/grouping.py", "exec"), module.__dict__)
+    exec(compile(source, f"{revision}:bot/stories/grouping.py", "exec"), module.__dict__)  # noqa: S102 (our own history)
 
     def group(documents: Sequence[Document]) -> list[list[int]]:
         old = [module.Document(d.key, d.title, d.text, d.language, d.published) for d in documents]
@@ -269,7 +271,9 @@ def tune_cosine(documents: Sequence[Document], pairs: Sequence[Pair]) -> tuple[f
 
 
 def measure(arguments: argparse.Namespace) -> dict[str, object]:
-    embedder = load_embedder("offline", threads=arguments.threads)
+    embedder = load_embedder(
+        arguments.backend, name=arguments.name, base_url=arguments.base_url, threads=arguments.threads
+    )
     vectors = VectorCache(embedder, arguments.cache)
     old = old_grouping(arguments.old_revision)
     report: dict[str, object] = {"embedder": embedder.model_id, "calibration": {
@@ -318,6 +322,9 @@ def main() -> None:
     parser.add_argument("--old-revision", default=OLD_REVISION)
     parser.add_argument("--cache", type=Path, default=CACHE, help="vectors kept between runs")
     parser.add_argument("--threads", type=int, default=None, help="embedder threads (default: every core)")
+    parser.add_argument("--backend", default="offline", choices=["offline", "sentence-transformers", "openai"])
+    parser.add_argument("--name", help="embedding model: hub id or directory, or the server's model name")
+    parser.add_argument("--base-url", help="the embedding server, for --backend openai")
     arguments = parser.parse_args()
     if not arguments.pairs.exists():
         raise SystemExit(f"no pairs file at {arguments.pairs}")

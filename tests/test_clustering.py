@@ -6,7 +6,7 @@ what is pinned here is grouping behaviour, which a random model could not show.
 
 import random
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +31,7 @@ LABELLED = ROOT / "tests" / "data" / "stories.jsonl"
 
 
 def at(day: int, hour: int) -> datetime:
-    return datetime(2021, 1, day, hour, tzinfo=timezone.utc)
+    return datetime(2021, 1, day, hour, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

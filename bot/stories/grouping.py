@@ -30,7 +30,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -54,7 +54,7 @@ E5_SMALL = Calibration()
 _NEGLIGIBLE = 0.1
 # Rows of the cosine matrix computed at once: bounds memory on a large backlog.
 _BLOCK = 1024
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
