@@ -282,14 +282,19 @@ def measure(arguments: argparse.Namespace) -> dict[str, object]:
     }}
 
     documents, pairs = load_pairs(arguments.pairs, vectors)
-    threshold, cosine_report = tune_cosine(documents, pairs)
+    threshold, _ = tune_cosine(documents, pairs)
     cosine = cosine_only(threshold)
     report["cosine_threshold"] = {"rescaled": threshold, "cosine": round(cosine.unrelated_cosine + (1 - cosine.unrelated_cosine) * threshold, 3)}
     methods = {"old": old, "fused": fused(), "cosine": fused(cosine)}
-    report["pairs"] = {"file": str(arguments.pairs), "articles": len(documents), "cosine": cosine_report}
-    for name in ("old", "fused"):
-        if methods[name] is not None:
-            report["pairs"][name] = pair_report(methods[name](documents), pairs)
+    # The Parler articles join the pool: they must stay one story among all that other news.
+    parler = vectors.attach([replace(d, published=POOL_TIME) for d in load_parler(arguments.parler, len(documents), POOL_TIME)])
+    parler_labels = {document.key: PARLER_STORY for document in parler}
+    report["pairs"] = {"file": str(arguments.pairs), "articles": len(documents), "with_parler": len(parler)}
+    for name, grouping in methods.items():
+        if grouping is not None:
+            groups = grouping(documents + parler)
+            labelled = [kept for group in groups if (kept := [key for key in group if key not in parler_labels])]
+            report["pairs"][name] = {**pair_report(labelled, pairs), "parler_one_story_alone": parler_alone(groups, parler_labels)}
 
     documents, pairs = load_pairs(arguments.own, vectors)
     report["own_pairs"] = {"file": str(arguments.own), "articles": len(documents)}

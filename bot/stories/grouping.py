@@ -40,15 +40,20 @@ from bot.stories.evidence import PairScores, names_and_numbers
 @dataclass(frozen=True)
 class Calibration:
     # How much each signal ("meaning", "name", "number") counts in the similarity.
-    weights: Mapping[str, float] = field(default_factory=lambda: {"meaning": 0.7, "name": 0.2, "number": 0.1})
+    weights: Mapping[str, float] = field(default_factory=lambda: {"meaning": 0.6, "name": 0.2, "number": 0.2})
     # Cosines at or below this count as no shared meaning; 1.0 counts fully.
     unrelated_cosine: float = 0.85
     # Added to the cosine of two articles in different languages.
     cross_language_bonus: float = 0.04
     # Groups merge while their mean pairwise similarity reaches this.
-    threshold: float = 0.4
+    threshold: float = 0.35
 
 
+# Chosen where the outside pairs, the project's cross-lingual pairs, the 56-article set and the
+# Parler sample all hold (bench/story_grouping.py): numbers weigh as much as names, as they read
+# the same in every language. Moving any value a step (threshold 0.33-0.37, unrelated cosine
+# 0.84, bonus 0.035-0.045, weights 0.55-0.7 on meaning) keeps every own pair right and Parler one
+# story, with pair F1 0.80-0.83 on the outside pairs.
 E5_SMALL = Calibration()
 # Similarities below this fraction of the threshold count as none.
 _NEGLIGIBLE = 0.1
