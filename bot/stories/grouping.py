@@ -6,7 +6,7 @@ The similarity of two articles published within `window` of each other is a weig
   so that the cosine of unrelated news counts as nothing. Pairs in two languages get a bonus: the
   model scores a pair across languages lower than the same pair in one language (on the labelled
   articles of tests/data/stories.jsonl, unrelated pairs average 0.814 in one language and 0.777
-  across two; pairs of one story 0.91 and 0.895);
+  across two);
 - names and numbers shared across scripts (bot.stories.evidence): they tell apart two
   earthquakes, two strikes or two elections on one day, which read alike.
 Articles further apart than `window` have similarity 0.
