@@ -38,7 +38,7 @@ from bot.scheduler import Scheduler
 from bot.server import Metrics
 from bot.store.queries import all_channels, feeds_due
 from bot.store.tables import Channel, Feed, User, utcnow
-from bot.stories.assign import group_new_articles
+from bot.stories.assign import EMBED_TIME_PER_ROUND, group_new_articles
 from bot.telegram import messages
 from config.settings import DigestSchedule
 from summarizer.batching import QueueFullError
@@ -662,7 +662,8 @@ class FeedService:
         new = sum(outcome.new_articles for outcome in outcomes)
         if new:
             async with self._runtime.sessions() as session:
-                await group_new_articles(session, await self._runtime.load_embedder())
+                embedder = await self._runtime.load_embedder()
+                await group_new_articles(session, embedder, embed_time=EMBED_TIME_PER_ROUND)
         return new
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.store.db import open_store
 from bot.store.tables import Article, ArticleVector, Feed
+from bot.stories import assign
 from bot.stories.assign import EMBED_BATCH, article_text, article_vectors, group_new_articles
 from summarizer.embeddings import Embedder, load_embedder
 from tests.pg import postgres_url  # noqa: F401  (fixture)
@@ -78,10 +79,10 @@ async def test_each_article_is_embedded_once_and_stored_with_the_models_id(sessi
         await session.commit()
         await group_new_articles(session, embedder)
         stored = await stored_vectors(session)
-    # Articles 1 and 2 took part in the second grouping too, from their stored vectors.
+    # Newest first; articles 1 and 2 took part in the second grouping too, from their stored vectors.
     assert embedder.texts == [
-        article_text("Port strike", "Dock workers walked out."),
         article_text("Rate cut", "The bank cut rates."),
+        article_text("Port strike", "Dock workers walked out."),
         article_text("Port strike ends", "Dock workers went back to work."),
     ]
     assert {key: model for key, (model, _) in stored.items()} == dict.fromkeys([1, 2, 3], tiny_embedder.model_id)
@@ -131,6 +132,19 @@ async def test_a_backlog_is_embedded_and_committed_in_batches(sessions, tiny_emb
     async with sessions() as other:  # committed: another session sees them
         assert len(await stored_vectors(other)) == count
     assert len(vectors) == count and len(embedder.texts) == count
+
+
+async def test_a_backlog_is_grouped_newest_first_over_several_rounds(sessions, tiny_embedder, monkeypatch):
+    monkeypatch.setattr(assign, "EMBED_BATCH", 2)
+    async with sessions() as session:
+        session.add_all(article(number, f"Report {number}", f"Text number {number}.") for number in range(1, 6))
+        await session.commit()
+        grouped = []
+        for _ in range(3):
+            # No time to spare: each round embeds one batch, the newest articles first.
+            await group_new_articles(session, tiny_embedder, embed_time=timedelta(0))
+            grouped.append(set(await session.scalars(select(Article.id).where(Article.story_id.is_not(None)))))
+    assert grouped == [{4, 5}, {2, 3, 4, 5}, {1, 2, 3, 4, 5}]
 
 
 def test_what_is_embedded_is_the_title_and_the_lead():
