@@ -1,6 +1,6 @@
 """Measure each stage of building a digest from a store of 2,000 multilingual articles.
 
-Usage: .venv/bin/python bench/digest_build.py [--stories N]
+Usage: .venv/bin/python bench/digest_build.py [--stories N] [--threads N]
 
 The articles are written from tests/data/stories.jsonl: 14 stories told by 18 outlets in six
 languages. Each story is repeated every eight days with its numbers changed: further apart than
@@ -9,7 +9,8 @@ every repeat is a story of its own and its texts are new articles. Every story g
 another order) from other outlets of the same language, as papers rework agency copy. Each outlet
 is a JSON Feed file in a temporary folder, polled by the project's Poller into a fresh SQLite store.
 
-Stages timed: poll (fetch, parse, language detection, insert), group (group_new_articles),
+Stages timed: poll (fetch, parse, language detection, insert), embed (the offline embedder's
+vectors of every article, stored), group (group_new_articles over the stored vectors),
 choose (choose_stories for one English channel), summarise (StorySummaries with a stand-in model
 that returns the first sentence of its source, so the time is the pipeline's own: cleaning,
 language checks, grounding, the summary cache) and format (render_digest).
@@ -45,11 +46,12 @@ from bot.feeds.teaser import TEASER_CHARS  # noqa: E402
 from bot.store.db import open_store  # noqa: E402
 from bot.store.queries import channel_fields  # noqa: E402
 from bot.store.tables import Article, Channel, Feed, Story  # noqa: E402
-from bot.stories.assign import group_new_articles  # noqa: E402
+from bot.stories.assign import article_vectors, group_new_articles  # noqa: E402
 from bot.telegram.render import render_digest  # noqa: E402
 from config.settings import ChannelSettings, FetchSettings  # noqa: E402
 from summarizer.backends.base import Backend  # noqa: E402
 from summarizer.bench import peak_rss_mb  # noqa: E402
+from summarizer.embeddings import load_embedder  # noqa: E402
 from summarizer.text import split_sentences  # noqa: E402
 from web.fetch import Fetcher, create_session  # noqa: E402
 
@@ -142,7 +144,7 @@ def write_feeds(folder: Path, stories: int) -> dict[str, Path]:
     return files
 
 
-async def measure(folder: Path, stories: int) -> dict[str, object]:
+async def measure(folder: Path, stories: int, threads: int | None) -> dict[str, object]:
     feeds = write_feeds(folder, stories)
     engine, sessions = await open_store(f"sqlite+aiosqlite:///{folder}/bench.db")
     seconds: dict[str, float] = {}
@@ -167,9 +169,14 @@ async def measure(folder: Path, stories: int) -> dict[str, object]:
         if errors:
             raise SystemExit(f"polling the sample feeds failed: {errors}")
 
+        embedder = await asyncio.to_thread(load_embedder, "offline", threads=threads)
         async with sessions() as session:
             started = time.perf_counter()
-            await group_new_articles(session)
+            originals = await session.scalars(select(Article).where(Article.duplicate_of.is_(None)))
+            await article_vectors(session, embedder, list(originals))
+            lap("embed", started)
+            started = time.perf_counter()
+            await group_new_articles(session, embedder)
             lap("group", started)
             articles = await session.scalar(select(func.count()).select_from(Article))
             copies = await session.scalar(select(func.count()).where(Article.duplicate_of.is_not(None)))
@@ -206,9 +213,10 @@ async def measure(folder: Path, stories: int) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=400, help=f"stories of {ARTICLES_PER_STORY} articles each")
+    parser.add_argument("--threads", type=int, default=None, help="embedder threads (default: every core)")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="briefbot-bench-") as folder:
-        result = asyncio.run(measure(Path(folder), arguments.stories))
+        result = asyncio.run(measure(Path(folder), arguments.stories, arguments.threads))
     report = {"machine": machine(), **result, "peak_rss_mb": round(peak_rss_mb(), 1)}
     print(json.dumps(report, ensure_ascii=False, indent=2))
 

@@ -1,4 +1,4 @@
-"""The process's shared resources, created once and closed once: store, HTTP session, fetcher, model."""
+"""The process's shared resources, created once and closed once: store, HTTP session, fetcher, models."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot.store.db import open_store
 from bot.store.queries import sync_config
 from config.settings import Settings
 from summarizer.backends.base import Backend
+from summarizer.embeddings import Embedder, load_embedder
 from summarizer.loader import load_backend
 from web.fetch import Fetcher, create_session
 
@@ -30,6 +31,7 @@ class Resources:
     fetcher: Fetcher
     poller: Poller
     backend: Backend | None = None
+    embedder: Embedder | None = None
 
     async def load_model(self) -> Backend:
         """Blocking work (weights, first-run conversion) runs in a worker thread."""
@@ -42,9 +44,22 @@ class Resources:
             )
         return self.backend
 
+    async def load_embedder(self) -> Embedder:
+        """The sentence embedder that groups articles; loaded once, in a worker thread."""
+        if self.embedder is None:
+            embeddings = self.settings.embeddings
+            self.embedder = await asyncio.to_thread(
+                load_embedder, embeddings.backend, name=embeddings.name, base_url=embeddings.base_url,
+                api_key=embeddings.api_key, prefix=embeddings.prefix, cache_dir=embeddings.cache_dir,
+                threads=embeddings.threads, timeout=embeddings.timeout, batch_size=embeddings.batch_size,
+            )
+        return self.embedder
+
     async def close(self) -> None:
         if self.backend is not None:
             await self.backend.aclose()
+        if self.embedder is not None:
+            await self.embedder.aclose()
         await self.http.close()
         await self.engine.dispose()
 

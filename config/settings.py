@@ -72,6 +72,36 @@ class ModelSettings(_Strict):
         return self
 
 
+class EmbeddingSettings(_Strict):
+    """The sentence embedder that groups articles into stories across languages."""
+
+    backend: Literal["offline", "sentence-transformers", "openai"] = "offline"
+    # sentence-transformers: hub id or local directory; openai: the server's model name.
+    name: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    # Put before every text; None = the model's own for similarity ("query: " for e5 models).
+    prefix: str | None = None
+    cache_dir: str | None = None  # hub downloads; default the Hugging Face cache
+    # Threads of the offline embedder; default every core (sentence-transformers uses model.threads).
+    threads: int | None = Field(default=None, ge=1)
+    timeout: float = Field(default=60.0, gt=0)  # seconds per request to an embedding server
+    batch_size: int = Field(default=32, ge=1, le=1024)  # texts per model call or request
+
+    @field_validator("name", "base_url", "api_key", "prefix", "cache_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _backend_needs(self) -> "EmbeddingSettings":
+        if self.backend == "openai" and not (self.base_url and self.name):
+            raise ValueError("backend 'openai' needs embeddings.base_url and embeddings.name")
+        if self.backend == "sentence-transformers" and not self.name:
+            raise ValueError("backend 'sentence-transformers' needs embeddings.name (hub id or directory)")
+        return self
+
+
 class TelegramSettings(_Strict):
     token: str | None = None
     base_url: str | None = None
@@ -188,6 +218,7 @@ class Settings(BaseSettings):
 
     storage: StorageSettings = Field(default_factory=StorageSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)

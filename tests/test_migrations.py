@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import insert, select, text
 
-from bot.store.db import MIGRATIONS, create_engine, open_store
+from bot.store.db import BASELINE_REVISION, MIGRATIONS, create_engine, open_store
 from bot.store.tables import Base, Feed
 
 pytest_plugins = ["tests.pg"]
@@ -46,11 +47,20 @@ async def test_migrations_build_exactly_the_schema_of_the_models(store_url):
     assert revision == head_revision()
 
 
+def create_baseline_schema_without_migrations(connection) -> None:
+    """The schema of the releases that created tables without migrations (no alembic_version)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, BASELINE_REVISION)
+    connection.execute(text("DROP TABLE alembic_version"))
+
+
 async def test_a_database_made_before_migrations_is_adopted_with_its_data(store_url):
     engine = create_engine(store_url)
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+            await connection.run_sync(create_baseline_schema_without_migrations)
             await connection.execute(insert(Feed).values(name="kept", url="https://example.org/rss", interval=900))
     finally:
         await engine.dispose()

@@ -11,7 +11,16 @@ from pathlib import Path
 
 import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-from transformers import LlamaConfig, LlamaForCausalLM, MT5Config, MT5ForConditionalGeneration, PreTrainedTokenizerFast
+from transformers import (
+    BertConfig,
+    BertModel,
+    BertTokenizerFast,
+    LlamaConfig,
+    LlamaForCausalLM,
+    MT5Config,
+    MT5ForConditionalGeneration,
+    PreTrainedTokenizerFast,
+)
 
 from summarizer.backends.seq2seq import CROSSSUM_LANGUAGES
 
@@ -125,6 +134,46 @@ def build_tiny_seq2seq(path: str | Path, *, crosssum: bool = False) -> Path:
         config.task_specific_params = {"langid_map": langid_map}
     MT5ForConditionalGeneration(config).save_pretrained(path)
     return path
+
+
+def build_tiny_sentence_transformer(path: str | Path, *, prompts: dict[str, str] | None = None) -> Path:
+    """A WordPiece tokenizer and a random 2-layer BERT with mean pooling, saved as a
+    sentence-transformers model (with `prompts` in its config, as some hub models have)."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer import modules
+
+    path = Path(path)
+    tokenizer = _wordpiece_tokenizer()
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        max_position_embeddings=SEQ2SEQ_MAX_INPUT,
+    )
+    encoder_dir = path / "encoder"
+    tokenizer.save_pretrained(encoder_dir)
+    BertModel(config).save_pretrained(encoder_dir)
+    encoder = modules.Transformer(str(encoder_dir), max_seq_length=SEQ2SEQ_MAX_INPUT)
+    pooling = modules.Pooling(encoder.get_embedding_dimension(), pooling_mode="mean")
+    SentenceTransformer(modules=[encoder, pooling], prompts=prompts, device="cpu").save(str(path))
+    return path
+
+
+def _wordpiece_tokenizer() -> BertTokenizerFast:
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    trainer = trainers.WordPieceTrainer(vocab_size=VOCAB_SIZE, special_tokens=special, show_progress=False)
+    tokenizer.train_from_iterator(CORPUS, trainer)
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", tokenizer.token_to_id("[CLS]")), ("[SEP]", tokenizer.token_to_id("[SEP]"))],
+    )
+    return BertTokenizerFast(tokenizer_object=tokenizer, model_max_length=SEQ2SEQ_MAX_INPUT)
 
 
 def _causal_tokenizer() -> PreTrainedTokenizerFast:

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
 from sqlalchemy import (
     JSON,
+    REAL,
     BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -41,6 +45,33 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+class Vector(TypeDecorator):
+    """A float32 vector: a blob on SQLite, real[] on PostgreSQL; numpy arrays in and out."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(REAL))
+        return dialect.type_descriptor(LargeBinary())
+
+    def process_bind_param(self, value: np.ndarray | None, dialect):
+        if value is None:
+            return None
+        vector = np.asarray(value, dtype=np.float32)
+        if vector.ndim != 1:
+            raise ValueError(f"a stored vector has one dimension, not {vector.ndim}")
+        return vector.tolist() if dialect.name == "postgresql" else vector.tobytes()
+
+    def process_result_value(self, value, dialect) -> np.ndarray | None:
+        if value is None:
+            return None
+        if dialect.name == "postgresql":
+            return np.asarray(value, dtype=np.float32)
+        return np.frombuffer(value, dtype=np.float32)
 
 
 def utcnow() -> datetime:
@@ -110,6 +141,17 @@ class Article(Base):
 
     feed: Mapped[Feed] = relationship(back_populates="articles")
     story: Mapped[Story | None] = relationship(back_populates="articles")
+
+
+class ArticleVector(Base):
+    """An article's embedding, with the model it came from: a vector of another model than the
+    current one is replaced, never compared."""
+
+    __tablename__ = "article_vectors"
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(300))
+    vector: Mapped[np.ndarray] = mapped_column(Vector)
 
 
 class SimhashBand(Base):

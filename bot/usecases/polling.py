@@ -9,7 +9,7 @@ from bot.metrics import Metrics
 from bot.resources import Resources
 from bot.store.queries import all_feeds, feeds_due
 from bot.store.tables import utcnow
-from bot.stories.assign import group_new_articles
+from bot.stories.assign import EMBED_TIME_PER_ROUND, group_new_articles
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,10 @@ async def poll_feeds(resources: Resources, metrics: Metrics, *, only_due: bool) 
     outcomes = await poll_all(resources.poller, feeds, resources.settings.fetch.concurrency) if feeds else []
     metrics.feeds_polled.inc(len(outcomes))
     metrics.fetch_errors.inc(sum(1 for outcome in outcomes if outcome.error))
-    # Also picks up articles a crash left ungrouped: a no-op query when there are none.
+    # Also picks up articles a crash left ungrouped: a no-op query when there are none. The bot's
+    # round embeds for a bounded time (a first start's backlog takes several rounds, newest first);
+    # the command line groups everything at once.
+    embedder = await resources.load_embedder()
     async with resources.sessions() as session:
-        created = await group_new_articles(session)
+        created = await group_new_articles(session, embedder, embed_time=EMBED_TIME_PER_ROUND if only_due else None)
     return PollReport(outcomes, created)

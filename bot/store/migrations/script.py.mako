@@ -7,7 +7,7 @@ Create Date: ${create_date}
 
 from alembic import op
 import sqlalchemy as sa
-import bot.store.models
+import bot.store.tables
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

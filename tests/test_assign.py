@@ -1,0 +1,153 @@
+"""group_new_articles: each article embedded once, its vector stored with the model's id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from bot.store.db import open_store
+from bot.store.tables import Article, ArticleVector, Feed
+from bot.stories import assign
+from bot.stories.assign import EMBED_BATCH, article_text, article_vectors, group_new_articles
+from summarizer.embeddings import Embedder, load_embedder
+from tests.pg import postgres_url  # noqa: F401  (fixture)
+
+NOW = datetime(2026, 11, 20, 8, tzinfo=UTC)
+
+
+class Counting(Embedder):
+    """A tiny random sentence-transformers model that counts the texts it is given."""
+
+    def __init__(self, inner: Embedder, model_id: str | None = None) -> None:
+        self.inner = inner
+        self.model_id = model_id or inner.model_id
+        self.dimension = inner.dimension
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts += texts
+        return self.inner.embed(texts)
+
+
+@pytest.fixture(scope="module")
+def tiny_embedder(tmp_path_factory) -> Embedder:
+    from tests.tinymodels import build_tiny_sentence_transformer
+
+    return load_embedder("sentence-transformers", name=str(build_tiny_sentence_transformer(tmp_path_factory.mktemp("st"))))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/store.db"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+async def sessions(store_url):
+    engine, sessions = await open_store(store_url)
+    async with sessions() as session:
+        session.add(Feed(name="wire", url="https://example.org/rss"))
+        await session.commit()
+    yield sessions
+    await engine.dispose()
+
+
+def article(number: int, title: str, text: str, *, duplicate_of: int | None = None) -> Article:
+    return Article(
+        id=number, feed_id=1, guid=f"g{number}", title=title, text=text, text_hash=f"h{number}",
+        language="en", published_at=NOW + timedelta(minutes=number), duplicate_of=duplicate_of,
+    )
+
+
+async def stored_vectors(session) -> dict[int, tuple[str, np.ndarray]]:
+    rows = await session.execute(select(ArticleVector.article_id, ArticleVector.model, ArticleVector.vector))
+    return {article_id: (model, vector) for article_id, model, vector in rows}
+
+
+async def test_each_article_is_embedded_once_and_stored_with_the_models_id(sessions, tiny_embedder):
+    embedder = Counting(tiny_embedder)
+    async with sessions() as session:
+        session.add_all([article(1, "Port strike", "Dock workers walked out."), article(2, "Rate cut", "The bank cut rates.")])
+        await session.commit()
+        await group_new_articles(session, embedder)
+        session.add(article(3, "Port strike ends", "Dock workers went back to work."))
+        await session.commit()
+        await group_new_articles(session, embedder)
+        stored = await stored_vectors(session)
+    # Newest first; articles 1 and 2 took part in the second grouping too, from their stored vectors.
+    assert embedder.texts == [
+        article_text("Rate cut", "The bank cut rates."),
+        article_text("Port strike", "Dock workers walked out."),
+        article_text("Port strike ends", "Dock workers went back to work."),
+    ]
+    assert {key: model for key, (model, _) in stored.items()} == dict.fromkeys([1, 2, 3], tiny_embedder.model_id)
+    expected = tiny_embedder.embed([article_text("Rate cut", "The bank cut rates.")])[0]
+    assert stored[2][1].dtype == np.float32
+    np.testing.assert_allclose(stored[2][1], expected, rtol=1e-5, atol=1e-6)
+
+
+async def test_a_change_of_model_embeds_again_instead_of_mixing_vectors(sessions, tiny_embedder):
+    async with sessions() as session:
+        session.add(article(1, "Port strike", "Dock workers walked out."))
+        await session.commit()
+        await group_new_articles(session, Counting(tiny_embedder, "model-a"))
+        session.add(article(2, "Port strike ends", "Dock workers went back to work."))
+        await session.commit()
+        model_b = Counting(tiny_embedder, "model-b")
+        await group_new_articles(session, model_b)
+        stored = await stored_vectors(session)
+    # Article 1 is a recent member of a story: compared with article 2, so embedded by model b.
+    assert len(model_b.texts) == 2
+    assert {key: model for key, (model, _) in stored.items()} == {1: "model-b", 2: "model-b"}
+
+
+async def test_copies_are_not_embedded_and_join_their_originals_story(sessions, tiny_embedder):
+    embedder = Counting(tiny_embedder)
+    async with sessions() as session:
+        session.add_all([
+            article(1, "Port strike", "Dock workers walked out."),
+            article(2, "Port strike", "Dock workers walked out.", duplicate_of=1),
+        ])
+        await session.commit()
+        await group_new_articles(session, embedder)
+        original, copy = (await session.get(Article, 1)), (await session.get(Article, 2))
+        stored = await stored_vectors(session)
+    assert len(embedder.texts) == 1 and set(stored) == {1}
+    assert copy.story_id == original.story_id is not None
+
+
+async def test_a_backlog_is_embedded_and_committed_in_batches(sessions, tiny_embedder):
+    embedder = Counting(tiny_embedder)
+    count = EMBED_BATCH + 3
+    async with sessions() as session:
+        session.add_all(article(number, f"Report {number}", f"Text number {number}.") for number in range(1, count + 1))
+        await session.commit()
+        articles = list(await session.scalars(select(Article)))
+        vectors = await article_vectors(session, embedder, articles)
+    async with sessions() as other:  # committed: another session sees them
+        assert len(await stored_vectors(other)) == count
+    assert len(vectors) == count and len(embedder.texts) == count
+
+
+async def test_a_backlog_is_grouped_newest_first_over_several_rounds(sessions, tiny_embedder, monkeypatch):
+    monkeypatch.setattr(assign, "EMBED_BATCH", 2)
+    async with sessions() as session:
+        session.add_all(article(number, f"Report {number}", f"Text number {number}.") for number in range(1, 6))
+        await session.commit()
+        grouped = []
+        for _ in range(3):
+            # No time to spare: each round embeds one batch, the newest articles first.
+            await group_new_articles(session, tiny_embedder, embed_time=timedelta(0))
+            grouped.append(set(await session.scalars(select(Article.id).where(Article.story_id.is_not(None)))))
+    assert grouped == [{4, 5}, {2, 3, 4, 5}, {1, 2, 3, 4, 5}]
+
+
+def test_what_is_embedded_is_the_title_and_the_lead():
+    text = article_text("Port strike", "Port strike. " + "Dock workers walked out on Monday. " * 40)
+    assert text.startswith("Port strike\nDock workers walked out")  # the repeated title is dropped
+    assert len(text) <= 600
