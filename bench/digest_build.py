@@ -49,6 +49,7 @@ from summarizer.backends.base import Backend  # noqa: E402
 from summarizer.bench import peak_rss_mb  # noqa: E402
 from summarizer.text import split_sentences  # noqa: E402
 from web.fetch import Fetcher, create_session  # noqa: E402
+from web.pool import ParsePool  # noqa: E402
 
 ARTICLES = ROOT / "tests" / "data" / "stories.jsonl"
 ARTICLES_PER_STORY = 5
@@ -155,8 +156,8 @@ async def measure(folder: Path, stories: int) -> dict[str, object]:
             rows = list(await session.scalars(select(Feed)))
             channel = await session.scalar(select(Channel))
         settings = FetchSettings()
-        async with create_session(settings) as http:
-            poller = Poller(sessions, Fetcher(http, settings))
+        async with create_session(settings) as http, ParsePool() as parsers:
+            poller = Poller(sessions, Fetcher(http, settings), parsers)
             started = time.perf_counter()
             outcomes = await poll_all(poller, rows, settings.concurrency)
             lap("poll", started)

@@ -50,6 +50,7 @@ from bot.store.tables import Feed  # noqa: E402
 from config.settings import FetchSettings  # noqa: E402
 from summarizer.bench import peak_rss_mb  # noqa: E402
 from web.fetch import Fetcher, create_session  # noqa: E402
+from web.pool import ParsePool  # noqa: E402
 
 ARTICLES = ROOT / "tests" / "data" / "stories.jsonl"
 NEW_PER_POLL = 2  # entries an odd feed publishes between two polls
@@ -167,8 +168,8 @@ async def measure(base_url: str, feeds: int, folder: Path) -> dict[str, object]:
         async with sessions() as session:
             session.add_all(Feed(name=f"feed-{i}", url=f"{base_url}/feed/{i}.xml") for i in range(feeds))
             await session.commit()
-        async with create_session(settings) as http:
-            poller = Poller(sessions, Fetcher(http, settings))
+        async with create_session(settings) as http, ParsePool() as parsers:
+            poller = Poller(sessions, Fetcher(http, settings), parsers)
             first = await poll_round(poller, sessions, settings.concurrency)
             second = await poll_round(poller, sessions, settings.concurrency)
     finally:

@@ -1,4 +1,4 @@
-"""The process's shared resources, created once and closed once: store, HTTP session, model."""
+"""The process's shared resources, created once and closed once: store, HTTP session, parse pool, model."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from config.settings import Settings
 from summarizer.backends.base import Backend
 from summarizer.loader import load_backend
 from web.fetch import Fetcher, create_session
+from web.pool import ParsePool
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     http: aiohttp.ClientSession
     fetcher: Fetcher
+    parsers: ParsePool
     poller: Poller
     backend: Backend | None = None
 
@@ -50,16 +52,21 @@ class Runtime:
         if self.backend is not None:
             await self.backend.aclose()
         await self.http.close()
+        await self.parsers.close()
         await self.engine.dispose()
 
 
 async def open_runtime(settings: Settings, config_path: str | Path | None) -> Runtime:
-    """Open the store (creating it on first run), sync the config into it, start the HTTP session."""
+    """Open the store (creating it on first run), sync the config into it, start the HTTP session.
+
+    The parse pool's workers start on first use.
+    """
     engine, sessions = await open_store(settings.storage.url)
     config_dir = Path(config_path).resolve().parent if config_path else Path.cwd()
     async with sessions() as session:
         await sync_config(session, settings, config_dir)
     http = create_session(settings.fetch)
     fetcher = Fetcher(http, settings.fetch)
-    poller = Poller(sessions, fetcher, allow_private_urls=settings.security.allow_private_urls)
-    return Runtime(settings, engine, sessions, http, fetcher, poller)
+    parsers = ParsePool(settings.fetch.parse_workers or None, timeout=settings.fetch.parse_timeout)
+    poller = Poller(sessions, fetcher, parsers, allow_private_urls=settings.security.allow_private_urls)
+    return Runtime(settings, engine, sessions, http, fetcher, parsers, poller)

@@ -19,6 +19,7 @@ from bot.store.tables import Article, Feed
 from config.settings import FetchSettings
 from tests.feedserver import FeedServer, Handler, replies, reply
 from web.fetch import Fetcher, create_session
+from web.pool import ParsePool
 
 RSS_TYPE = {"Content-Type": "application/rss+xml; charset=utf-8"}
 HTML_TYPE = {"Content-Type": "text/html; charset=utf-8"}
@@ -87,8 +88,8 @@ async def sessions(tmp_path) -> AsyncIterator[Sessions]:
 async def poller(sessions: Sessions) -> AsyncIterator[Poller]:
     # One loopback host: no politeness delay; short timeouts and one quick retry keep failures fast.
     settings = FetchSettings(host_delay=0, retries=1, connect_timeout=1, read_timeout=0.3, max_redirects=3)
-    async with create_session(settings) as http:
-        yield Poller(sessions, Fetcher(http, settings, backoff=0.01))
+    async with create_session(settings) as http, ParsePool() as parsers:
+        yield Poller(sessions, Fetcher(http, settings, backoff=0.01), parsers)
 
 
 async def add_feed(sessions: Sessions, name: str, url: str) -> Feed:

@@ -38,6 +38,7 @@ from config.settings import (
 )
 from tests.pg import postgres_url  # noqa: F401  (fixture)
 from web.fetch import Fetcher, create_session
+from web.pool import ParsePool
 
 pytestmark = pytest.mark.postgres
 
@@ -176,8 +177,8 @@ async def test_two_pollers_racing_on_one_feed_store_each_entry_once(postgres_url
             session.add(feed)
             await session.commit()
         settings = FetchSettings()
-        async with create_session(settings) as http, asyncio.timeout(30):
-            poller = Poller(sessions, Fetcher(http, settings))
+        async with create_session(settings) as http, ParsePool() as parsers, asyncio.timeout(30):
+            poller = Poller(sessions, Fetcher(http, settings), parsers)
             outcomes = await asyncio.gather(poller.poll(feed), poller.poll(feed))
         async with sessions() as session:
             guids = list(await session.scalars(select(Article.guid)))
