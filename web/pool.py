@@ -68,6 +68,7 @@ class ParsePool:
         self._initializer = initializer
         self._slots = asyncio.Semaphore(self.queue_bound)
         self._pool: ProcessPool | None = None
+        self._in_flight = 0
         self._starting = asyncio.Lock()
         self._closed = False
 
@@ -78,6 +79,7 @@ class ParsePool:
             async with self._slots:
                 pool = await self._running_pool()
                 future = pool.schedule(function, args, kwargs, timeout=self.timeout)
+                self._in_flight += 1
                 try:
                     return await asyncio.wrap_future(future)
                 except ProcessExpired as exc:
@@ -88,8 +90,16 @@ class ParsePool:
                     crash = exc
                 except TimeoutError:
                     raise ParserTimeout(self.timeout) from None
-            log.warning("a parse worker died (%s) running %s", _how_it_ended(_exitcode(crash)), function.__name__)
+                finally:
+                    self._in_flight -= 1
+            name = getattr(function, "__name__", function)
+            log.warning("a parse worker died (%s) running %s", _how_it_ended(_exitcode(crash)), name)
         raise ParserCrashed(_exitcode(crash))
+
+    @property
+    def in_flight(self) -> int:
+        """Jobs handed to the workers and not yet done: at most `queue_bound`."""
+        return self._in_flight
 
     async def __aenter__(self) -> ParsePool:
         return self
