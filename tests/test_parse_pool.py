@@ -14,7 +14,7 @@ import pytest
 from tests.crashingparser import MARKER, abort_on_marker
 from tests.newssite import NewsSite
 from web.extract import ExtractError, extract_article
-from web.pool import ParserCrashed, ParsePool, ParserTimeout
+from web.pool import ParsePool, ParserCrashed, ParserTimeout
 
 # Jobs run in other processes, so they are module-level functions that pickle by name.
 

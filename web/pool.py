@@ -17,7 +17,7 @@ import os
 import signal
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, Self, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
 
@@ -101,7 +101,7 @@ class ParsePool:
         """Jobs handed to the workers and not yet done: at most `queue_bound`."""
         return self._in_flight
 
-    async def __aenter__(self) -> ParsePool:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
