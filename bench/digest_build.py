@@ -38,6 +38,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench.common import machine  # noqa: E402
 from bot.digest import StorySummaries, choose_stories  # noqa: E402
+from bot.feeds import fingerprint  # noqa: E402
 from bot.feeds.poll import Poller, poll_all  # noqa: E402
 from bot.feeds.teaser import TEASER_CHARS  # noqa: E402
 from bot.store.db import open_store  # noqa: E402
@@ -156,7 +157,7 @@ async def measure(folder: Path, stories: int) -> dict[str, object]:
             rows = list(await session.scalars(select(Feed)))
             channel = await session.scalar(select(Channel))
         settings = FetchSettings()
-        async with create_session(settings) as http, ParsePool() as parsers:
+        async with create_session(settings) as http, ParsePool(preload=fingerprint.PRELOAD) as parsers:
             poller = Poller(sessions, Fetcher(http, settings), parsers)
             started = time.perf_counter()
             outcomes = await poll_all(poller, rows, settings.concurrency)

@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import machine  # noqa: E402
+from bot.feeds import fingerprint  # noqa: E402
 from bot.feeds.poll import Poller, poll_all  # noqa: E402
 from bot.store.db import open_store  # noqa: E402
 from bot.store.queries import all_feeds  # noqa: E402
@@ -182,7 +183,7 @@ async def measure(base_url: str, feeds: int, folder: Path) -> dict[str, object]:
         async with sessions() as session:
             session.add_all(Feed(name=f"feed-{i}", url=f"{base_url}/feed/{i}.xml") for i in range(feeds))
             await session.commit()
-        async with create_session(settings) as http, ParsePool() as parsers:
+        async with create_session(settings) as http, ParsePool(preload=fingerprint.PRELOAD) as parsers:
             poller = Poller(sessions, Fetcher(http, settings), parsers)
             first = await poll_round(poller, sessions, settings.concurrency)
             second = await poll_round(poller, sessions, settings.concurrency)

@@ -10,6 +10,7 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.feeds import fingerprint
 from bot.feeds.poll import Poller, PollOutcome, poll_all
 from bot.store.db import open_store
 from bot.store.queries import sync_config
@@ -67,6 +68,8 @@ async def open_runtime(settings: Settings, config_path: str | Path | None) -> Ru
         await sync_config(session, settings, config_dir)
     http = create_session(settings.fetch)
     fetcher = Fetcher(http, settings.fetch)
-    parsers = ParsePool(settings.fetch.parse_workers or None, timeout=settings.fetch.parse_timeout)
+    parsers = ParsePool(
+        settings.fetch.parse_workers or None, timeout=settings.fetch.parse_timeout, preload=fingerprint.PRELOAD
+    )
     poller = Poller(sessions, fetcher, parsers, allow_private_urls=settings.security.allow_private_urls)
     return Runtime(settings, engine, sessions, http, fetcher, parsers, poller)

@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.feeds import fingerprint
 from bot.feeds.poll import Poller, PollOutcome
 from bot.store.db import open_store
 from bot.store.tables import Article, Feed
@@ -91,7 +92,7 @@ async def sessions(tmp_path) -> AsyncIterator[Sessions]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def parsers() -> AsyncIterator[ParsePool]:
-    async with ParsePool() as pool:
+    async with ParsePool(preload=fingerprint.PRELOAD) as pool:
         yield pool
 
 

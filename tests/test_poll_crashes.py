@@ -17,6 +17,7 @@ import pytest_asyncio
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
+from bot.feeds import fingerprint
 from bot.feeds.poll import Poller, PollOutcome, poll_all
 from bot.store.db import open_store
 from bot.store.tables import Article, Feed
@@ -59,7 +60,7 @@ def crashes(log: Path) -> int:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def crashing_parsers(crash_log: Path) -> AsyncIterator[ParsePool]:
     """Workers abort, as on a native crash, on any page or feed that carries MARKER."""
-    async with ParsePool(initializer=partial(abort_on_marker, crash_log)) as pool:
+    async with ParsePool(preload=fingerprint.PRELOAD, initializer=partial(abort_on_marker, crash_log)) as pool:
         yield pool
 
 

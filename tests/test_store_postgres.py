@@ -15,6 +15,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.digest import StorySummaries, build_digest, choose_stories, commit_digest
+from bot.feeds import fingerprint
 from bot.feeds.poll import Poller
 from bot.resources import Runtime, open_runtime
 from bot.store.db import open_store
@@ -177,7 +178,8 @@ async def test_two_pollers_racing_on_one_feed_store_each_entry_once(postgres_url
             session.add(feed)
             await session.commit()
         settings = FetchSettings()
-        async with create_session(settings) as http, ParsePool() as parsers, asyncio.timeout(30):
+        parse_pool = ParsePool(preload=fingerprint.PRELOAD)
+        async with create_session(settings) as http, parse_pool as parsers, asyncio.timeout(30):
             poller = Poller(sessions, Fetcher(http, settings), parsers)
             outcomes = await asyncio.gather(poller.poll(feed), poller.poll(feed))
         async with sessions() as session:

@@ -15,7 +15,7 @@ import logging
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, Self, TypeVar
 
@@ -56,16 +56,21 @@ class ParsePool:
     """One per process: `await pool.run(function, *args)` runs a picklable, module-level function in a worker.
 
     Workers start on first use with forkserver (safe in a process with threads and an event loop),
-    and are replaced when they die. `initializer` runs in every worker as it starts.
+    and are replaced when they die. The fork server imports the `preload` modules once, before it
+    forks any worker: what they load is shared by every worker, and a replacement starts with it.
+    (A process has one fork server: the first pool to start it decides what it preloads.)
+    `initializer` runs in every worker as it starts.
     """
 
     def __init__(
-        self, workers: int | None = None, *, timeout: float = 60.0, initializer: Callable[[], object] | None = None
+        self, workers: int | None = None, *, timeout: float = 60.0, preload: Sequence[str] = (),
+        initializer: Callable[[], object] | None = None,
     ) -> None:
         self.workers = workers or available_cores()
         self.queue_bound = JOBS_PER_WORKER * self.workers
         self.timeout = timeout
         self._initializer = initializer
+        self._preload = list(preload)
         self._slots = asyncio.Semaphore(self.queue_bound)
         self._pool: ProcessPool | None = None
         self._in_flight = 0
@@ -122,9 +127,9 @@ class ParsePool:
                 broken, self._pool = self._pool, None
                 await asyncio.to_thread(_stop, broken)
             if self._pool is None:
-                pool = ProcessPool(
-                    self.workers, initializer=self._initializer, context=multiprocessing.get_context("forkserver")
-                )
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["__main__", *self._preload])
+                pool = ProcessPool(self.workers, initializer=self._initializer, context=context)
                 # Starting forks the workers (and the fork server, the first time): not on the event loop.
                 await asyncio.to_thread(lambda: pool.active)
                 self._pool = pool

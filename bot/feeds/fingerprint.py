@@ -11,6 +11,10 @@ from bot.feeds.dedupe import simhash
 from summarizer.language import detect_language
 
 
+# For the parse pool: its workers then share one copy of the language detector's models.
+PRELOAD = ("bot.feeds.languagemodels",)
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     language: str | None  # ISO 639-1, None when it cannot be told
