@@ -41,6 +41,7 @@ from bench.common import machine  # noqa: E402
 from bot.digest.choose import choose_stories  # noqa: E402
 from bot.digest.items import build_item  # noqa: E402
 from bot.digest.summaries import StorySummaries  # noqa: E402
+from bot.feeds import fingerprint  # noqa: E402
 from bot.feeds.poll import Poller, poll_all  # noqa: E402
 from bot.feeds.teaser import TEASER_CHARS  # noqa: E402
 from bot.store.db import open_store  # noqa: E402
@@ -54,6 +55,7 @@ from summarizer.bench import peak_rss_mb  # noqa: E402
 from summarizer.embeddings import load_embedder  # noqa: E402
 from summarizer.text import split_sentences  # noqa: E402
 from web.fetch import Fetcher, create_session  # noqa: E402
+from web.pool import ParsePool  # noqa: E402
 
 ARTICLES = ROOT / "tests" / "data" / "stories.jsonl"
 ARTICLES_PER_STORY = 5
@@ -160,8 +162,8 @@ async def measure(folder: Path, stories: int, threads: int | None) -> dict[str, 
             rows = list(await session.scalars(select(Feed)))
             channel = await session.scalar(select(Channel))
         settings = FetchSettings()
-        async with create_session(settings) as http:
-            poller = Poller(sessions, Fetcher(http, settings))
+        async with create_session(settings) as http, ParsePool(preload=fingerprint.PRELOAD) as parsers:
+            poller = Poller(sessions, Fetcher(http, settings), parsers)
             started = time.perf_counter()
             outcomes = await poll_all(poller, rows, settings.concurrency)
             lap("poll", started)

@@ -16,8 +16,12 @@ keeps the defaults (2 requests in flight and 1 s between starts per host), so on
 host never sees more than that.
 
 Prints one JSON object: the machine, the setup, and per poll {"feeds", "not_modified",
-"new_articles", "seconds", "feeds_per_second", "peak_rss_mb", "errors"}; peak_rss_mb is the
-bench process's high-water mark so far (the server process is not counted).
+"new_articles", "seconds", "cpu_seconds", "feeds_per_second", "peak_rss_mb", "errors"};
+cpu_seconds is the bench process's CPU time over the poll (all its threads), peak_rss_mb its
+high-water mark so far (the server process is not counted). Feeds are parsed and articles'
+languages detected in a ParsePool (one worker per core); "parse_workers" gives each worker's
+high-water mark and CPU time over both polls. On a busy machine, compare CPU times: wall-clock
+seconds then mostly say how much of the machine the bench was given.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -43,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import machine  # noqa: E402
+from bot.feeds import fingerprint  # noqa: E402
 from bot.feeds.poll import Poller, poll_all  # noqa: E402
 from bot.store.db import open_store  # noqa: E402
 from bot.store.queries import all_feeds  # noqa: E402
@@ -50,6 +57,7 @@ from bot.store.tables import Feed  # noqa: E402
 from config.settings import FetchSettings  # noqa: E402
 from summarizer.bench import peak_rss_mb  # noqa: E402
 from web.fetch import Fetcher, create_session  # noqa: E402
+from web.pool import ParsePool  # noqa: E402
 
 ARTICLES = ROOT / "tests" / "data" / "stories.jsonl"
 NEW_PER_POLL = 2  # entries an odd feed publishes between two polls
@@ -142,7 +150,7 @@ def serve(entries: int, port_out: Connection) -> None:
 async def poll_round(poller: Poller, sessions, concurrency: int) -> dict[str, object]:
     async with sessions() as session:
         feeds = await all_feeds(session)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     async with asyncio.timeout(ROUND_LIMIT):
         outcomes = await poll_all(poller, feeds, concurrency)
     seconds = time.perf_counter() - started
@@ -154,10 +162,18 @@ async def poll_round(poller: Poller, sessions, concurrency: int) -> dict[str, ob
         "not_modified": sum(o.not_modified for o in outcomes),
         "new_articles": sum(o.new_articles for o in outcomes),
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(time.process_time() - cpu_started, 2),
         "feeds_per_second": round(len(feeds) / seconds, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "errors": len(errors),
     }
+
+
+def worker_usage(pause: float) -> tuple[int, float, float]:
+    """(pid, peak RSS in MB, CPU seconds) of the parse worker that runs it."""
+    time.sleep(pause)
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return os.getpid(), round(peak_rss_mb(), 1), round(used.ru_utime + used.ru_stime, 2)
 
 
 async def measure(base_url: str, feeds: int, folder: Path) -> dict[str, object]:
@@ -167,10 +183,14 @@ async def measure(base_url: str, feeds: int, folder: Path) -> dict[str, object]:
         async with sessions() as session:
             session.add_all(Feed(name=f"feed-{i}", url=f"{base_url}/feed/{i}.xml") for i in range(feeds))
             await session.commit()
-        async with create_session(settings) as http:
-            poller = Poller(sessions, Fetcher(http, settings))
+        async with create_session(settings) as http, ParsePool(preload=fingerprint.PRELOAD) as parsers:
+            poller = Poller(sessions, Fetcher(http, settings), parsers)
             first = await poll_round(poller, sessions, settings.concurrency)
             second = await poll_round(poller, sessions, settings.concurrency)
+            # Jobs that wait a little, one per slot of the queue: every worker answers.
+            usage = {pid: (rss, cpu) for pid, rss, cpu in await asyncio.gather(
+                *(parsers.run(worker_usage, 0.5) for _ in range(parsers.queue_bound))
+            )}
     finally:
         await engine.dispose()
     return {
@@ -180,6 +200,11 @@ async def measure(base_url: str, feeds: int, folder: Path) -> dict[str, object]:
             "per_host": settings.per_host,
             "host_delay": settings.host_delay,
             "concurrency": settings.concurrency,
+        },
+        "parse_workers": {
+            "workers": len(usage),
+            "peak_rss_mb": [rss for rss, _ in usage.values()],
+            "cpu_seconds": [cpu for _, cpu in usage.values()],
         },
         "first_poll": first,
         "second_poll": second,

@@ -1,4 +1,4 @@
-"""The process's shared resources, created once and closed once: store, HTTP session, fetcher, models."""
+"""The process's shared resources, created once and closed once: store, HTTP session, parse pool, models."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.feeds import fingerprint
 from bot.feeds.poll import Poller
 from bot.store.db import open_store
 from bot.store.queries import sync_config
@@ -18,6 +19,7 @@ from summarizer.backends.base import Backend
 from summarizer.embeddings import Embedder, load_embedder
 from summarizer.loader import load_backend
 from web.fetch import Fetcher, create_session
+from web.pool import ParsePool
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ class Resources:
     sessions: async_sessionmaker[AsyncSession]
     http: aiohttp.ClientSession
     fetcher: Fetcher
+    parsers: ParsePool
     poller: Poller
     backend: Backend | None = None
     embedder: Embedder | None = None
@@ -61,16 +64,23 @@ class Resources:
         if self.embedder is not None:
             await self.embedder.aclose()
         await self.http.close()
+        await self.parsers.close()
         await self.engine.dispose()
 
 
 async def open_resources(settings: Settings, config_path: str | Path | None) -> Resources:
-    """Open the store (creating it on first run), sync the config into it, start the HTTP session."""
+    """Open the store (creating it on first run), sync the config into it, start the HTTP session.
+
+    The parse pool's workers start on first use.
+    """
     engine, sessions = await open_store(settings.storage.url)
     config_dir = Path(config_path).resolve().parent if config_path else Path.cwd()
     async with sessions() as session:
         await sync_config(session, settings, config_dir)
     http = create_session(settings.fetch)
     fetcher = Fetcher(http, settings.fetch)
-    poller = Poller(sessions, fetcher, allow_private_urls=settings.security.allow_private_urls)
-    return Resources(settings, engine, sessions, http, fetcher, poller)
+    parsers = ParsePool(
+        settings.fetch.parse_workers or None, timeout=settings.fetch.parse_timeout, preload=fingerprint.PRELOAD
+    )
+    poller = Poller(sessions, fetcher, parsers, allow_private_urls=settings.security.allow_private_urls)
+    return Resources(settings, engine, sessions, http, fetcher, parsers, poller)

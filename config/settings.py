@@ -136,6 +136,8 @@ class FetchSettings(_Strict):
     per_host: int = Field(default=2, ge=1)  # requests in flight to one host
     host_delay: float = Field(default=1.0, ge=0)  # seconds between requests to one host
     concurrency: int = Field(default=32, ge=1)  # requests in flight overall
+    parse_workers: int = Field(default=0, ge=0)  # processes that parse feeds and pages; 0: one per CPU core
+    parse_timeout: float = Field(default=60.0, gt=0)  # seconds one feed or page may take to parse
 
 
 class FeedSettings(_Strict):

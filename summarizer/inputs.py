@@ -6,7 +6,6 @@ addresses refused unless allowed, redirects checked hop by hop, size capped afte
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from functools import partial
 from pathlib import Path
@@ -15,6 +14,7 @@ from config.settings import FetchSettings
 from summarizer.types import UnsupportedInputError
 from web.extract import ExtractError, extract_article
 from web.fetch import Fetcher, FetchError, create_session
+from web.pool import ParseFailed, ParsePool
 from web.urlguard import UnsafeURLError, check_public_url
 
 MAX_INPUT_BYTES = 5_000_000
@@ -49,11 +49,12 @@ async def _read_url(url: str, allow_private_urls: bool) -> str:
     try:
         async with create_session(settings) as http:
             page = await Fetcher(http, settings).fetch(await guard(url), expect="page", guard=guard)
-        article = await asyncio.to_thread(extract_article, page.body or b"", url=page.url)
+        async with ParsePool(1) as parsers:  # a parser crash ends the worker, not the command
+            article = await parsers.run(extract_article, page.body or b"", url=page.url)
     except UnsafeURLError as exc:
         raise UnsupportedInputError(f"refusing {url}: {exc}") from None
     except FetchError as exc:
         raise UnsupportedInputError(f"cannot fetch {url}: {exc}") from None
-    except ExtractError as exc:
+    except (ExtractError, ParseFailed) as exc:
         raise UnsupportedInputError(f"{url}: {exc}") from None
     return f"{article.title}\n{article.text}" if article.title else article.text

@@ -9,16 +9,19 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.feeds import fingerprint
 from bot.feeds.poll import Poller, PollOutcome
 from bot.store.db import open_store
 from bot.store.tables import Article, Feed
 from config.settings import FetchSettings
 from tests.feedserver import FeedServer, Handler, replies, reply
 from web.fetch import Fetcher, create_session
+from web.pool import ParsePool
 
 RSS_TYPE = {"Content-Type": "application/rss+xml; charset=utf-8"}
 HTML_TYPE = {"Content-Type": "text/html; charset=utf-8"}
@@ -26,6 +29,10 @@ INTERVAL = 60  # seconds between polls of a healthy test feed
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 Sessions = async_sessionmaker[AsyncSession]
+
+# One event loop for the module, so its tests share one parse pool: fresh workers would load the
+# language detector's models again for every test.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 @dataclass(frozen=True)
@@ -70,25 +77,31 @@ def serving(*items: Item) -> Handler:
     return reply(rss(*items), headers=RSS_TYPE)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module")
 async def server() -> AsyncIterator[FeedServer]:
     async with FeedServer() as running:
         yield running
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module")
 async def sessions(tmp_path) -> AsyncIterator[Sessions]:
     engine, made = await open_store(f"sqlite+aiosqlite:///{tmp_path}/poll.db")
     yield made
     await engine.dispose()
 
 
-@pytest.fixture
-async def poller(sessions: Sessions) -> AsyncIterator[Poller]:
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def parsers() -> AsyncIterator[ParsePool]:
+    async with ParsePool(preload=fingerprint.PRELOAD) as pool:
+        yield pool
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def poller(sessions: Sessions, parsers: ParsePool) -> AsyncIterator[Poller]:
     # One loopback host: no politeness delay; short timeouts and one quick retry keep failures fast.
     settings = FetchSettings(host_delay=0, retries=1, connect_timeout=1, read_timeout=0.3, max_redirects=3)
     async with create_session(settings) as http:
-        yield Poller(sessions, Fetcher(http, settings, backoff=0.01))
+        yield Poller(sessions, Fetcher(http, settings, backoff=0.01), parsers)
 
 
 async def add_feed(sessions: Sessions, name: str, url: str) -> Feed:

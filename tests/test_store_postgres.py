@@ -15,6 +15,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.digest.choose import choose_stories
+from bot.feeds import fingerprint
 from bot.feeds.poll import Poller
 from bot.metrics import Metrics
 from bot.resources import Resources, open_resources
@@ -26,6 +27,7 @@ from bot.usecases.digests import Digests
 from bot.usecases.polling import poll_feeds
 from config.settings import FetchSettings, ModelSettings, Settings, StorageSettings, load_settings
 from web.fetch import Fetcher, create_session
+from web.pool import ParsePool
 
 pytestmark = pytest.mark.postgres
 
@@ -162,8 +164,9 @@ async def test_two_pollers_racing_on_one_feed_store_each_entry_once(postgres_url
             session.add(feed)
             await session.commit()
         settings = FetchSettings()
-        async with create_session(settings) as http, asyncio.timeout(30):
-            poller = Poller(sessions, Fetcher(http, settings))
+        parse_pool = ParsePool(preload=fingerprint.PRELOAD)
+        async with create_session(settings) as http, parse_pool as parsers, asyncio.timeout(30):
+            poller = Poller(sessions, Fetcher(http, settings), parsers)
             outcomes = await asyncio.gather(poller.poll(feed), poller.poll(feed))
         async with sessions() as session:
             guids = list(await session.scalars(select(Article.guid)))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-import trafilatura
-from lxml.html import HtmlElement
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 # Shorter than this, the "article" is a leftover caption or button, not something to summarise.
 MIN_ARTICLE_CHARS = 100
@@ -24,7 +25,12 @@ class ExtractError(Exception):
 
 
 def extract_article(html: bytes, *, url: str) -> ExtractedPage:
-    """The main text of an article page without navigation, ads and footers (CPU-bound: run in a thread)."""
+    """The main text of an article page without navigation, ads and footers.
+
+    CPU-bound, on lxml parsers that trafilatura shares module-wide: run it in a ParsePool worker.
+    """
+    import trafilatura  # only the processes that extract pay for loading it
+
     tree = trafilatura.load_html(html)
     if tree is None:
         raise ExtractError("not an HTML page")

@@ -14,13 +14,14 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.feeds.dedupe import bands, near_duplicates, simhash
+from bot.feeds.dedupe import bands, near_duplicates
+from bot.feeds.fingerprint import Fingerprint, fingerprint
 from bot.feeds.parse import FeedEntry, FeedParseError, parse_feed
 from bot.feeds.teaser import is_teaser
 from bot.store.tables import Article, Feed, SimhashBand
-from summarizer.language import detect_language
 from web.extract import ExtractError, extract_article
 from web.fetch import Fetcher, FetchError
+from web.pool import ParseFailed, ParsePool
 from web.urlguard import check_public_url
 
 log = logging.getLogger(__name__)
@@ -52,11 +53,15 @@ def normalise_url(url: str | None) -> str | None:
 
 
 class Poller:
+    """Fetching happens here, on the event loop; parsing, extraction and language detection in `parsers`."""
+
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], fetcher: Fetcher, *, allow_private_urls: bool = False
+        self, sessions: async_sessionmaker[AsyncSession], fetcher: Fetcher, parsers: ParsePool, *,
+        allow_private_urls: bool = False,
     ) -> None:
         self._sessions = sessions
         self._fetcher = fetcher
+        self._parsers = parsers
         self._allow_private_urls = allow_private_urls
 
     def _guard(self, feed: Feed):
@@ -75,11 +80,13 @@ class Poller:
             if result.status == 304:
                 await self._record(feed.id, now, ok=True)
                 return PollOutcome(feed.name, not_modified=True)
-            parsed = parse_feed(result.body or b"", url=result.url, content_type=result.content_type, fetched_at=now)
-        except (FetchError, FeedParseError) as exc:
-            outcome = PollOutcome(feed.name, error=str(exc))
-            await self._record(feed.id, now, ok=False, error=str(exc))
-            return outcome
+            parsed = await self._parsers.run(
+                parse_feed, result.body or b"", url=result.url, content_type=result.content_type, fetched_at=now
+            )
+        except (FetchError, FeedParseError, ParseFailed) as exc:
+            error = f"the feed {exc}" if isinstance(exc, ParseFailed) else str(exc)
+            await self._record(feed.id, now, ok=False, error=error)
+            return PollOutcome(feed.name, error=error)
         new_entries = await self._unseen(feed.id, parsed.entries)
         articles, page_errors = await self._articles(feed, new_entries, allow_file=trusted_files)
         added = await self._store(articles)
@@ -105,32 +112,33 @@ class Poller:
         return [entry for entry in entries if entry.guid not in seen]
 
     async def _articles(self, feed: Feed, entries: list[FeedEntry], *, allow_file: bool):
+        """The entries as articles, and what went wrong with their pages or texts (one line each)."""
         guard = self._guard(feed)
-        pages = await asyncio.gather(*(self._full_text(entry, allow_file, guard) for entry in entries))
-        articles, errors = [], []
-        for entry, (text, canonical, error) in zip(entries, pages, strict=True):
-            if error:
-                errors.append(f"{entry.link}: {error}")
-            articles.append(
-                Article(
-                    feed_id=feed.id,
-                    guid=entry.guid,
-                    url=entry.link,
-                    canonical_url=normalise_url(canonical or entry.link),
-                    title=entry.title,
-                    text=text,
-                    text_hash=text_hash(text or entry.title),
-                    simhash=simhash(text),
-                    published_at=entry.published,
-                    extract_error=error,
-                )
-            )
-        languages = await asyncio.to_thread(
-            lambda: [detect_language(f"{a.title}\n{a.text}") for a in articles]
+        made = await asyncio.gather(*(self._article(feed, entry, allow_file, guard) for entry in entries))
+        return [article for article, _ in made], [f"{article.url}: {error}" for article, error in made if error]
+
+    async def _article(self, feed: Feed, entry: FeedEntry, allow_file: bool, guard) -> tuple[Article, str | None]:
+        text, canonical, extract_error = await self._full_text(entry, allow_file, guard)
+        error = extract_error
+        try:
+            traits = await self._parsers.run(fingerprint, entry.title, text)
+        except ParseFailed as exc:
+            # Stored all the same: without a language, and never taken for a near-copy.
+            traits, error = Fingerprint(language=None, simhash=None), error or f"language detection {exc}"
+        article = Article(
+            feed_id=feed.id,
+            guid=entry.guid,
+            url=entry.link,
+            canonical_url=normalise_url(canonical or entry.link),
+            title=entry.title,
+            text=text,
+            text_hash=text_hash(text or entry.title),
+            simhash=traits.simhash,
+            language=traits.language,
+            published_at=entry.published,
+            extract_error=extract_error,
         )
-        for article, language in zip(articles, languages, strict=True):
-            article.language = language
-        return articles, errors
+        return article, error
 
     async def _full_text(self, entry: FeedEntry, allow_file: bool, guard) -> tuple[str, str | None, str | None]:
         """(text, canonical URL, error): the linked page's article when the feed only has a teaser."""
@@ -141,9 +149,11 @@ class Poller:
             return body, None, "file: links are only followed in file: feeds"
         try:
             page = await self._fetcher.fetch(entry.link, expect="page", allow_file=allow_file, guard=guard)
-            extracted = await asyncio.to_thread(extract_article, page.body or b"", url=page.url)
+            extracted = await self._parsers.run(extract_article, page.body or b"", url=page.url)
         except (FetchError, ExtractError) as exc:
             return body, None, str(exc)
+        except ParseFailed as exc:
+            return body, None, f"the page {exc}"
         return extracted.text, extracted.canonical_url or page.url, None
 
     async def _store(self, articles: list[Article]) -> int:

@@ -32,6 +32,7 @@ from bot.usecases.summaries import Summaries
 from bot.usecases.users import language_code
 from config.settings import ChannelSettings, DigestSchedule
 from web.fetch import FetchError
+from web.pool import ParseFailed
 from web.urlguard import UnsafeURLError, check_public_url
 
 MAX_IMPORTED_FEEDS = 200
@@ -165,14 +166,14 @@ class Channels:
         try:
             url = await self._guard(url)
             result = await self._resources.fetcher.fetch(url, guard=self._guard)
-            parsed = await asyncio.to_thread(
+            parsed = await self._resources.parsers.run(
                 parse_feed, result.body or b"", url=result.url, content_type=result.content_type, fetched_at=utcnow()
             )
         except UnsafeURLError as exc:
             raise Refusal("unsafe_link", reason=str(exc)) from None
         except FetchError as exc:
             raise Refusal("feed_fetch_failed", reason=str(exc)) from None
-        except FeedParseError as exc:
+        except (FeedParseError, ParseFailed) as exc:
             raise Refusal("not_a_feed", reason=str(exc)) from None
         async with self._changing(chat, user_id) as (session, channel):
             taken = await self._feed_names(session)

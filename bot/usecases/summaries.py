@@ -21,6 +21,7 @@ from summarizer.trust import reasons_to_withhold
 from summarizer.types import SummarizerError, SummaryRequest, UnsupportedInputError
 from web.extract import ExtractError, extract_article
 from web.fetch import FetchError
+from web.pool import ParseFailed
 from web.urlguard import UnsafeURLError, check_public_url
 
 log = logging.getLogger(__name__)
@@ -165,10 +166,10 @@ class Summaries:
             raise Refusal("unsafe_link", reason=str(exc)) from None
         try:
             page = await self._resources.fetcher.fetch(url, expect="page", guard=self._guard)
-            article = await asyncio.to_thread(extract_article, page.body or b"", url=page.url)
+            article = await self._resources.parsers.run(extract_article, page.body or b"", url=page.url)
         except FetchError as exc:
             raise Refusal("fetch_failed", reason=str(exc)) from None
-        except ExtractError:
+        except (ExtractError, ParseFailed):  # no article text, or a page the parser could not survive
             raise Refusal("no_article") from None
         title = article.title
         return article.canonical_url or page.url, title, f"{title}\n{article.text}" if title else article.text

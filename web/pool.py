@@ -1,0 +1,156 @@
+"""Worker processes for CPU-bound parsing: HTML extraction, feed parsing, language detection.
+
+Native parsers (lxml under trafilatura and feedparser) can crash the process they run in, and lxml
+parsers must not be shared between threads. In worker processes a crash kills one worker: pebble
+fails only the job that worker was running and starts a replacement. That job is tried once more
+(a crash can come from the worker's state rather than the input) and then reported as
+ParserCrashed; a job that runs past its time limit is stopped and reported as ParserTimeout.
+Work also leaves the event loop's process, so it never holds the loop's GIL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from typing import ParamSpec, Self, TypeVar
+
+from pebble import ProcessExpired, ProcessPool
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# Jobs handed to the workers at once, per worker: one running and one ready, so a worker never
+# waits for the event loop between jobs. More callers wait their turn without piling up payloads.
+JOBS_PER_WORKER = 2
+# Tries of a job whose worker died under it.
+TRIES = 2
+
+
+class ParseFailed(Exception):
+    """A job ended without a result of its own; str(exc) is a short reason, e.g. "crashed the parser (SIGSEGV)"."""
+
+
+class ParserCrashed(ParseFailed):
+    def __init__(self, exitcode: int | None) -> None:
+        super().__init__(f"crashed the parser ({_how_it_ended(exitcode)})")
+        self.exitcode = exitcode
+
+
+class ParserTimeout(ParseFailed):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"took longer than {seconds:g} s to parse")
+
+
+def available_cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+class ParsePool:
+    """One per process: `await pool.run(function, *args)` runs a picklable, module-level function in a worker.
+
+    Workers start on first use with forkserver (safe in a process with threads and an event loop),
+    and are replaced when they die. The fork server imports the `preload` modules once, before it
+    forks any worker: what they load is shared by every worker, and a replacement starts with it.
+    (A process has one fork server: the first pool to start it decides what it preloads.)
+    `initializer` runs in every worker as it starts.
+    """
+
+    def __init__(
+        self, workers: int | None = None, *, timeout: float = 60.0, preload: Sequence[str] = (),
+        initializer: Callable[[], object] | None = None,
+    ) -> None:
+        self.workers = workers or available_cores()
+        self.queue_bound = JOBS_PER_WORKER * self.workers
+        self.timeout = timeout
+        self._initializer = initializer
+        self._preload = list(preload)
+        self._slots = asyncio.Semaphore(self.queue_bound)
+        self._pool: ProcessPool | None = None
+        self._in_flight = 0
+        self._starting = asyncio.Lock()
+        self._closed = False
+
+    async def run(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """The function's result, or the exception it raised; ParseFailed when its worker died or it ran too long."""
+        crash: ProcessExpired | BrokenProcessPool | None = None
+        for _ in range(TRIES):
+            async with self._slots:
+                pool = await self._running_pool()
+                future = pool.schedule(function, args, kwargs, timeout=self.timeout)
+                self._in_flight += 1
+                try:
+                    return await asyncio.wrap_future(future)
+                except ProcessExpired as exc:
+                    crash = exc
+                except BrokenProcessPool as exc:
+                    # pebble gives up on the whole pool when it cannot tell which job a dead worker had;
+                    # the next job starts a new one.
+                    crash = exc
+                except TimeoutError:
+                    raise ParserTimeout(self.timeout) from None
+                finally:
+                    self._in_flight -= 1
+            name = getattr(function, "__name__", function)
+            log.warning("a parse worker died (%s) running %s", _how_it_ended(_exitcode(crash)), name)
+        raise ParserCrashed(_exitcode(crash))
+
+    @property
+    def in_flight(self) -> int:
+        """Jobs handed to the workers and not yet done: at most `queue_bound`."""
+        return self._in_flight
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop the workers; jobs still waiting are not run."""
+        self._closed = True
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await asyncio.to_thread(_stop, pool)
+
+    async def _running_pool(self) -> ProcessPool:
+        if self._closed:
+            raise RuntimeError("the parse pool is closed")
+        async with self._starting:
+            if self._pool is not None and not self._pool.active:
+                broken, self._pool = self._pool, None
+                await asyncio.to_thread(_stop, broken)
+            if self._pool is None:
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["__main__", *self._preload])
+                pool = ProcessPool(self.workers, initializer=self._initializer, context=context)
+                # Starting forks the workers (and the fork server, the first time): not on the event loop.
+                await asyncio.to_thread(lambda: pool.active)
+                self._pool = pool
+            return self._pool
+
+
+def _stop(pool: ProcessPool) -> None:
+    pool.stop()
+    pool.join()
+
+
+def _exitcode(crash: ProcessExpired | BrokenProcessPool | None) -> int | None:
+    return crash.exitcode if isinstance(crash, ProcessExpired) else None
+
+
+def _how_it_ended(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "worker lost"
+    if exitcode < 0:
+        try:
+            return signal.Signals(-exitcode).name
+        except ValueError:
+            return f"signal {-exitcode}"
+    return f"exit code {exitcode}"
