@@ -191,11 +191,11 @@ async def measure(folder: Path, stories: int, threads: int | None) -> dict[str, 
         summaries = StorySummaries(sessions, FirstSentence(), max_chars=400)
         started = time.perf_counter()
         # Concurrently, as the digest use case asks for them.
-        items = await asyncio.gather(*(build_item(summaries, members, channel.language) for _, members in chosen))
+        items = await asyncio.gather(*(build_item(summaries, story.articles, channel.language) for story in chosen))
         lap("summarise", started)
 
         started = time.perf_counter()
-        messages = render_digest(items)
+        messages = render_digest(items, channel.language)
         lap("format", started)
     finally:
         await engine.dispose()

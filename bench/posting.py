@@ -26,8 +26,13 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select  # noqa: E402
 
 from bot.app import build_application, outbox_of, started, usecases_of  # noqa: E402
-from bot.digest.items import DigestItem, SourceLink  # noqa: E402
-from bot.store.queries import queue_digest, unsent_messages  # noqa: E402
+from bot.digest.items import (  # noqa: E402
+    ChannelDigest,  # noqa: E402
+    DigestItem,
+    SourceLink,
+)
+from bot.digest.record import queue_digest  # noqa: E402
+from bot.store.queries import unsent_messages  # noqa: E402
 from bot.store.tables import Channel  # noqa: E402
 from bot.telegram.render import render_digest  # noqa: E402
 from config.settings import Settings  # noqa: E402
@@ -46,7 +51,7 @@ def digest_messages(channel: int) -> list[str]:
                    [SourceLink(f"https://herald.example/{channel}/{story}", "Harbour Herald", "en")])
         for story in range(stories)
     ]
-    return render_digest(items)
+    return render_digest(items, "en")
 
 
 async def bench(channels: int) -> dict:
@@ -69,7 +74,7 @@ async def bench(channels: int) -> dict:
                     for number, channel in enumerate(await session.scalars(select(Channel).order_by(Channel.id))):
                         texts = digest_messages(number)
                         expected[chat_ids[channel.chat]] = texts
-                        await queue_digest(session, channel.id, [], texts)
+                        await queue_digest(session, channel.id, ChannelDigest(channel.chat, "en", [], texts))
                 total = sum(len(texts) for texts in expected.values())
                 started_at = time.monotonic()
                 await outbox_of(application).send_pending()

@@ -29,8 +29,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select  # noqa: E402
 
 from bench.common import machine  # noqa: E402
+from bot.digest.items import ChannelDigest  # noqa: E402
+from bot.digest.record import queue_digest  # noqa: E402
 from bot.store.db import open_store  # noqa: E402
-from bot.store.queries import queue_digest, sync_config  # noqa: E402
+from bot.store.queries import sync_config  # noqa: E402
 from bot.store.tables import Channel  # noqa: E402
 from config.settings import load_settings  # noqa: E402
 from tests.botharness import CHANNEL, CHANNEL_ID, quiet_schedule  # noqa: E402
@@ -58,7 +60,7 @@ async def queue(config: Path, texts: list[str]) -> None:
     async with sessions() as session:
         await sync_config(session, settings, config.parent)
         channel = await session.scalar(select(Channel))
-        await queue_digest(session, channel.id, [], texts)
+        await queue_digest(session, channel.id, ChannelDigest(CHANNEL, "en", [], texts))
     await engine.dispose()
 
 

@@ -9,11 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
 
 from bot.app import outbox_of, usecases_of
+from bot.digest.items import ChannelDigest
+from bot.digest.record import queue_digest as queue_in_store
 from bot.metrics import Metrics
 from bot.store.db import open_store
-from bot.store.queries import queue_digest as queue_in_store
 from bot.store.tables import Channel, OutboxMessage, utcnow
 from bot.telegram.outbox import MAX_FLOOD_WAITS, Outbox, this_process
 from tests.botharness import ADMIN_ID, CHANNEL, CHANNEL_ID, bot_settings, quiet_schedule, running_bot
@@ -30,7 +32,7 @@ async def queue_digest(sessions, chat: str, texts: list[str]) -> int:
     """A digest of `texts` in the outbox of the channel `chat`, as a posted digest leaves it."""
     async with sessions() as session:
         channel = await session.scalar(select(Channel).where(Channel.chat == chat))
-        record = await queue_in_store(session, channel.id, [], texts)
+        record = await queue_in_store(session, channel.id, ChannelDigest(chat, "en", [], texts))
     return record.id
 
 
@@ -183,7 +185,10 @@ async def two_processes_send(tmp_path, api: FakeBotApi, database_url: str) -> No
         for name in chats.values():
             await queue_digest(usecases_of(application).resources.sessions, name, [f"{name} {n}" for n in range(3)])
         engine, other_sessions = await open_store(settings.storage.url)  # the other process's connections
-        other_bot = ExtBot(api.token, base_url=api.base_url, rate_limiter=AIORateLimiter())
+        # As the application's bot: a connection each for channels sent to side by side (a bare
+        # ExtBot has one, and a send waiting over a second for it fails).
+        other_bot = ExtBot(api.token, base_url=api.base_url, rate_limiter=AIORateLimiter(),
+                           request=HTTPXRequest(connection_pool_size=8))
         async with other_bot:
             other = Outbox(other_sessions, other_bot, Metrics(), on_paused=nobody_to_tell)
             counts = await asyncio.gather(outbox_of(application).send_pending(), other.send_pending())

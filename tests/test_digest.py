@@ -23,7 +23,8 @@ def test_dry_run_prints_the_documented_json_shape(demo_config, capsys):
         assert set(channel) == {"chat", "language", "stories", "messages"}
         assert channel["stories"] and channel["messages"]
         for story in channel["stories"]:
-            assert set(story) == {"title", "summary", "sources", "form", "ungrounded", "flags"}
+            assert set(story) == {"title", "summary", "sources", "form", "kind", "ungrounded", "flags"}
+            assert story["kind"] == "story"  # a first digest has no updates
             assert story["form"] in ("summary", "lead", "headline") and story["ungrounded"] == []
             assert story["title"] or story["summary"]  # never an empty item
             assert not story["title"].endswith(("…", "..."))

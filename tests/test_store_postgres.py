@@ -72,7 +72,7 @@ async def stored_demo(resources: Resources) -> StoredDemo:
         chosen = {}
         for channel in await all_channels(session):
             stories_chosen = await choose_stories(session, channel)
-            chosen[channel.chat] = frozenset(frozenset(a.guid for a in members) for _, members in stories_chosen)
+            chosen[channel.chat] = frozenset(frozenset(a.guid for a in story.articles) for story in stories_chosen)
     members: dict[int, set[tuple[str, str]]] = {}
     for feed, guid, story_id in rows:
         members.setdefault(story_id, set()).add((feed, guid))
@@ -199,7 +199,7 @@ async def test_a_posted_digest_is_in_the_outbox_and_its_stories_are_not_chosen_a
             queued = select(OutboxMessage.text)
             outbox = list(await session.scalars(queued.order_by(OutboxMessage.position)))
             cached = await session.scalar(select(func.count()).select_from(SummaryRecord))
-            next_time = {story.id for story, _ in await choose_stories(session, channel)}
+            next_time = {story.story_id for story in await choose_stories(session, channel)}
     assert len(digest.items) == 1 and cached == 1
     assert posted == {item.story_id for item in digest.items}
     assert outbox == digest.messages and outbox

@@ -1,14 +1,16 @@
-"""Which stories a channel's next digest carries: from its feeds, not yet posted there, current, filtered, ranked."""
+"""Which stories a channel's next digest carries: from its feeds, new there or with new sources, current,
+filtered, ranked."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.store.tables import Article, Channel, Feed, PostedStory, Story
+from bot.store.tables import Article, Channel, Feed, PostedArticle, PostedStory, Story
 from bot.stories.assign import STORY_WINDOW
 
 
@@ -25,8 +27,21 @@ def passes_filters(text: str, include: list[str], exclude: list[str]) -> bool:
     return not any(compile_rule(rule).search(text) for rule in exclude)
 
 
-async def choose_stories(session: AsyncSession, channel: Channel) -> list[tuple[Story, list[Article]]]:
-    """Stories not yet posted in the channel, from its feeds, filtered, ranked, at most max_stories.
+@dataclass
+class ChosenStory:
+    story_id: int
+    articles: list[Article]  # its articles from the channel's feeds, oldest first
+    new: list[Article] = field(default_factory=list)  # an update's articles the channel was not given yet
+    told: str | None = None  # an update's story as the channel was told it
+
+    @property
+    def is_update(self) -> bool:
+        return self.told is not None
+
+
+async def choose_stories(session: AsyncSession, channel: Channel) -> list[ChosenStory]:
+    """The channel's next stories, from its feeds, filtered, ranked, at most max_stories: stories not
+    posted there yet, and posted ones that have gained articles since (candidate updates).
 
     A first digest (or one after a long pause) covers stories within the story window of the
     newest article.
@@ -42,27 +57,32 @@ async def choose_stories(session: AsyncSession, channel: Channel) -> list[tuple[
     )
     if newest is None:
         return []
-    posted = select(PostedStory.story_id).where(PostedStory.channel_id == channel.id)
+    told = dict((await session.execute(
+        select(PostedStory.story_id, PostedStory.told).where(PostedStory.channel_id == channel.id)
+    )).all())
+    given = select(PostedArticle.article_id).where(PostedArticle.channel_id == channel.id)
     articles = await session.scalars(
         select(Article)
         .options(selectinload(Article.feed))
         .join(Story, Article.story_id == Story.id)
-        .where(
-            Article.feed_id.in_(feed_filter),
-            Story.id.not_in(posted),
-            Story.updated_at >= newest - STORY_WINDOW,
-        )
+        .where(Article.feed_id.in_(feed_filter), Story.updated_at >= newest - STORY_WINDOW)
         .order_by(Article.published_at, Article.id)
     )
+    given_ids = set(await session.scalars(given))
     by_story: dict[int, list[Article]] = {}
     for article in articles:
         by_story.setdefault(article.story_id, []).append(article)
+    chosen = []
+    for story_id, members in by_story.items():
+        if story_id not in told:
+            chosen.append(ChosenStory(story_id, members))
+        elif new := [article for article in members if article.id not in given_ids]:
+            chosen.append(ChosenStory(story_id, members, new, told[story_id] or ""))
     kept = [
-        members for members in by_story.values()
-        if passes_filters(" ".join(f"{a.title}\n{a.text}" for a in members), channel.include, channel.exclude)
+        story for story in chosen
+        if passes_filters(" ".join(f"{a.title}\n{a.text}" for a in story.articles), channel.include, channel.exclude)
     ]
-    # More outlets first (a bigger story), then the most recent.
-    kept.sort(key=lambda m: (len({a.feed_id for a in m}), max(a.published_at for a in m)), reverse=True)
-    chosen = kept[: channel.max_stories]
-    stories = {s.id: s for s in await session.scalars(select(Story).where(Story.id.in_([m[0].story_id for m in chosen])))}
-    return [(stories[members[0].story_id], members) for members in chosen]
+    # More outlets first (a bigger story; for an update, more new outlets), then the most recent.
+    kept.sort(key=lambda story: (len({a.feed_id for a in story.new or story.articles}),
+                                 max(a.published_at for a in story.articles)), reverse=True)
+    return kept[: channel.max_stories]

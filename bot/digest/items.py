@@ -8,16 +8,24 @@ An item is never empty and never states what no source says:
   story whose sources carry no headline at all, the opening of one, its language marked).
 Its title is a source's title in the channel's language; else the model's headline for a summary
 (a complete phrase, checked like the summary); else a source's own title, its language marked.
+
+A story already posted that has gained sources comes back once as an update, with only what the
+new sources add to what the channel was told and the sources it was given (summarizer.novelty), by
+the same rules; with nothing new it is not repeated.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
 
+from bot.digest.choose import ChosenStory
 from bot.digest.summaries import StorySummaries
 from bot.store.tables import Article, SummaryRecord
+from summarizer.embeddings import Embedder
+from summarizer.novelty import candidate_sentences, new_sentences
 from summarizer.text import trim_to_sentences
 from summarizer.trust import reasons_to_withhold
 from summarizer.types import SummarizerError
@@ -43,6 +51,8 @@ class DigestItem:
     summary: str
     sources: list[SourceLink]
     form: str = "summary"  # "summary", "lead" or "headline"
+    kind: str = "story"  # "story", or "update" of a story the channel was given before
+    article_ids: list[int] = field(default_factory=list)  # the articles the item gives the channel
     title_language: str | None = None  # set when the title is in another language than the channel's
     summary_language: str | None = None  # the same, for the text
     ungrounded: list[str] = field(default_factory=list)  # of the posted text: always empty
@@ -54,9 +64,15 @@ class DigestItem:
             "summary": self.summary,
             "sources": [{"url": s.url, "feed": s.feed, "language": s.language} for s in self.sources],
             "form": self.form,
+            "kind": self.kind,
             "ungrounded": list(self.ungrounded),
             "flags": list(self.flags),
         }
+
+    @property
+    def told(self) -> str:
+        """What the item tells of the story, for telling what is new later."""
+        return self.summary or "\n".join(dict.fromkeys(source.title for source in self.sources if source.title))
 
 
 @dataclass
@@ -65,6 +81,8 @@ class ChannelDigest:
     language: str
     items: list[DigestItem]
     messages: list[str]  # exactly as they are sent
+    # Articles that came to stories the channel was given, and said nothing new: given without a word.
+    quiet: list[int] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
@@ -96,13 +114,21 @@ def lead_of(article: Article, max_chars: int) -> str:
     return trim_to_sentences(text, max_chars)
 
 
+def _links(articles: list[Article]) -> list[SourceLink]:
+    return [SourceLink(_public_url(a), a.feed.title or a.feed.name, a.language, title_of(a)) for a in articles]
+
+
+def _native_title(articles: list[Article], language: str) -> str:
+    return next((title for a in articles if a.language == language and (title := title_of(a))), "")
+
+
 async def build_item(summaries: StorySummaries, articles: list[Article], language: str) -> DigestItem:
     """The story's item for a channel in `language`; `articles` are its sources, oldest first."""
-    sources = [SourceLink(_public_url(a), a.feed.title or a.feed.name, a.language, title_of(a)) for a in articles]
+    sources = _links(articles)
     unique = list({a.text_hash: a for a in articles}.values())
     native = [a for a in unique if a.language == language and a.text]
-    native_title = next((title for a in unique if a.language == language and (title := title_of(a))), "")
-    item = DigestItem(articles[0].story_id, native_title, "", sources)
+    item = DigestItem(articles[0].story_id, _native_title(unique, language), "", sources,
+                      article_ids=[a.id for a in articles])
     record = await _summary(summaries, unique, language, item)
     if record is not None and _trustworthy(record, unique):
         item.summary = record.summary
@@ -121,11 +147,45 @@ async def build_item(summaries: StorySummaries, articles: list[Article], languag
     return item
 
 
+async def build_update(
+    summaries: StorySummaries, chosen: ChosenStory, language: str, embedder: Embedder
+) -> DigestItem | None:
+    """What the story's new sources add, as an update item; None when they add nothing."""
+    new = list({a.text_hash: a for a in chosen.new}.values())
+    # Newest first: an update leads with the latest news.
+    by_sentence = {sentence: a for a in reversed(new) for sentence in candidate_sentences([a.text])}
+    # What the channel has: what it was told, and what the sources it was given said.
+    given = [a.text for a in chosen.articles if a not in chosen.new]
+    known = "\n".join([chosen.told or "", *candidate_sentences(given)])
+    fresh = await asyncio.to_thread(new_sentences, list(by_sentence), known, embedder)
+    if not fresh:
+        return None
+    # Titled after the source of its first new sentence where that one is in the channel's language.
+    leading = [by_sentence[fresh[0]], *new]
+    item = DigestItem(chosen.story_id, _native_title(leading, language) or _native_title(chosen.articles, language),
+                      "", _links(chosen.new), kind="update", article_ids=[a.id for a in chosen.new])
+    item.flags.append("update")
+    in_language = [sentence for sentence in fresh if by_sentence[sentence].language == language]
+    if in_language:  # the outlets' own words
+        item.form, item.summary = "lead", trim_to_sentences(" ".join(in_language), summaries.max_chars)
+    else:
+        record = await _summary(summaries, new, language, item, texts=("\n".join(fresh),))
+        if record is not None and _trustworthy(record, new):
+            item.summary = record.summary
+        else:
+            item.form = "headline"
+    if not item.title:
+        _own_title(item, new, language)
+    return item
+
+
 async def _summary(
-    summaries: StorySummaries, articles: list[Article], language: str, item: DigestItem
+    summaries: StorySummaries, articles: list[Article], language: str, item: DigestItem,
+    texts: tuple[str, ...] | None = None,
 ) -> SummaryRecord | None:
+    """The summary of the articles (or of `texts` taken from them), None when the model failed."""
     try:
-        record = await summaries.summary(articles, language)
+        record = await (summaries.summary_of(texts, language) if texts else summaries.summary(articles, language))
     except SummarizerError as exc:
         log.warning("story %s not summarised: %s", item.story_id, exc)
         item.flags.append(f"error: {exc}")

@@ -29,7 +29,13 @@ class StorySummaries:
     async def summary(self, articles: list[Article], language: str) -> SummaryRecord:
         """The story's summary in `language` (raises SummarizerError when the model fails)."""
         key = hashlib.sha256("|".join(a.text_hash for a in articles).encode()).hexdigest()
-        return await self._once((key, language, "summary"), lambda: self._cached_or_new(key, articles, language))
+        texts = tuple(f"{a.title}\n{a.text}".strip() for a in articles)
+        return await self._once((key, language, "summary"), lambda: self._cached_or_new(key, texts, language))
+
+    async def summary_of(self, texts: tuple[str, ...], language: str) -> SummaryRecord:
+        """A summary of these texts (an update's new sentences) in `language`."""
+        key = hashlib.sha256("\x1e".join(texts).encode()).hexdigest()
+        return await self._once((key, language, "summary"), lambda: self._cached_or_new(key, texts, language))
 
     async def headline(self, record: SummaryRecord) -> str:
         """A headline for the summary, generated once and kept with it ("" when there is none worth using)."""
@@ -59,7 +65,7 @@ class StorySummaries:
         finally:
             del self._in_flight[key]
 
-    async def _cached_or_new(self, key: str, articles: list[Article], language: str) -> SummaryRecord:
+    async def _cached_or_new(self, key: str, texts: tuple[str, ...], language: str) -> SummaryRecord:
         model = self.backend.model_name
         wanted = select(SummaryRecord).where(
             SummaryRecord.source_hash == key, SummaryRecord.model == model,
@@ -69,7 +75,6 @@ class StorySummaries:
             record = await session.scalar(wanted)
         if record is not None:
             return record
-        texts = tuple(f"{a.title}\n{a.text}".strip() for a in articles)
         [summary] = await self.backend.summarize([SummaryRequest(texts, language, self.max_chars)])
         record = SummaryRecord(
             source_hash=key, model=model, language=language, max_chars=self.max_chars,

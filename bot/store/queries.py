@@ -1,4 +1,4 @@
-"""The queries the app shares: config sync, feed bookkeeping, queueing a digest, the outbox's backlog."""
+"""The queries the app shares: config sync, feed bookkeeping, the outbox's backlog."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.tables import Channel, Digest, Feed, OutboxMessage, PostedStory
+from bot.store.tables import Channel, Feed, OutboxMessage
 from config.settings import ChannelSettings, FeedSettings, Settings
 
 
@@ -83,22 +83,6 @@ async def all_feeds(session: AsyncSession) -> list[Feed]:
 
 async def all_channels(session: AsyncSession) -> list[Channel]:
     return list(await session.scalars(select(Channel).order_by(Channel.id)))
-
-
-async def queue_digest(session: AsyncSession, channel_id: int, story_ids: list[int], messages: list[str]) -> Digest:
-    """Record the stories as posted in the channel and queue the messages in the outbox, in one transaction.
-
-    Raises IntegrityError when another process posted one of the stories there first.
-    """
-    digest = Digest(channel_id=channel_id)
-    session.add(digest)
-    await session.flush()
-    session.add_all(PostedStory(channel_id=channel_id, story_id=story_id, digest_id=digest.id) for story_id in story_ids)
-    session.add_all(
-        OutboxMessage(digest_id=digest.id, position=position, text=text) for position, text in enumerate(messages)
-    )
-    await session.commit()
-    return digest
 
 
 async def unsent_messages(session: AsyncSession) -> int:

@@ -221,7 +221,8 @@ class Digest(Base):
 
 
 class PostedStory(Base):
-    """A story counts as posted in a channel once its digest is created: it is never chosen again."""
+    """A story counts as posted in a channel once its digest is created: it is never chosen again as
+    a new story, only as an update when it gains sources with something new."""
 
     __tablename__ = "posted_stories"
     __table_args__ = (UniqueConstraint("channel_id", "story_id", name="uq_posted_story"),)
@@ -230,6 +231,22 @@ class PostedStory(Base):
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
     digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"))
+    # What the channel was told of the story (its item's text, then its updates'): what is new is
+    # measured against it.
+    told: Mapped[str | None] = mapped_column(Text)
+
+
+class PostedArticle(Base):
+    """An article a channel has been given: in its story's item, an update, or an update that had
+    nothing new to say (then without a digest)."""
+
+    __tablename__ = "posted_articles"
+    __table_args__ = (UniqueConstraint("channel_id", "article_id", name="uq_posted_article"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"))
 
 
 class OutboxMessage(Base):

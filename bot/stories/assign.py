@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.tables import Article, ArticleVector, Story
@@ -117,21 +117,29 @@ async def group_new_articles(
         members.setdefault(article.story_id, []).append(_document(article, vectors[article.id]))
     ready = [_document(a, vectors[a.id]) for a in originals if a.id in vectors]
     assignment = await asyncio.to_thread(assign_stories, ready, members, window=window)
-    by_id = {a.id: a for a in pending}
-    for article_id, story_id in assignment.to_existing.items():
-        by_id[article_id].story_id = story_id
+    story_of = dict(assignment.to_existing)  # article id -> story id
     for group in assignment.new_stories:
         story = Story()
         session.add(story)
         await session.flush()
-        for article_id in group:
-            by_id[article_id].story_id = story.id
+        story_of.update((article_id, story.id) for article_id in group)
     # A copy of an article joins its original's story.
     for article in pending:
         if article.duplicate_of is not None:
-            original = by_id.get(article.duplicate_of) or await session.get(Article, article.duplicate_of)
-            article.story_id = original.story_id if original else None
-    await _touch_stories(session, {a.story_id for a in pending if a.story_id is not None})
+            original = story_of.get(article.duplicate_of) or await session.scalar(
+                select(Article.story_id).where(Article.id == article.duplicate_of)
+            )
+            if original is not None:
+                story_of[article.id] = original
+    if story_of:
+        # Only articles still without a story: another process (or round) may have grouped some
+        # meanwhile, and a story already posted must keep its articles.
+        await (await session.connection()).execute(
+            update(Article).where(Article.id == bindparam("article"), Article.story_id.is_(None))
+            .values(story_id=bindparam("story")),
+            [{"article": article_id, "story": story_id} for article_id, story_id in story_of.items()],
+        )
+    await _touch_stories(session, set(story_of.values()))
     await session.commit()
     return len(assignment.new_stories)
 

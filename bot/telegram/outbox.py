@@ -1,6 +1,6 @@
 """Posting digests: nothing is lost; a message is repeated only when Telegram's answer is lost.
 
-`queue_digest` (bot/store/queries.py) queues a digest's messages in the outbox table. A sender takes
+`queue_digest` (bot/digest/record.py) queues a digest's messages in the outbox table. A sender takes
 the next unsent message of a digest by claiming it with one conditional UPDATE (which only one
 process can win, on SQLite and on PostgreSQL alike), sends it, and marks it sent once Telegram has
 accepted it. A claim is a short lease that its sender renews while it lives, so two live

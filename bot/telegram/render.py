@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from html import escape
 
 from bot.digest.items import DigestItem
+from bot.telegram import texts
 from bot.telegram.html import link, split_messages
 
 
@@ -14,9 +15,14 @@ def _marked(text: str, language: str | None) -> str:
     return escape(text) + (f" <i>({escape(language)})</i>" if language else "")
 
 
-def format_item(item: DigestItem) -> str:
-    """<b>headline</b>, the text (for a headline-only item, the other sources' headlines), the sources."""
-    parts = [f"<b>{_marked(item.title, item.title_language)}</b>" if item.title else ""]
+def format_item(item: DigestItem, language: str) -> str:
+    """<b>headline</b>, the text (for a headline-only item, the other sources' headlines), the sources.
+
+    An update says so before its headline, in the channel's language."""
+    title = _marked(item.title, item.title_language)
+    if item.kind == "update":
+        title = texts.text(language, "update_of", title=texts.Html(title))
+    parts = [f"<b>{title}</b>" if item.title else ""]
     if item.form == "headline" and not item.summary:
         parts.extend(
             f"• {link(source.url, source.title)} <i>({escape(source.language)})</i>" if source.language
@@ -34,5 +40,5 @@ def format_item(item: DigestItem) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def render_digest(items: Sequence[DigestItem]) -> list[str]:
-    return split_messages([format_item(item) for item in items])
+def render_digest(items: Sequence[DigestItem], language: str) -> list[str]:
+    return split_messages([format_item(item, language) for item in items])

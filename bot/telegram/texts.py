@@ -73,6 +73,7 @@ MESSAGES: dict[str, str] = {
     "in_line": N_("I'm busy with other requests: you are number {position} in line. I'll answer here."),
     "source_language": N_('Original language: {language}'),
     "partial": N_('(The text was long: this covers its beginning.)'),
+    "update_of": N_("Update: {title}"),
     "summary_withheld": N_("I couldn't write a summary I could check against the text, so here is how it begins:"),
     "one_at_a_time": N_('Please wait until I have answered your previous request.'),
     "rate_limited": N_("That's a lot of requests in a minute. Please try again in {seconds} s."),

@@ -15,19 +15,19 @@ from typing import Protocol
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from bot.digest.choose import choose_stories
-from bot.digest.items import ChannelDigest, DigestItem, build_item
+from bot.digest.choose import ChosenStory, choose_stories
+from bot.digest.items import ChannelDigest, DigestItem, build_item, build_update
+from bot.digest.record import queue_digest
 from bot.digest.summaries import StorySummaries
 from bot.metrics import Metrics
 from bot.resources import Resources
-from bot.store.queries import queue_digest
 from bot.store.tables import Channel, utcnow
 from bot.usecases.refusal import Refusal
 
 log = logging.getLogger(__name__)
 
-# Digest items as the messages to send: the Telegram layer's rendering, handed in.
-Render = Callable[[Sequence[DigestItem]], list[str]]
+# Digest items, in the channel's language, as the messages to send: the Telegram layer's rendering, handed in.
+Render = Callable[[Sequence[DigestItem], str], list[str]]
 
 
 class Sender(Protocol):
@@ -80,16 +80,22 @@ class Digests:
         async with self._resources.sessions() as session:
             chosen = await choose_stories(session, channel)
         summaries = self._story_summaries()
+        embedder = await self._resources.load_embedder() if any(story.is_update for story in chosen) else None
 
-        async def item(articles) -> DigestItem:
-            built = await build_item(summaries, articles, channel.language)
+        async def item(story: ChosenStory) -> DigestItem | None:
+            if story.is_update:
+                built = await build_update(summaries, story, channel.language, embedder)
+            else:
+                built = await build_item(summaries, story.articles, channel.language)
             if on_item:
                 on_item()
             return built
 
         # Concurrent requests let the model batch them.
-        items = list(await asyncio.gather(*(item(articles) for _, articles in chosen)))
-        return ChannelDigest(channel.chat, channel.language, items, self._render(items))
+        built = await asyncio.gather(*(item(story) for story in chosen))
+        items = [item for item in built if item is not None]
+        quiet = [a.id for story, item in zip(chosen, built, strict=True) if item is None for a in story.new]
+        return ChannelDigest(channel.chat, channel.language, items, self._render(items, channel.language), quiet)
 
     def _story_summaries(self) -> StorySummaries:
         """One for the process, so digest jobs that run together share their summaries."""
@@ -101,11 +107,11 @@ class Digests:
         return self._summaries
 
     async def _queue(self, channel: Channel, digest: ChannelDigest) -> int:
-        if not digest.items:
+        if not digest.items and not digest.quiet:
             return 0
         try:
             async with self._resources.sessions() as session:
-                await queue_digest(session, channel.id, [item.story_id for item in digest.items], digest.messages)
+                await queue_digest(session, channel.id, digest)
         except IntegrityError:  # another bot process posted these stories a moment ago
             log.info("channel %s: digest already posted by another process", channel.chat)
             return 0
