@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.store.tables import Article, Channel, Feed, PostedArticle, PostedStory, Story
 from bot.digest.topics import Topics
+from bot.store.tables import Article, Channel, Feed, PostedArticle, PostedStory, Story
 from bot.stories.assign import STORY_WINDOW
 from config.filters import compile_rule, topic_of
 
