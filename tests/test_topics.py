@@ -13,7 +13,7 @@ from bot.store.tables import Article, Channel, Feed, Story
 from bot.stories.assign import article_text
 from bot.usecases.channels import filter_rules
 from config.settings import TOPIC_THRESHOLD
-from tests.test_assign import Counting, tiny_embedder  # noqa: F401  (fixture)
+from tests.tinymodels import Counting
 
 NOW = datetime(2026, 11, 20, 8, tzinfo=UTC)
 TRAM = ("Tram line to the airport opens", "The new tram line between the central station and the airport opened.")
