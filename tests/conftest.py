@@ -24,6 +24,15 @@ def tiny_causal_dir(tmp_path_factory) -> Path:
     return build_tiny_causal(tmp_path_factory.mktemp("tiny-causal"))
 
 
+@pytest.fixture(scope="session")
+def tiny_embedder(tmp_path_factory):
+    """A tiny random sentence-transformers model, loaded as the bot loads one."""
+    from summarizer.embeddings import load_embedder
+    from tests.tinymodels import build_tiny_sentence_transformer
+
+    return load_embedder("sentence-transformers", name=str(build_tiny_sentence_transformer(tmp_path_factory.mktemp("st"))))
+
+
 @pytest.fixture
 def demo_config(tmp_path, tiny_causal_dir) -> Path:
     """config/demo.yaml with its sample feeds, a scratch database and the tiny model."""

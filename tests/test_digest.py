@@ -106,6 +106,16 @@ def test_filters_take_keywords_as_words_and_slashes_as_regex():
     assert not passes_filters("Wind farm opens", ["/sol(ar|aire)/"], [])
 
 
+def test_a_topic_filter_keeps_the_stories_on_that_topic_in_any_language(demo_config, capsys):
+    config = demo_config.read_text(encoding="utf-8")
+    demo_config.write_text(config.replace(
+        "    feeds: all\n", "    feeds: all\n    include: [{topic: solar power}]\n", 1), encoding="utf-8")
+    english = run_digest(demo_config, capsys)["channels"][0]
+    urls = [" ".join(source["url"] or "" for source in story["sources"]) for story in english["stories"]]
+    assert any("tierra-blanca" in story for story in urls)  # told in English, Spanish, German and French
+    assert not any("rotterdam" in story or "bazen" in story or "pecio" in story for story in urls)
+
+
 def test_a_broken_config_is_one_line_and_exit_code_2(tmp_path, capsys):
     config = tmp_path / "bad.yaml"
     config.write_text("channels:\n  - chat: '@x'\n    max_storys: 3\n")

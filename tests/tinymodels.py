@@ -7,8 +7,10 @@ parameters. The models write garbage: tests built on them check plumbing, never 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import (
@@ -23,6 +25,7 @@ from transformers import (
 )
 
 from summarizer.backends.seq2seq import CROSSSUM_LANGUAGES
+from summarizer.embeddings import Embedder
 
 CORPUS = [
     "The city council approved the new budget on Tuesday after a long debate.",
@@ -217,3 +220,17 @@ def _seq2seq_tokenizer() -> PreTrainedTokenizerFast:
         unk_token="<unk>",
         model_max_length=SEQ2SEQ_MAX_INPUT,
     )
+
+
+class Counting(Embedder):
+    """An embedder (a tiny one, in tests) that counts the texts it is given; `model_id` may name another model."""
+
+    def __init__(self, inner: Embedder, model_id: str | None = None) -> None:
+        self.inner = inner
+        self.model_id = model_id or inner.model_id
+        self.dimension = inner.dimension
+        self.texts: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts += texts
+        return self.inner.embed(texts)
