@@ -11,7 +11,7 @@ import pytest
 # Tests never reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-pytest_plugins = ["tests.fakebotapi.fixtures"]
+pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures", "tests.pg"]
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus" / "parler"

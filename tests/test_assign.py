@@ -12,7 +12,6 @@ from bot.store.db import open_store
 from bot.store.tables import Article, ArticleVector, Feed
 from bot.stories import assign
 from bot.stories.assign import EMBED_BATCH, article_text, article_vectors, group_new_articles
-from tests.pg import postgres_url  # noqa: F401  (fixture)
 from tests.tinymodels import Counting
 
 NOW = datetime(2026, 11, 20, 8, tzinfo=UTC)

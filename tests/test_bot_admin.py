@@ -24,8 +24,6 @@ from tests.botharness import (
 from tests.fakebotapi import FakeBotApi
 from tests.feedserver import reply
 
-pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures"]
-
 GROUP_ID = -1007770001
 STORIES = [
     ("Harbour cranes return after strike",

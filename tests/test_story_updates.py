@@ -12,8 +12,6 @@ from bot.store.tables import Feed
 from tests.botharness import FixedBackend, bot_settings, quiet_schedule, run_job, running_bot
 from tests.feedserver import reply
 
-pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures"]
-
 CHANNEL_ID = -1004444000001
 FIRST = (
     "Dockworkers in Rotterdam began a 48-hour strike on Friday morning over pay and night shifts. "
