@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.digest.topics import Topics
 from bot.store.tables import Article, Channel, Feed, PostedArticle, PostedStory, Story
-from bot.stories.assign import STORY_WINDOW
+from bot.stories.grouping import STORY_WINDOW
 from config.filters import compile_rule, topic_of
 
 
