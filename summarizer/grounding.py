@@ -18,9 +18,9 @@ from summarizer.mentions import (
     Number,
     content_words,
     extract_mentions,
-    keys_match,
     searchable_name_keys,
 )
+from summarizer.name_keys import keys_match
 
 
 @dataclass(frozen=True)

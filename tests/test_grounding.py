@@ -3,7 +3,9 @@
 import pytest
 
 from summarizer.grounding import find_ungrounded
-from summarizer.mentions import extract_mentions, keys_match, name_key, numbers_equal
+from summarizer.mentions import extract_mentions
+from summarizer.name_keys import keys_match, name_key
+from summarizer.numerals import numbers_equal
 
 RU = (
     "Социальная сеть Parler подала в суд на Amazon. КИЕВ. 11 января. Генеральный директор Parler "
