@@ -96,7 +96,7 @@ class Number:
         )
 
 
-def parse_number(match: regex.Match[str]) -> Number:
+def _parse_number(match: regex.Match[str]) -> Number:
     return Number(match.group(0), match.start(), _numeral_readings(match.group("numeral")), _scale_of(match))
 
 
@@ -105,12 +105,12 @@ def numbers_equal(a: str, b: str) -> bool:
     first, second = _NUMBER.search(a.strip()), _NUMBER.search(b.strip())
     if first is None or second is None:
         return False
-    return parse_number(first).same_value(parse_number(second))
+    return _parse_number(first).same_value(_parse_number(second))
 
 
 def find_numbers(text: str) -> list[Number]:
     """The numbers of a text, in order."""
-    return [parse_number(match) for match in _NUMBER.finditer(text)]
+    return [_parse_number(match) for match in _NUMBER.finditer(text)]
 
 
 def to_int(digits: str) -> int:
