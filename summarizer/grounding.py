@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
+from summarizer.cldr_names import concepts_in, named_spans
 from summarizer.mentions import (
     Date,
     Mention,
@@ -32,6 +34,13 @@ class SourceIndex:
     numbers: tuple[Number, ...]
     dates: tuple[Date, ...]
     date_parts: frozenset[int]  # days and years of the dates, numbers a summary may quote alone
+    texts: tuple[str, ...]
+
+    @cached_property
+    def concepts(self) -> frozenset[str]:
+        """The places and languages the sources name, in any language: read only for a name
+        found no other way, as the first read loads the CLDR name table."""
+        return concepts_in(self.texts)
 
 
 def index_sources(sources: Sequence[str]) -> SourceIndex:
@@ -50,18 +59,31 @@ def index_sources(sources: Sequence[str]) -> SourceIndex:
         numbers=tuple(mention for mention in mentions if isinstance(mention, Number)),
         dates=dates,
         date_parts=frozenset(date_parts),
+        texts=tuple(sources),
     )
 
 
 def _name_grounded(name: Name, sources: SourceIndex) -> bool:
     """Every word of the name is in a source, maybe inflected ("Trump" in "Трампа", "Trumpovi"),
-    maybe written there in lower case ("Port of Hull" in "the port's terminal in Hull")."""
-    return all(
-        word in sources.words
-        or key in sources.name_keys
-        or any(keys_match(key, known) for known in sources.name_keys)  # exact first: cheap
-        for word, key in zip(name.words, name.keys, strict=True)
-    )
+    maybe written there in lower case ("Port of Hull" in "the port's terminal in Hull"), or is
+    part of the name of a place or language that a source names in any language ("Spain" for
+    "Испании", "German" for "deutsch")."""
+    missing = {
+        index
+        for index, (word, key) in enumerate(zip(name.words, name.keys, strict=True))
+        if word not in sources.words
+        and key not in sources.name_keys
+        and not any(keys_match(key, known) for known in sources.name_keys)  # exact first: cheap
+    }
+    if not missing:
+        return True
+    named = {
+        index
+        for start, end, concepts in named_spans(name.words)
+        if not concepts.isdisjoint(sources.concepts)
+        for index in range(start, end)
+    }
+    return missing <= named
 
 
 def _number_grounded(number: Number, sources: SourceIndex) -> bool:

@@ -1,0 +1,97 @@
+"""Countries, regions and languages by their names in every language: Spain / España / Испания /
+إسبانيا are one place, German / deutsch / немецкий one language.
+
+The names come from the Unicode CLDR data that Babel ships: the territory names (countries and
+regions such as 150 = Europe, EU) and language names of every locale Babel has. A concept is
+"territory:ES" or "language:de"; a language also stands for the territory where it is most
+likely spoken (CLDR likely subtags: German -> Germany, Spanish -> Spain), since news writes
+"the German government" for Germany's. Languages without locale data of their own are left out.
+
+Names are matched as written (case-folded) or, for words of four consonants or more, by name key,
+which reads inflected forms (Испании, Španělsku) as the nominative CLDR gives. The table is
+built on first use, from the locale files alone (no inheritance merging): about 120,000 names.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from functools import cache
+
+import regex
+
+from summarizer.name_keys import name_key
+
+MIN_KEY_CONSONANTS = 4  # shorter skeletons collide across the world's names
+MAX_NAME_WORDS = 4  # "Bosnia and Herzegovina", "Соединённые Штаты Америки"
+_WORD = regex.compile(r"[\p{L}\p{M}]+(?:[\-‐'’][\p{L}\p{M}]+)*")
+
+
+class _Names:
+    """Name -> concepts, name key -> concepts, and the language <-> territory links."""
+
+    def __init__(self) -> None:
+        from babel import localedata
+        from babel.core import get_global
+
+        locales = localedata.locale_identifiers()
+        languages = {locale.split("_")[0] for locale in locales}
+        by_text: defaultdict[str, set[str]] = defaultdict(set)
+        for locale in locales:
+            # Read without localedata.load, which would keep all locales' data in its cache.
+            with open(localedata.resolve_locale_filename(locale), "rb") as file:
+                data = pickle.load(file)  # Babel's own package data
+            for code, name in data.get("territories", {}).items():
+                by_text[name.casefold()].add(f"territory:{code}")
+            for code, name in data.get("languages", {}).items():
+                if code in languages:
+                    by_text[name.casefold()].add(f"language:{code}")
+        by_key: defaultdict[str, set[str]] = defaultdict(set)
+        for text, concepts in by_text.items():
+            if " " not in text and len(key := name_key(text)) >= MIN_KEY_CONSONANTS:
+                by_key[key] |= concepts
+        shared: dict[frozenset[str], frozenset[str]] = {}  # most names share one of few concept sets
+        self.by_text = {text: shared.setdefault(frozenset(c), frozenset(c)) for text, c in by_text.items()}
+        self.by_key = {key: shared.setdefault(frozenset(c), frozenset(c)) for key, c in by_key.items()}
+        likely = get_global("likely_subtags")
+        self.related: defaultdict[str, set[str]] = defaultdict(set)
+        for language in languages:
+            territory = likely.get(language, "").split("_")[-1]
+            if territory.isupper():
+                self.related[f"language:{language}"].add(f"territory:{territory}")
+                self.related[f"territory:{territory}"].add(f"language:{language}")
+
+    def concepts(self, words: Sequence[str]) -> set[str]:
+        """What a run of words names: the whole run as written, or one word by its key."""
+        found = self.by_text.get(" ".join(words).casefold(), frozenset())
+        if len(words) == 1 and len(key := name_key(words[0])) >= MIN_KEY_CONSONANTS:
+            found = found | self.by_key.get(key, frozenset())
+        return set(found)
+
+
+@cache
+def _names() -> _Names:
+    return _Names()
+
+
+def named_spans(words: Sequence[str]) -> list[tuple[int, int, frozenset[str]]]:
+    """(start, end, concepts) of the runs of words that name a place or a language, longest first."""
+    names = _names()
+    spans = []
+    for start in range(len(words)):
+        for end in range(min(len(words), start + MAX_NAME_WORDS), start, -1):
+            if concepts := names.concepts(words[start:end]):
+                spans.append((start, end, frozenset(concepts)))
+                break
+    return spans
+
+
+def concepts_in(texts: Iterable[str]) -> frozenset[str]:
+    """Every place and language the texts name, in any language, with their linked concepts."""
+    names = _names()
+    found: set[str] = set()
+    for text in texts:
+        for _, _, concepts in named_spans(_WORD.findall(text)):
+            found |= concepts
+    return frozenset(found | {linked for concept in found for linked in names.related.get(concept, ())})
