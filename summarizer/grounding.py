@@ -123,16 +123,19 @@ def _doubtful(name: Name, confirmed: set[str]) -> bool:
     return name.keys[0] not in confirmed
 
 
-def find_ungrounded(summary: str, sources: Sequence[str] | SourceIndex) -> list[str]:
-    """Names, numbers and dates of the summary that no source mentions, as written, in order."""
+def ungrounded_mentions(summary: str, sources: Sequence[str] | SourceIndex) -> list[Mention]:
+    """The names, numbers and dates of the summary that no source mentions, in order."""
     known = sources if isinstance(sources, SourceIndex) else index_sources(sources)
     mentions = extract_mentions(summary)
     names = [mention for mention in mentions if isinstance(mention, Name)]
     confirmed = {key for name in names if not name.sentence_initial for key in name.keys}
-    ungrounded: list[str] = []
-    for mention in mentions:
-        if isinstance(mention, Name) and _doubtful(mention, confirmed):
-            continue
-        if mention.text not in ungrounded and not _grounded(mention, known):
-            ungrounded.append(mention.text)
-    return ungrounded
+    return [
+        mention
+        for mention in mentions
+        if not (isinstance(mention, Name) and _doubtful(mention, confirmed)) and not _grounded(mention, known)
+    ]
+
+
+def find_ungrounded(summary: str, sources: Sequence[str] | SourceIndex) -> list[str]:
+    """Names, numbers and dates of the summary that no source mentions, as written, in order."""
+    return list(dict.fromkeys(mention.text for mention in ungrounded_mentions(summary, sources)))

@@ -1,0 +1,67 @@
+"""Support by meaning: a sentence is supported when some source sentence says much the same,
+in any language (cross-lingual sentence embeddings, cosine of unit vectors).
+
+It catches what the names check cannot: a sentence without names that the sources never state
+("The company has been forced to cancel all future service plans"). Its score is the sentence's
+highest cosine against the source sentences; the threshold comes from the labelled set
+(bench/faithfulness.py). Vectors of the texts seen last are kept, so a summary checked again at
+the door, or a second candidate of the same request, does not embed its sources again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import numpy as np
+
+from summarizer.checks.base import Evidence, SentenceCheck, Verdict
+from summarizer.embeddings import Embedder
+
+# multilingual-e5-small, "query: " prefix, on tests/data/faithfulness.jsonl (bench/faithfulness.py).
+DEFAULT_THRESHOLD = 0.85
+# Source sentences compared, in order: bounds the work of one request (news puts its facts first).
+MAX_SOURCE_SENTENCES = 400
+CACHED_VECTORS = 4096
+
+
+class EmbeddingSupport(SentenceCheck):
+    name = "support"
+
+    def __init__(self, embedder: Embedder, threshold: float = DEFAULT_THRESHOLD, cached: int = CACHED_VECTORS) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+        self._cached = cached
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def check(self, sentences: Sequence[str], evidence: Evidence) -> list[Verdict]:
+        sources = evidence.sentences[:MAX_SOURCE_SENTENCES]
+        if not sentences:
+            return []
+        if not sources:
+            return [Verdict(False, 0.0, "no source sentences") for _ in sentences]
+        vectors = self.vectors([*sentences, *sources])
+        best = (vectors[: len(sentences)] @ vectors[len(sentences) :].T).max(axis=1)
+        return [
+            Verdict(bool(score >= self.threshold), float(score),
+                    "" if score >= self.threshold else f"said by no source (similarity {score:.2f})")
+            for score in best
+        ]
+
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of the texts, embedding only those not seen lately."""
+        with self._lock:
+            known = {text: self._vectors[text] for text in texts if text in self._vectors}
+            for text in known:
+                self._vectors.move_to_end(text)
+        missing = [text for text in dict.fromkeys(texts) if text not in known]
+        if missing:
+            fresh = self.embedder.embed(missing)
+            known.update(zip(missing, fresh, strict=True))
+            with self._lock:
+                self._vectors.update(zip(missing, fresh, strict=True))
+                while len(self._vectors) > self._cached:
+                    self._vectors.popitem(last=False)
+        return np.stack([known[text] for text in texts])
