@@ -7,8 +7,10 @@ regions such as 150 = Europe, EU) and language names of every locale Babel has. 
 likely spoken (CLDR likely subtags: German -> Germany, Spanish -> Spain), since news writes
 "the German government" for Germany's. Languages without locale data of their own are left out.
 
-Names are matched as written (case-folded) or, for words of four consonants or more, by name key,
-which reads inflected forms (Испании, Španělsku) as the nominative CLDR gives. The table is
+Names are matched as written (case-folded); for words of four consonants or more, by name key,
+which reads inflected forms (Испании, Španělsku) as the nominative CLDR gives; and a word that is
+no name as written, as an inflected form of one that differs only in its last two letters
+(Китае / Китай, deutsche / deutsch). The table is
 built on first use, from the locale files alone (no inheritance merging): about 120,000 names.
 """
 
@@ -18,6 +20,7 @@ import pickle
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from functools import cache
+from os.path import commonprefix
 
 import regex
 
@@ -25,6 +28,10 @@ from summarizer.name_keys import name_key
 
 MIN_KEY_CONSONANTS = 4  # shorter skeletons collide across the world's names
 MAX_NAME_WORDS = 4  # "Bosnia and Herzegovina", "Соединённые Штаты Америки"
+# An inflected form keeps at least this many letters of the name and changes at most
+# MAX_ENDING of its last ones: Китай / Китае, deutsch / deutschen.
+MIN_STEM = 5
+MAX_ENDING = 2
 _WORD = regex.compile(r"[\p{L}\p{M}]+(?:[\-‐'’][\p{L}\p{M}]+)*")
 
 
@@ -53,6 +60,10 @@ class _Names:
                 by_key[key] |= concepts
         shared: dict[frozenset[str], frozenset[str]] = {}  # most names share one of few concept sets
         self.by_text = {text: shared.setdefault(frozenset(c), frozenset(c)) for text, c in by_text.items()}
+        self.by_prefix: defaultdict[str, list[tuple[str, frozenset[str]]]] = defaultdict(list)
+        for text, concepts in self.by_text.items():
+            if " " not in text and len(text) >= MIN_STEM:
+                self.by_prefix[text[:MIN_STEM - 1]].append((text, concepts))
         self.by_key = {key: shared.setdefault(frozenset(c), frozenset(c)) for key, c in by_key.items()}
         likely = get_global("likely_subtags")
         self.related: defaultdict[str, set[str]] = defaultdict(set)
@@ -63,11 +74,21 @@ class _Names:
                 self.related[f"territory:{territory}"].add(f"language:{language}")
 
     def concepts(self, words: Sequence[str]) -> set[str]:
-        """What a run of words names: the whole run as written, or one word by its key."""
-        found = self.by_text.get(" ".join(words).casefold(), frozenset())
-        if len(words) == 1 and len(key := name_key(words[0])) >= MIN_KEY_CONSONANTS:
-            found = found | self.by_key.get(key, frozenset())
-        return set(found)
+        """What a run of words names: the whole run as written, or one word by its key or, when it
+        is no name as written, as an inflected form of one."""
+        text = " ".join(words).casefold()
+        found = set(self.by_text.get(text, ()))
+        if len(words) == 1:
+            if len(key := name_key(words[0])) >= MIN_KEY_CONSONANTS:
+                found |= self.by_key.get(key, frozenset())
+            if not found and len(text) >= MIN_STEM:
+                found.update(*(c for name, c in self.by_prefix.get(text[:MIN_STEM - 1], ()) if _inflected(text, name)))
+        return found
+
+
+def _inflected(word: str, name: str) -> bool:
+    stem = len(commonprefix((word, name)))
+    return stem >= MIN_STEM - 1 and len(word) - stem <= MAX_ENDING and len(name) - stem <= MAX_ENDING
 
 
 @cache

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from summarizer.cldr_names import concepts_in, named_spans
+from summarizer.language import detect_language
 from summarizer.mentions import (
     Date,
     Mention,
@@ -23,6 +24,10 @@ from summarizer.mentions import (
     searchable_name_keys,
 )
 from summarizer.name_keys import keys_match
+
+
+# Languages that write every noun with a capital letter.
+NOUN_CAPITALISING = frozenset({"de", "lb"})
 
 
 @dataclass(frozen=True)
@@ -110,15 +115,21 @@ def _grounded(mention: Mention, sources: SourceIndex) -> bool:
             return _date_grounded(mention, sources)
 
 
-def _doubtful(name: Name, confirmed: set[str]) -> bool:
-    """A lone capitalised word at the start of a sentence that may be an ordinary word.
+def _doubtful(name: Name, confirmed: set[str], nouns_capitalised: bool) -> bool:
+    """A capitalised word that may be an ordinary word.
 
     "Unemployment rose..." or "Supporters of..." would be reported against sources in another
-    language, so such a word counts as a name only if the summary also capitalises it inside a
-    sentence (`confirmed` keys) or it is an acronym. The price: a name that is invented, written
-    once and at the start of a sentence goes unreported.
+    language, so a lone capitalised word at the start of a sentence counts as a name only if the
+    summary also capitalises it inside a sentence (`confirmed` keys) or it is an acronym. In a
+    language that capitalises every noun (German), a lone capitalised word anywhere, and words
+    joined by a lower-case connector ("Folgen von Feuer"), are as doubtful. The price: a name
+    that is invented and written that way goes unreported here (the support check may catch it).
     """
-    if not name.sentence_initial or len(name.keys) != 1 or name.text.isupper():
+    if name.text.isupper():
+        return False
+    if nouns_capitalised and (len(name.keys) == 1 or len(name.text.split()) != len(name.words)):
+        return True
+    if not name.sentence_initial or len(name.keys) != 1:
         return False
     return name.keys[0] not in confirmed
 
@@ -129,10 +140,12 @@ def ungrounded_mentions(summary: str, sources: Sequence[str] | SourceIndex) -> l
     mentions = extract_mentions(summary)
     names = [mention for mention in mentions if isinstance(mention, Name)]
     confirmed = {key for name in names if not name.sentence_initial for key in name.keys}
+    nouns_capitalised = bool(names) and detect_language(summary) in NOUN_CAPITALISING
     return [
         mention
         for mention in mentions
-        if not (isinstance(mention, Name) and _doubtful(mention, confirmed)) and not _grounded(mention, known)
+        if not (isinstance(mention, Name) and _doubtful(mention, confirmed, nouns_capitalised))
+        and not _grounded(mention, known)
     ]
 
 

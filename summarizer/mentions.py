@@ -335,7 +335,9 @@ def uncased_word_keys(text: str) -> list[str]:
     for word in _WORD.findall(text):
         if ARABIC_LETTER.match(word):
             if word not in _ARABIC_STOPWORDS:
-                keys.extend(name_key(stem) for stem in _arabic_stems(word))
+                stems = _arabic_stems(word)
+                keys.extend(name_key(stem) for stem in stems)
+                keys.extend(name_key(stem, arabic_waw_is_vowel=False) for stem in stems if "و" in stem[1:])
         elif not _CASED.match(word):
             keys.append(name_key(word))
     return keys
@@ -354,11 +356,14 @@ def searchable_name_keys(text: str) -> set[str]:
 
     Capitalised words and the words of uncased scripts count, and lower-case words with keys of
     four consonants or more: "американский" holds "American", while the short skeletons of common
-    words would match too many names.
+    words would match too many names. An Arabic و inside a word also counts as the consonant w
+    (تويتر, Twitter).
     """
     keys = set(uncased_word_keys(text))
     for word in _WORD.findall(text):
         if not _CASED.match(word):
+            if "و" in word[1:] and ARABIC_LETTER.match(word) and word not in _ARABIC_STOPWORDS:
+                keys.update(name_key(stem, arabic_waw_is_vowel=False) for stem in _arabic_stems(word))
             continue
         key = name_key(word)
         if not word.islower() or len(key) >= 4:

@@ -32,6 +32,9 @@ _DIGRAPHS = (
     ("th", "t"),
     ("dh", "d"),
     ("ck", "k"),
+    ("ce", "se"),  # a soft c is an s in other scripts: Facebook / فيسبوك, Mercedes / Мерседес
+    ("ci", "si"),
+    ("cy", "sy"),
     ("qu", "k"),
     ("ng", "n"),  # Washington / واشنطن
 )
@@ -45,19 +48,20 @@ ARABIC_LETTER = regex.compile(r"\p{Arabic}")
 
 
 @lru_cache(maxsize=65536)
-def name_key(word: str) -> str:
+def name_key(word: str, arabic_waw_is_vowel: bool = True) -> str:
     """A script-independent key of a name: its consonant skeleton after transliteration.
 
     Vowels are dropped after the first letter (Arabic seldom writes them) and consonants that
     scripts confuse are merged, so "Trump", "Трамп" and "ترامب" all give "trmb". A word that starts
-    with a vowel starts its key with "a".
+    with a vowel starts its key with "a". Arabic و is read as a vowel unless told otherwise
+    (it is a w in تويتر, Twitter).
     """
     arabic = bool(ARABIC_LETTER.match(word))
     latin = anyascii(word.lower().translate(_H_LETTERS))
     latin = "".join(ch for ch in latin if "a" <= ch <= "z" or ch in "'H")
     for group, sound in _DIGRAPHS:
         latin = latin.replace(group, sound)
-    vowels = _ARABIC_VOWELS if arabic else _VOWELS
+    vowels = _ARABIC_VOWELS if arabic and arabic_waw_is_vowel else _VOWELS
     key: list[str] = []
     for position, letter in enumerate(latin):
         if position == 0:

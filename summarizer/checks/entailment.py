@@ -18,15 +18,15 @@ from summarizer.types import ModelLoadError, first_line
 
 PASSAGE_CHARS = 600
 MAX_PASSAGES = 16
-DEFAULT_THRESHOLD = 0.5  # probability of entailment
 BATCH = 8
 
 
 class EntailmentCheck(SentenceCheck):
     name = "entailment"
 
-    def __init__(self, model: str, threshold: float = DEFAULT_THRESHOLD, cache_dir: str | None = None) -> None:
-        """Blocking (loads weights): call it from a worker thread inside an event loop."""
+    def __init__(self, model: str, threshold: float, cache_dir: str | None = None) -> None:
+        """Blocking (loads weights): call it from a worker thread inside an event loop.
+        `threshold`: the probability of entailment a sentence needs."""
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 

@@ -3,8 +3,8 @@ in any language (cross-lingual sentence embeddings, cosine of unit vectors).
 
 It catches what the names check cannot: a sentence without names that the sources never state
 ("The company has been forced to cancel all future service plans"). Its score is the sentence's
-highest cosine against the source sentences; the threshold comes from the labelled set
-(bench/faithfulness.py). Vectors of the texts seen last are kept, so a summary checked again at
+highest cosine against the source sentences; the threshold is the configuration's
+(trust.support_threshold, chosen on the labelled set with bench/faithfulness.py). Vectors of the texts seen last are kept, so a summary checked again at
 the door, or a second candidate of the same request, does not embed its sources again.
 """
 
@@ -19,8 +19,6 @@ import numpy as np
 from summarizer.checks.base import Evidence, SentenceCheck, Verdict
 from summarizer.embeddings import Embedder
 
-# multilingual-e5-small, "query: " prefix, on tests/data/faithfulness.jsonl (bench/faithfulness.py).
-DEFAULT_THRESHOLD = 0.85
 # Source sentences compared, in order: bounds the work of one request (news puts its facts first).
 MAX_SOURCE_SENTENCES = 400
 CACHED_VECTORS = 4096
@@ -29,7 +27,7 @@ CACHED_VECTORS = 4096
 class EmbeddingSupport(SentenceCheck):
     name = "support"
 
-    def __init__(self, embedder: Embedder, threshold: float = DEFAULT_THRESHOLD, cached: int = CACHED_VECTORS) -> None:
+    def __init__(self, embedder: Embedder, threshold: float, cached: int = CACHED_VECTORS) -> None:
         self.embedder = embedder
         self.threshold = threshold
         self._cached = cached
