@@ -123,6 +123,7 @@ _TITLES = frozenset(
     chairwoman chief executive founder king queen prince princess pope senator governor mayor
     judge mr mrs ms dr sir ambassador spokesman spokeswoman
     präsident präsidentin bundeskanzler bundeskanzlerin kanzler kanzlerin ministerin herr frau chef
+    ministerpräsident ministerpräsidentin
     président premier ministre directeur m mme presidente ministro primer
     президент премьер премьер-министр министр канцлер глава генеральный директор
     prezident premiér ministr kancléř předseda ředitel generální
