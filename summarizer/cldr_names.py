@@ -7,8 +7,9 @@ regions such as 150 = Europe, EU) and language names of every locale Babel has. 
 likely spoken (CLDR likely subtags: German -> Germany, Spanish -> Spain), since news writes
 "the German government" for Germany's. Languages without locale data of their own are left out.
 
-Names are matched as written (case-folded); for words of four consonants or more, by name key,
-which reads inflected forms (Испании, Španělsku) as the nominative CLDR gives; and a word that is
+Names are matched as written (case-folded); for capitalised words (and words of uncased scripts)
+of four consonants or more, by name key, which reads inflected forms (Испании, Španělsku) as the
+nominative CLDR gives; and a word that is
 no name as written, as an inflected form of one that differs only in its last two letters
 (Китае / Китай, deutsche / deutsch). The table is
 built on first use, from the locale files alone (no inheritance merging): about 120,000 names.
@@ -74,12 +75,14 @@ class _Names:
                 self.related[f"territory:{territory}"].add(f"language:{language}")
 
     def concepts(self, words: Sequence[str]) -> set[str]:
-        """What a run of words names: the whole run as written, or one word by its key or, when it
-        is no name as written, as an inflected form of one."""
+        """What a run of words names: the whole run as written, or one capitalised word by its key,
+        or one word that is no name as written as an inflected form of one."""
         text = " ".join(words).casefold()
         found = set(self.by_text.get(text, ()))
         if len(words) == 1:
-            if len(key := name_key(words[0])) >= MIN_KEY_CONSONANTS:
+            # By key only a word written as a name: the skeletons of common words collide with
+            # the world's names (viernes, "Friday", and Francia are both "frns").
+            if not words[0].islower() and len(key := name_key(words[0])) >= MIN_KEY_CONSONANTS:
                 found |= self.by_key.get(key, frozenset())
             if not found and len(text) >= MIN_STEM:
                 found.update(*(c for name, c in self.by_prefix.get(text[:MIN_STEM - 1], ()) if _inflected(text, name)))

@@ -84,7 +84,7 @@ def _name_grounded(name: Name, sources: SourceIndex) -> bool:
         return True
     named = {
         index
-        for start, end, concepts in named_spans(name.words)
+        for start, end, concepts in named_spans([word.capitalize() for word in name.words])  # as written
         if not concepts.isdisjoint(sources.concepts)
         for index in range(start, end)
     }

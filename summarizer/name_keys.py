@@ -32,9 +32,6 @@ _DIGRAPHS = (
     ("th", "t"),
     ("dh", "d"),
     ("ck", "k"),
-    ("ce", "se"),  # a soft c is an s in other scripts: Facebook / فيسبوك, Mercedes / Мерседес
-    ("ci", "si"),
-    ("cy", "sy"),
     ("qu", "k"),
     ("ng", "n"),  # Washington / واشنطن
 )

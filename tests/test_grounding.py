@@ -273,10 +273,15 @@ def test_another_region_or_language_is_still_flagged() -> None:
     ]
 
 
-def test_brands_in_arabic_script_are_grounded() -> None:
-    # و written as the consonant w, and the soft c of Facebook written as س.
-    source = "شهد الموقع ارتفاعا في أعداد المستخدمين حيث شدد تويتر وفيسبوك سياسات الاستخدام."
-    assert find_ungrounded("Users left when Twitter and Facebook tightened their rules.", [source]) == []
+def test_a_name_with_arabic_waw_as_a_consonant_is_grounded() -> None:
+    source = "شهد الموقع ارتفاعا في أعداد المستخدمين حيث شدد تويتر سياسات الاستخدام."
+    assert find_ungrounded("Users left when Twitter tightened its rules.", [source]) == []
+
+
+def test_a_common_word_does_not_ground_a_country_that_shares_its_skeleton() -> None:
+    # viernes ("Friday") and France share consonants only if a soft c is read as s: it is not.
+    source = "Los estibadores de Rotterdam comenzaron una huelga el viernes en España."
+    assert find_ungrounded("The dockers went on strike in France.", [source]) == ["France"]
 
 
 def test_german_nouns_are_not_names_but_german_names_are_checked() -> None:
