@@ -32,6 +32,7 @@ from bench.faithfulness_sources import MissingSource, read_source  # noqa: E402
 from config.settings import TrustSettings  # noqa: E402
 from summarizer.checks import Evidence, SentenceCheck  # noqa: E402
 from summarizer.checks.names import NamesCheck  # noqa: E402
+from summarizer.checks.support import MAX_SOURCE_SENTENCES  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "faithfulness.jsonl"
 SWEEP = [round(0.80 + 0.01 * step, 2) for step in range(14)]
@@ -126,6 +127,14 @@ def report(rows: Sequence[Judged], support: str | None = "support", verifier: st
     return result
 
 
+def _embedded_texts(summaries: Sequence[tuple[list[str], list[dict]]]) -> list[set[str]]:
+    """Per summary, the distinct texts the support check embeds: its sentences and its sources'."""
+    return [
+        {record["sentence"] for record in records} | set(Evidence(texts).sentences[:MAX_SOURCE_SENTENCES])
+        for texts, records in summaries
+    ]
+
+
 def table(result: dict) -> str:
     lines = [f"{result['sentences']} sentences, {result['unfaithful']} unfaithful", "",
              f"{'check':<22}{'flagged':>8}{'caught':>8}{'faithful':>9}{'precision':>11}{'recall':>8}"]
@@ -169,7 +178,8 @@ def main() -> None:
     for spec in missing:
         print(f"skipped a summary: source {spec} is not on this machine", file=sys.stderr)
     # One thread: CPU seconds then say what a sentence costs one core (OpenMP threads spin).
-    checks: list[SentenceCheck] = [NamesCheck(), EmbeddingSupport(load_embedder("offline", threads=1), args.threshold)]
+    embedder = load_embedder("offline", threads=1)
+    checks: list[SentenceCheck] = [NamesCheck(), EmbeddingSupport(embedder, args.threshold)]
     if args.verifier:
         from summarizer.checks.entailment import EntailmentCheck
 
@@ -188,13 +198,16 @@ def main() -> None:
             row.scores |= one.scores
     result = report(rows, verifier="entailment" if args.verifier else None)
     result["cpu_ms_per_sentence"] = {name: round(1000 * s / max(1, len(rows)), 1) for name, s in seconds.items()}
+    # Summary and source sentences the support check embedded (each once: its cache holds them all).
+    result["support_texts_embedded"] = len(set().union(*_embedded_texts(summaries)))
     result["skipped_summaries"] = len(missing)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
         print(table(result))
-        print("\nCPU ms per sentence (sources embedded once per summary): "
-              + ", ".join(f"{name} {ms}" for name, ms in result["cpu_ms_per_sentence"].items()))
+        print("\nCPU ms per summary sentence, one thread (the sources' sentences embedded once per summary): "
+              + ", ".join(f"{name} {ms}" for name, ms in result["cpu_ms_per_sentence"].items())
+              + f"; the support check embedded {result['support_texts_embedded']} texts")
 
 
 if __name__ == "__main__":

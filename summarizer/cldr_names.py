@@ -10,8 +10,8 @@ likely spoken (CLDR likely subtags: German -> Germany, Spanish -> Spain), since 
 Names are matched as written (case-folded); for capitalised words (and words of uncased scripts)
 of four consonants or more, by name key, which reads inflected forms (Испании, Španělsku) as the
 nominative CLDR gives; and a word that is
-no name as written, as an inflected form of one that differs only in its last two letters
-(Китае / Китай, deutsche / deutsch). The table is
+no name as written, as an inflected form of one that differs only in its last letters
+(Китае / Китай, deutsche / deutsch, polského / Polsko). The table is
 built on first use, from the locale files alone (no inheritance merging): about 120,000 names.
 """
 
@@ -29,10 +29,11 @@ from summarizer.name_keys import name_key
 
 MIN_KEY_CONSONANTS = 4  # shorter skeletons collide across the world's names
 MAX_NAME_WORDS = 4  # "Bosnia and Herzegovina", "Соединённые Штаты Америки"
-# An inflected form keeps at least this many letters of the name and changes at most
-# MAX_ENDING of its last ones: Китай / Китае, deutsch / deutschen.
+# An inflected form keeps all but at most NAME_ENDING letters of the name, at least MIN_STEM - 1,
+# and adds at most FORM_ENDING: Китай / Китае, deutsch / deutschen, Polsko / polského.
 MIN_STEM = 5
-MAX_ENDING = 2
+NAME_ENDING = 2
+FORM_ENDING = 3
 _WORD = regex.compile(r"[\p{L}\p{M}]+(?:[\-‐'’][\p{L}\p{M}]+)*")
 
 
@@ -91,7 +92,7 @@ class _Names:
 
 def _inflected(word: str, name: str) -> bool:
     stem = len(commonprefix((word, name)))
-    return stem >= MIN_STEM - 1 and len(word) - stem <= MAX_ENDING and len(name) - stem <= MAX_ENDING
+    return stem >= MIN_STEM - 1 and len(word) - stem <= FORM_ENDING and len(name) - stem <= NAME_ENDING
 
 
 @cache
