@@ -32,7 +32,7 @@ from bench.faithfulness_sources import MissingSource, read_source  # noqa: E402
 from config.settings import TrustSettings  # noqa: E402
 from summarizer.checks import Evidence, SentenceCheck  # noqa: E402
 from summarizer.checks.names import NamesCheck  # noqa: E402
-from summarizer.checks.support import MAX_SOURCE_SENTENCES  # noqa: E402
+from summarizer.checks.support import source_sentences  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "faithfulness.jsonl"
 SWEEP = [round(0.80 + 0.01 * step, 2) for step in range(14)]
@@ -130,7 +130,7 @@ def report(rows: Sequence[Judged], support: str | None = "support", verifier: st
 def _embedded_texts(summaries: Sequence[tuple[list[str], list[dict]]]) -> list[set[str]]:
     """Per summary, the distinct texts the support check embeds: its sentences and its sources'."""
     return [
-        {record["sentence"] for record in records} | set(Evidence(texts).sentences[:MAX_SOURCE_SENTENCES])
+        {record["sentence"] for record in records} | set(source_sentences(Evidence(texts)))
         for texts, records in summaries
     ]
 
