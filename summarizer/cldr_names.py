@@ -9,10 +9,12 @@ likely spoken (CLDR likely subtags: German -> Germany, Spanish -> Spain), since 
 
 Names are matched as written (case-folded); for capitalised words (and words of uncased scripts)
 of four consonants or more, by name key, which reads inflected forms (Испании, Španělsku) as the
-nominative CLDR gives; and a word that is
-no name as written, as an inflected form of one that differs only in its last letters
-(Китае / Китай, deutsche / deutsch, polského / Polsko). The table is
-built on first use, from the locale files alone (no inheritance merging): about 120,000 names.
+nominative CLDR gives; and a word that is no name as written, as an inflected form of one that
+differs only in its last letters (Китае / Китай, deutsche / deutsch, polského / Polsko).
+
+The table is built on first use, from the locale files alone (no inheritance merging, nothing
+left in Babel's cache): about 77,000 distinct names of 1,147 locales, in under a second of CPU,
+holding about 18 MB.
 """
 
 from __future__ import annotations
@@ -58,22 +60,25 @@ class _Names:
                     by_text[name.casefold()].add(f"language:{code}")
         by_key: defaultdict[str, set[str]] = defaultdict(set)
         for text, concepts in by_text.items():
-            if " " not in text and len(key := name_key(text)) >= MIN_KEY_CONSONANTS:
+            # Uncached: the table's names would crowd the names of the news out of name_key's cache.
+            if " " not in text and len(key := name_key.__wrapped__(text)) >= MIN_KEY_CONSONANTS:
                 by_key[key] |= concepts
         shared: dict[frozenset[str], frozenset[str]] = {}  # most names share one of few concept sets
         self.by_text = {text: shared.setdefault(frozenset(c), frozenset(c)) for text, c in by_text.items()}
-        self.by_prefix: defaultdict[str, list[tuple[str, frozenset[str]]]] = defaultdict(list)
+        by_prefix: defaultdict[str, list[tuple[str, frozenset[str]]]] = defaultdict(list)
         for text, concepts in self.by_text.items():
             if " " not in text and len(text) >= MIN_STEM:
-                self.by_prefix[text[:MIN_STEM - 1]].append((text, concepts))
+                by_prefix[text[: MIN_STEM - 1]].append((text, concepts))
+        self.by_prefix = dict(by_prefix)
         self.by_key = {key: shared.setdefault(frozenset(c), frozenset(c)) for key, c in by_key.items()}
         likely = get_global("likely_subtags")
-        self.related: defaultdict[str, set[str]] = defaultdict(set)
+        related: defaultdict[str, set[str]] = defaultdict(set)
         for language in languages:
             territory = likely.get(language, "").split("_")[-1]
             if territory.isupper():
-                self.related[f"language:{language}"].add(f"territory:{territory}")
-                self.related[f"territory:{territory}"].add(f"language:{language}")
+                related[f"language:{language}"].add(f"territory:{territory}")
+                related[f"territory:{territory}"].add(f"language:{language}")
+        self.related = dict(related)
 
     def concepts(self, words: Sequence[str]) -> set[str]:
         """What a run of words names: the whole run as written, or one capitalised word by its key,
@@ -86,7 +91,9 @@ class _Names:
             if not words[0].islower() and len(key := name_key(words[0])) >= MIN_KEY_CONSONANTS:
                 found |= self.by_key.get(key, frozenset())
             if not found and len(text) >= MIN_STEM:
-                found.update(*(c for name, c in self.by_prefix.get(text[:MIN_STEM - 1], ()) if _inflected(text, name)))
+                for name, concepts in self.by_prefix.get(text[: MIN_STEM - 1], ()):
+                    if _inflected(text, name):
+                        found |= concepts
         return found
 
 

@@ -4,8 +4,9 @@ in any language (cross-lingual sentence embeddings, cosine of unit vectors).
 It catches what the names check cannot: a sentence without names that the sources never state
 ("The company has been forced to cancel all future service plans"). Its score is the sentence's
 highest cosine against the source sentences; the threshold is the configuration's
-(trust.support_threshold, chosen on the labelled set with bench/faithfulness.py). Vectors of the texts seen last are kept, so a summary checked again at
-the door, or a second candidate of the same request, does not embed its sources again.
+(trust.support_threshold, chosen on the labelled set with bench/faithfulness.py). Vectors of
+the texts seen last are kept, so a summary checked again at the door, or a second candidate of
+the same request, does not embed its sources again.
 """
 
 from __future__ import annotations
