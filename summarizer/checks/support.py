@@ -37,6 +37,9 @@ class EmbeddingSupport(SentenceCheck):
         self._cached = cached
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        # One embedding call at a time: candidates and door checks of many stories run in worker
+        # threads together, and each call already uses the embedder's threads.
+        self._embedding = threading.Lock()
 
     def check(self, sentences: Sequence[str], evidence: Evidence) -> list[Verdict]:
         sources = source_sentences(evidence)
@@ -60,7 +63,8 @@ class EmbeddingSupport(SentenceCheck):
                 self._vectors.move_to_end(text)
         missing = [text for text in dict.fromkeys(texts) if text not in known]
         if missing:
-            fresh = self.embedder.embed(missing)
+            with self._embedding:
+                fresh = self.embedder.embed(missing)
             known.update(zip(missing, fresh, strict=True))
             with self._lock:
                 self._vectors.update(zip(missing, fresh, strict=True))
