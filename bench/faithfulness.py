@@ -4,7 +4,8 @@ Usage: .venv/bin/python bench/faithfulness.py [--set tests/data/faithfulness.jso
            [--threshold 0.88] [--verifier MODEL [--verifier-threshold 0.5]] [--json]
 
 The set (tests/data/faithfulness.jsonl) holds real sentences the offline summariser wrote
-without the gate (bench/faithfulness_sources.py reads their sources), each labelled by hand:
+without the gate (bench/faithfulness_generate.py; bench/faithfulness_sources.py reads their
+sources), each labelled by hand:
 "faithful" (the sources say it, with a "note" saying why not) and, for a sentence stating
 names, numbers or dates, "names_correct" (each is stated by a source, in whatever language or
 script the source writes it; null when it states none). Sentences of one summary share its
