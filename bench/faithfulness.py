@@ -4,17 +4,16 @@ Usage: .venv/bin/python bench/faithfulness.py [--set tests/data/faithfulness.jso
            [--threshold 0.88] [--verifier MODEL [--verifier-threshold 0.5]] [--json]
 
 The set (tests/data/faithfulness.jsonl) holds real sentences the offline summariser wrote
-without the gate (bench/faithfulness_generate.py; bench/faithfulness_sources.py reads their
-sources), each labelled by hand:
-"faithful" (the sources say it, with a "note" saying why not) and, for a sentence stating
-names, numbers or dates, "names_correct" (each is stated by a source, in whatever language or
-script the source writes it; null when it states none). Sentences of one summary share its
-"summary" id and are checked together, as the gate does. For each check (names/numbers,
-embedding support, both, and an NLI verifier when given) the report gives precision and recall
-at flagging the unfaithful sentences, how many faithful ones each flags, and the false-alarm
-rate of the names check on sentences whose names are all correct. The support check is also
-swept over thresholds: trust.support_threshold was chosen on this sweep. Sources missing on
-this machine (the shared corpus) skip their summaries, with a message.
+without the gate (bench/faithfulness_generate.py), each labelled by hand: "faithful" (the
+sources say it; a "note" says why not) and, for a sentence stating names, numbers or dates,
+"names_correct" (each is stated by a source, in whatever language or script the source writes
+it; null when it states none). Sentences of one summary share its "summary" id and are checked
+together, as the gate does; bench/faithfulness_sources.py reads their sources. For each check
+(names/numbers, embedding support, both, and an NLI verifier when given) the report gives
+precision and recall at flagging the unfaithful sentences, how many faithful ones each flags,
+and the false-alarm rate of the names check on sentences whose names are all correct. The
+support check is also swept over thresholds: trust.support_threshold was chosen on this sweep.
+Sources missing on this machine (the shared corpus) skip their summaries, with a message.
 """
 
 from __future__ import annotations
