@@ -3,8 +3,11 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from bench.faithfulness import LABELLED, judge, load_set, report, table
 from bench.faithfulness_sources import read_source
+from config.settings import TrustSettings
 from summarizer.checks.names import NamesCheck
 from summarizer.checks.support import EmbeddingSupport
 from tests.tinymodels import WordsEmbedder
@@ -66,3 +69,18 @@ def test_the_labelled_set_is_real_and_complete():
     project_sources = {spec for r in records for spec in r["sources"] if not spec.startswith("../")}
     for spec in project_sources:
         assert read_source(spec)  # the project's own sources are all readable
+
+
+@pytest.mark.slow
+def test_the_checks_on_the_labelled_set_with_the_offline_embedder():
+    """The measured numbers stay (bench/faithfulness.py): a regression guard for the gate."""
+    from summarizer.embeddings import load_embedder
+
+    summaries, missing = load_set(LABELLED)
+    if missing:
+        pytest.skip(f"sources not on this machine: {missing[0]}")
+    threshold = TrustSettings().support_threshold
+    result = report(judge(summaries, [NamesCheck(), EmbeddingSupport(load_embedder("offline"), threshold)]))
+    assert result["names_false_alarms"]["rate"] <= 0.2
+    assert result["checks"]["names+support"]["recall"] >= 0.8
+    assert result["checks"]["support"]["faithful_flagged"] <= 2
