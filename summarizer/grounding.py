@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+import regex
+
 from summarizer.cldr_names import concepts_in, named_spans
 from summarizer.language import detect_language
 from summarizer.mentions import (
@@ -23,9 +25,10 @@ from summarizer.mentions import (
     extract_mentions,
     searchable_name_keys,
 )
-from summarizer.name_keys import keys_match
+from summarizer.name_keys import keys_match, soft_c_key
 
 
+_LATIN = regex.compile(r"\p{Latin}+")
 # Languages that write every noun with a capital letter.
 NOUN_CAPITALISING = frozenset({"de", "lb"})
 
@@ -46,6 +49,11 @@ class SourceIndex:
         """The places and languages the sources name, in any language: read only for a name
         found no other way, as the first read loads the CLDR name table."""
         return concepts_in(self.texts)
+
+    @cached_property
+    def transliterated_keys(self) -> frozenset[str]:
+        """Name keys of the sources' words in other scripts than Latin."""
+        return frozenset(key for text in self.texts for key in searchable_name_keys(_LATIN.sub(" ", text)))
 
 
 def index_sources(sources: Sequence[str]) -> SourceIndex:
@@ -79,6 +87,7 @@ def _name_grounded(name: Name, sources: SourceIndex) -> bool:
         if word not in sources.words
         and key not in sources.name_keys
         and not any(keys_match(key, known) for known in sources.name_keys)  # exact first: cheap
+        and not _transliterated(word, sources)
     }
     if not missing:
         return True
@@ -89,6 +98,12 @@ def _name_grounded(name: Name, sources: SourceIndex) -> bool:
         for index in range(start, end)
     }
     return missing <= named
+
+
+def _transliterated(word: str, sources: SourceIndex) -> bool:
+    """A Latin name with a soft c, found as another script writes it."""
+    key = soft_c_key(word)
+    return key is not None and any(keys_match(key, known) for known in sources.transliterated_keys)
 
 
 def _number_grounded(number: Number, sources: SourceIndex) -> bool:

@@ -73,6 +73,17 @@ def name_key(word: str, arabic_waw_is_vowel: bool = True) -> str:
     return "".join(key)
 
 
+_SOFT_C = regex.compile(r"c(?=[eiy])")
+
+
+def soft_c_key(word: str) -> str | None:
+    """The key of a Latin-script name read with a soft c, as other scripts write it (Facebook /
+    فيسبوك, Mercedes / Мерседес); None for a word without one. Not the default reading: "viernes"
+    would then ground "Francia"."""
+    lower = word.lower()
+    return name_key(_SOFT_C.sub("s", lower)) if _SOFT_C.search(lower) else None
+
+
 def keys_match(a: str, b: str) -> bool:
     """Whether two name keys name the same thing, allowing for inflected endings.
 

@@ -288,3 +288,10 @@ def test_german_nouns_are_not_names_but_german_names_are_checked() -> None:
     source = "Лесные пожары в Испании: эвакуированы более 4000 жителей, сообщило правительство."
     assert find_ungrounded("Die Folgen von Feuer in Spanien: mehr als 4000 Bewohner sind betroffen.", [source]) == []
     assert find_ungrounded("Das sagte Ministerpräsident Pedro Sanchez in Madrid.", [source]) == ["Pedro Sanchez"]
+
+
+def test_a_soft_c_is_read_as_other_scripts_write_it() -> None:
+    assert find_ungrounded("Users left Facebook.", ["حيث شدد تويتر وفيسبوك سياسات الاستخدام."]) == []
+    assert find_ungrounded("Sales of Mercedes cars fell.", ["Продажи автомобилей Мерседес упали."]) == []
+    # Only in another script: Latin "viernes" does not become France.
+    assert find_ungrounded("The dockers struck in France.", ["Huelga el viernes."]) == ["France"]
