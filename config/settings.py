@@ -113,6 +113,26 @@ class EmbeddingSettings(_Strict):
         return self
 
 
+class TrustSettings(_Strict):
+    """The checks every sentence of a summary passes before it is posted; names, numbers and dates
+    in a source are always checked."""
+
+    # Lowest cosine of a summary sentence against its closest source sentence (the embeddings
+    # section's model); None = no support check. Chosen for the offline multilingual-e5-small on
+    # tests/data/faithfulness.jsonl (bench/faithfulness.py); another embedder needs its own.
+    support_threshold: float | None = Field(default=0.88, ge=0, le=1)
+    # A multilingual NLI model (hub id or local directory) that must find each sentence entailed
+    # by a source passage; None = no verifier. Slow on a CPU.
+    verifier: str | None = None
+    verifier_threshold: float = Field(default=0.5, gt=0, lt=1)  # probability of entailment
+    cache_dir: str | None = None  # the verifier's hub downloads; default the Hugging Face cache
+
+    @field_validator("verifier", "cache_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+
 class TelegramSettings(_Strict):
     token: str | None = None
     base_url: str | None = None
@@ -248,6 +268,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    trust: TrustSettings = Field(default_factory=TrustSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)

@@ -7,14 +7,17 @@ parameters. The models write garbage: tests built on them check plumbing, never 
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import regex
 import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import (
     BertConfig,
+    BertForSequenceClassification,
     BertModel,
     BertTokenizerFast,
     LlamaConfig,
@@ -163,6 +166,46 @@ def build_tiny_sentence_transformer(path: str | Path, *, prompts: dict[str, str]
     pooling = modules.Pooling(encoder.get_embedding_dimension(), pooling_mode="mean")
     SentenceTransformer(modules=[encoder, pooling], prompts=prompts, device="cpu").save(str(path))
     return path
+
+
+def build_tiny_nli(path: str | Path, labels: Sequence[str] = ("entailment", "neutral", "contradiction")) -> Path:
+    """A WordPiece tokenizer and a random 2-layer BERT sequence classifier with NLI labels."""
+    path = Path(path)
+    tokenizer = _wordpiece_tokenizer()
+    tokenizer.save_pretrained(path)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        max_position_embeddings=SEQ2SEQ_MAX_INPUT,
+        id2label=dict(enumerate(labels)),
+        label2id={label: index for index, label in enumerate(labels)},
+    )
+    BertForSequenceClassification(config).save_pretrained(path)
+    return path
+
+
+class WordsEmbedder(Embedder):
+    """A stand-in sentence embedder: hashed bags of lower-case words, so texts that share words
+    are close and texts that share none are orthogonal. Counts what it embeds."""
+
+    model_id = "test/words"
+    dimension = 512
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.embedded += texts
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in regex.findall(r"\p{L}+", text.lower()):
+                vectors[row, zlib.crc32(word.encode()) % self.dimension] += 1
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms > 0, norms, 1)
 
 
 def _wordpiece_tokenizer() -> BertTokenizerFast:
