@@ -129,7 +129,7 @@ async def cmd_eval(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0
-    table = [["#", "source", "target", "output", "chars", "ungrounded", "seconds", "flags"]]
+    table = [["#", "source", "target", "output", "chars", "ungrounded", "seconds", "gate", "flags"]]
     for index, row in enumerate(rows, 1):
         summary = row.summary
         table.append([
@@ -140,6 +140,7 @@ async def cmd_eval(args: argparse.Namespace) -> int:
             str(len(summary.summary)),
             str(len(summary.ungrounded)),
             f"{summary.seconds:.1f}",
+            "withheld" if row.withheld else "passed",
             ",".join(summary.flags) or "-",
         ])
     print(_aligned(table))

@@ -85,3 +85,30 @@ def summary_label(code: str) -> str:
 def headline_label(code: str) -> str:
     native = _NATIVE.get(code)
     return native[1] if native else f"Headline in {language_name(code)}"
+
+
+# The Unicode scripts (as regex's \p{Script} names) each language is written in; every other
+# language in this table's absence is written in Latin letters.
+_SCRIPTS = {
+    **dict.fromkeys(("ru", "uk", "bg", "be", "sr", "mk", "kk", "mn", "ky", "tg"), ("Cyrillic",)),
+    **dict.fromkeys(("ar", "fa", "ur", "ps"), ("Arabic",)),
+    **dict.fromkeys(("he", "yi"), ("Hebrew",)),
+    **dict.fromkeys(("hi", "mr", "ne"), ("Devanagari",)),
+    "el": ("Greek",),
+    "bn": ("Bengali",),
+    "pa": ("Gurmukhi",),
+    "gu": ("Gujarati",),
+    "ta": ("Tamil",),
+    "te": ("Telugu",),
+    "th": ("Thai",),
+    "ka": ("Georgian",),
+    "hy": ("Armenian",),
+    "zh": ("Han",),
+    "ja": ("Han", "Hiragana", "Katakana"),
+    "ko": ("Hangul", "Han"),
+}
+
+
+def scripts_of(code: str) -> tuple[str, ...]:
+    """The scripts a language's letters come from, e.g. 'ru' -> ('Cyrillic',)."""
+    return _SCRIPTS.get(code, ("Latin",))

@@ -11,11 +11,13 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from summarizer.backends.steering import Steering
 from summarizer.chunking import chunk_text
 from summarizer.grounding import SourceIndex, find_ungrounded, index_sources
 from summarizer.language import detect_language, is_supported
+from summarizer.mentions import Name, extract_mentions, keys_match, searchable_name_keys
 from summarizer.prompts import join_sources
 from summarizer.text import clean_text, prose_ratio, split_sentences, strip_urls, trim_to_sentences
 from summarizer.types import Summary, SummaryRequest, UnsupportedInputError
@@ -59,8 +61,9 @@ class Candidate:
         return not self.degenerate and self.language == target_language
 
     def score(self, target_language: str) -> tuple:
-        # Lower is better: usable, right language, fewest invented facts, then the fuller text.
-        return (self.degenerate, self.language != target_language, len(self.ungrounded), -len(self.text))
+        # Lower is better: usable, right language, fewest invented facts, nothing invented that had
+        # to be cut, then the fuller text.
+        return (self.degenerate, self.language != target_language, len(self.ungrounded), self.pruned, -len(self.text))
 
 
 class Backend(ABC):
@@ -73,6 +76,9 @@ class Backend(ABC):
     prompt_variants: int = 1
     # Prompt variants generated up front and compared; the rest are tried only on failure.
     candidates: int = 1
+    # A story of several sources: summarise up to this many of them each on its own and keep the
+    # best summary (checked against all sources); 0 = one prompt over all sources joined.
+    per_source: int = 0
 
     async def summarize(self, requests: Sequence[SummaryRequest]) -> list[Summary]:
         return list(await asyncio.gather(*(self.summarize_one(request) for request in requests)))
@@ -82,9 +88,15 @@ class Backend(ABC):
         # Language detection, tokenising and grounding take milliseconds to seconds of CPU:
         # they run in a worker thread so the event loop keeps serving.
         prepared = await asyncio.to_thread(self.preprocess, request)
+        steering = await asyncio.to_thread(_steering, prepared)
         flags: list[str] = []
-        source = await self._reduce_to_one_chunk(prepared, flags)
-        best = await self._best_candidate(source, prepared, flags)
+        if self.per_source and len(prepared.sources) > 1:
+            chosen = await asyncio.to_thread(central_sources, prepared.sources, prepared.target_language, self.per_source)
+            # Each source is summarised alone (map-reduced if it is long), but checked against all.
+            sources = [await self._reduce_to_one_chunk(replace(prepared, sources=[text]), flags) for text in chosen]
+        else:
+            sources = [await self._reduce_to_one_chunk(prepared, flags)]
+        best = await self._best_candidate(sources, prepared, steering, flags)
         return Summary(
             summary=best.text,
             language=best.language or prepared.target_language,
@@ -160,16 +172,18 @@ class Backend(ABC):
 
     # -- generate ---------------------------------------------------------------------------
 
-    async def _best_candidate(self, source: str, prepared: Prepared, flags: list[str]) -> Candidate:
-        """Generate `candidates` prompt variants together and keep the best; if none is sound,
-        try the remaining variants before giving up (and flagging it)."""
+    async def _best_candidate(
+        self, sources: list[str], prepared: Prepared, steering: Steering, flags: list[str]
+    ) -> Candidate:
+        """Generate `candidates` prompt variants of every source together and keep the best; if none
+        is sound, try the remaining variants before giving up (and flagging it)."""
         variants = list(range(self.prompt_variants))
         first, rest = variants[: max(1, self.candidates)], variants[max(1, self.candidates) :]
-        candidates = await self._candidates(source, prepared, first)
+        candidates = await self._candidates(sources, prepared, steering, first)
         for variant in rest:
             if any(c.sound(prepared.target_language) for c in candidates):
                 break
-            candidates += await self._candidates(source, prepared, [variant])
+            candidates += await self._candidates(sources, prepared, steering, [variant])
         best = min(candidates, key=lambda candidate: candidate.score(prepared.target_language))
         if best.pruned:
             flags.append("ungrounded_sentences_removed")
@@ -179,10 +193,13 @@ class Backend(ABC):
             flags.append("language_mismatch")
         return best
 
-    async def _candidates(self, source: str, prepared: Prepared, variants: list[int]) -> list[Candidate]:
+    async def _candidates(
+        self, sources: list[str], prepared: Prepared, steering: Steering, variants: list[int]
+    ) -> list[Candidate]:
         max_new_tokens = self.max_new_tokens(prepared.max_chars)
-        prompts = [self.prompt(source, prepared.target_language, prepared.max_chars, v) for v in variants]
-        raws = await asyncio.gather(*(self.generate(prompt, max_new_tokens) for prompt in prompts))
+        language, max_chars = prepared.target_language, prepared.max_chars
+        prompts = [self.prompt(source, language, max_chars, v) for source in sources for v in variants]
+        raws = await asyncio.gather(*(self.generate_steered(prompt, max_new_tokens, steering) for prompt in prompts))
         return await asyncio.to_thread(lambda: [self.postprocess(raw, prepared) for raw in raws])
 
     @staticmethod
@@ -256,6 +273,11 @@ class Backend(ABC):
     @abstractmethod
     async def generate(self, prompt, max_new_tokens: int) -> str: ...
 
+    async def generate_steered(self, prompt, max_new_tokens: int, steering: Steering) -> str:
+        """generate() for an answer in steering.language; a backend that can steer its decoder
+        towards that language's script does so."""
+        return await self.generate(prompt, max_new_tokens)
+
     async def aclose(self) -> None:
         """Release the model or connections."""
 
@@ -269,6 +291,39 @@ def _fit_for_headline(line: str, summary: str, language: str) -> bool:
         and not find_ungrounded(line, [summary])
         and (len(words) < 4 or not is_degenerate(line))
     )
+
+
+def _steering(prepared: Prepared) -> Steering:
+    """The answer's language, and the sources' names it may quote as they are written."""
+    names = {
+        word
+        for source in prepared.sources
+        for mention in extract_mentions(source)
+        if isinstance(mention, Name)
+        for word in mention.text.split()
+    }
+    return Steering(prepared.target_language, tuple(sorted(names)))
+
+
+def central_sources(sources: Sequence[str], language: str, limit: int) -> list[str]:
+    """The `limit` sources most worth summarising on their own, in their original order.
+
+    Those already in the summary's language come first (a small model summarises best without
+    translating); then those naming most of what the other sources name too (the story's core,
+    not a side note or a page's boilerplate); then the longer ones.
+    """
+    names = [{key for m in extract_mentions(source) if isinstance(m, Name) for key in m.keys} for source in sources]
+    keys = [searchable_name_keys(source) for source in sources]
+
+    def shared(index: int) -> int:
+        others = {key for other, their in enumerate(keys) if other != index for key in their}
+        return sum(any(keys_match(name, key) for key in others) for name in names[index])
+
+    ranked = sorted(
+        range(len(sources)),
+        key=lambda i: (detect_language(sources[i]) != language, -shared(i), -len(sources[i])),
+    )
+    return [sources[i] for i in sorted(ranked[:limit])]
 
 
 def is_degenerate(text: str) -> bool:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from summarizer.backends.base import Backend
+from summarizer.backends.steering import Steering
 from summarizer.batching import BatchingWorker
 from summarizer.model_files import ModelSource
 from summarizer.types import ModelLoadError, first_line
@@ -19,6 +20,7 @@ from summarizer.types import ModelLoadError, first_line
 class Job:
     prompt: Any  # whatever the backend's prompt() returns
     max_new_tokens: int
+    steering: Steering | None = None  # the answer's language, for backends that can steer decoding
 
 
 class LocalTransformersBackend(Backend):
@@ -50,6 +52,9 @@ class LocalTransformersBackend(Backend):
 
     async def generate(self, prompt, max_new_tokens: int) -> str:
         return await self._worker.submit(Job(prompt, max_new_tokens))
+
+    async def generate_steered(self, prompt, max_new_tokens: int, steering: Steering) -> str:
+        return await self._worker.submit(Job(prompt, max_new_tokens, steering))
 
     @abstractmethod
     def generate_batch(self, jobs: Sequence[Job]) -> list[str]:
