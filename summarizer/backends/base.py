@@ -90,12 +90,7 @@ class Backend(ABC):
         prepared = await asyncio.to_thread(self.preprocess, request)
         steering = await asyncio.to_thread(_steering, prepared)
         flags: list[str] = []
-        if self.per_source and len(prepared.sources) > 1:
-            chosen = await asyncio.to_thread(central_sources, prepared.sources, prepared.target_language, self.per_source)
-            # Each source is summarised alone (map-reduced if it is long), but checked against all.
-            sources = [await self._reduce_to_one_chunk(replace(prepared, sources=[text]), flags) for text in chosen]
-        else:
-            sources = [await self._reduce_to_one_chunk(prepared, flags)]
+        sources = await self._prompt_sources(prepared, flags)
         best = await self._best_candidate(sources, prepared, steering, flags)
         return Summary(
             summary=best.text,
@@ -106,6 +101,15 @@ class Backend(ABC):
             seconds=time.monotonic() - started,
             flags=flags,
         )
+
+    async def _prompt_sources(self, prepared: Prepared, flags: list[str]) -> list[str]:
+        """What the summary prompts read: all sources joined into one, or with `per_source` the most
+        central sources each on its own (map-reduced if long); candidates are checked against all."""
+        if not self.per_source or len(prepared.sources) == 1:
+            return [await self._reduce_to_one_chunk(prepared, flags)]
+        language = prepared.target_language
+        chosen = await asyncio.to_thread(central_sources, prepared.sources, language, self.per_source)
+        return [await self._reduce_to_one_chunk(replace(prepared, sources=[text]), flags) for text in chosen]
 
     # -- preprocess -------------------------------------------------------------------------
 
