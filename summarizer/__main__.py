@@ -156,6 +156,9 @@ async def cmd_eval(args: argparse.Namespace) -> int:
         ])
     print(_aligned(table))
     print()
+    for index, row in enumerate(rows, 1):
+        print(f"{index}. {row.summary.summary or '-'}")
+    print()
     print(_aligned([[key, "-" if value is None else str(value)] for key, value in result.items()]))
     return 0
 

@@ -298,12 +298,15 @@ def _fit_for_headline(line: str, summary: str, language: str) -> bool:
 
 
 def _steering(prepared: Prepared) -> Steering:
-    """The answer's language, and the sources' names it may quote as they are written."""
+    """The answer's language, and the sources' names it may quote as they are written.
+
+    A capitalised word opening a sentence is as often a common word ("Podle", "Jelikož"): left out.
+    """
     names = {
         word
         for source in prepared.sources
         for mention in extract_mentions(source)
-        if isinstance(mention, Name)
+        if isinstance(mention, Name) and not mention.sentence_initial
         for word in mention.text.split()
     }
     return Steering(prepared.target_language, tuple(sorted(names)))
