@@ -56,14 +56,24 @@ class Candidate:
     ungrounded: list[str]
     degenerate: bool
     pruned: bool = False  # sentences stating facts found in no source were removed
+    # Mentions a name, number or date of the sources: a summary naming none of them is most
+    # likely about something else (a small model steered off its source's language may ramble).
+    anchored: bool = True
 
     def sound(self, target_language: str) -> bool:
-        return not self.degenerate and self.language == target_language
+        return not self.degenerate and self.language == target_language and self.anchored
 
     def score(self, target_language: str) -> tuple:
-        # Lower is better: usable, right language, fewest invented facts, nothing invented that had
-        # to be cut, then the fuller text.
-        return (self.degenerate, self.language != target_language, len(self.ungrounded), self.pruned, -len(self.text))
+        # Lower is better: usable, right language, fewest invented facts, about the sources,
+        # nothing invented that had to be cut, then the fuller text.
+        return (
+            self.degenerate,
+            self.language != target_language,
+            len(self.ungrounded),
+            not self.anchored,
+            self.pruned,
+            -len(self.text),
+        )
 
 
 class Backend(ABC):
@@ -204,7 +214,7 @@ class Backend(ABC):
         language, max_chars = prepared.target_language, prepared.max_chars
         prompts = [self.prompt(source, language, max_chars, v) for source in sources for v in variants]
         raws = await asyncio.gather(*(self.generate_steered(prompt, max_new_tokens, steering) for prompt in prompts))
-        return await asyncio.to_thread(lambda: [self.postprocess(raw, prepared) for raw in raws])
+        return await asyncio.to_thread(lambda: [_anchor(self.postprocess(raw, prepared), prepared) for raw in raws])
 
     @staticmethod
     def max_new_tokens(max_chars: int) -> int:
@@ -310,6 +320,21 @@ def _steering(prepared: Prepared) -> Steering:
         for word in mention.text.split()
     }
     return Steering(prepared.target_language, tuple(sorted(names)))
+
+
+def _anchor(candidate: Candidate, prepared: Prepared) -> Candidate:
+    """The candidate, marked by whether it mentions anything its sources mention.
+
+    A capitalised word opening a sentence counts only as a name the sources have ("Уважаемые
+    партнеры!" is no name); invented mentions were already listed as ungrounded.
+    """
+    names = prepared.grounding.name_keys
+    anchored = any(
+        mention.text not in candidate.ungrounded
+        and not (isinstance(mention, Name) and mention.sentence_initial and not names.issuperset(mention.keys))
+        for mention in extract_mentions(candidate.text)
+    )
+    return replace(candidate, anchored=anchored)
 
 
 def central_sources(sources: Sequence[str], language: str, limit: int) -> list[str]:
