@@ -3,6 +3,7 @@
 import pytest
 import regex
 
+from summarizer.backends.base import Prepared
 from summarizer.backends.causal import CausalLMBackend
 from summarizer.backends.local import Job
 from summarizer.backends.steering import SCRIPT_BIAS, ScriptMasks, Steering
@@ -101,3 +102,17 @@ def test_central_sources_prefer_the_target_language_then_shared_names():
 
     assert central_sources([side, core, russian, french], "ru", 2) == [core, russian]
     assert central_sources([side, core, french], "en", 1) == [core]
+
+
+def test_a_summary_naming_nothing_of_its_sources_is_not_sound_and_ranks_below_one_that_does():
+    from summarizer.backends.base import Candidate, _anchor
+    from summarizer.grounding import index_sources
+
+    sources = ["Amazon stopped hosting Parler on Monday, said John Matze in Seattle."]
+    prepared = Prepared(sources, "en", "ru", 400, index_sources(sources))
+    about = _anchor(Candidate("Компания Amazon отключила сервис Parler.", "ru", [], False), prepared)
+    greeting = "Уважаемые партнеры! Мы рады приветствовать вас в нашей компании."
+    elsewhere = _anchor(Candidate(greeting, "ru", [], False), prepared)
+
+    assert about.sound("ru") and not elsewhere.sound("ru")
+    assert min([elsewhere, about], key=lambda candidate: candidate.score("ru")) is about
