@@ -46,8 +46,14 @@ class EvalRow:
 
     @property
     def in_target_language(self) -> bool:
-        """A usable summary in the language asked for; an empty or looping one is in no language."""
-        return self.summary.language == self.target_language and "degenerate_output" not in self.summary.flags
+        """A usable summary in the language asked for; an empty or looping one is in no language, and
+        one whose language could not be told (reported as the target's, flagged) is not counted either."""
+        flags = self.summary.flags
+        return (
+            self.summary.language == self.target_language
+            and "degenerate_output" not in flags
+            and "language_mismatch" not in flags
+        )
 
     @property
     def withheld(self) -> list[str]:

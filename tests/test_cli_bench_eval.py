@@ -173,8 +173,10 @@ def test_a_degenerate_summary_does_not_count_as_written_in_the_target_language()
         EvalRow(item, Summary("", "en", "fr", "m", flags=["degenerate_output"])),
         EvalRow(item, Summary("Le conseil s'est réuni.", "fr", "fr", "m", flags=["language_mismatch"])),
         EvalRow(item, Summary("The council met again.", "en", "fr", "m")),
+        # Its language could not be told: reported as the target's, and flagged.
+        EvalRow(item, Summary("Parler (Parler) * Amazon (Amazon)", "en", "fr", "m", flags=["language_mismatch"])),
     ]
-    assert totals(rows)["language_accuracy"] == 0.5
+    assert totals(rows)["language_accuracy"] == 0.4
 
 
 def test_eval_counts_the_summaries_the_gate_before_posting_lets_through():
