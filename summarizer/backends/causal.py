@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from summarizer.backends.base import CHARS_PER_TOKEN_FLOOR
 from summarizer.backends.local import Job, LocalTransformersBackend
-from summarizer.backends.steering import ScriptBias, ScriptMasks
+from summarizer.backends.steering import ScriptBias, ScriptMasks, Steering
 from summarizer.model_files import ModelSource, convert_gguf
 from summarizer.prompts import (
     COMPLETION_VARIANTS,
@@ -61,6 +61,9 @@ class CausalLMBackend(LocalTransformersBackend):
         if self.chat:
             return self._chat_prompt(chat_messages(source, language, max_chars))
         return completion_prompt(source, language, variant)
+
+    async def generate_steered(self, prompt, max_new_tokens: int, steering: Steering) -> str:
+        return await self._worker.submit(Job(prompt, max_new_tokens, steering))
 
     def headline_prompt(self, summary: str, language: str) -> str:
         if self.chat:

@@ -53,9 +53,6 @@ class LocalTransformersBackend(Backend):
     async def generate(self, prompt, max_new_tokens: int) -> str:
         return await self._worker.submit(Job(prompt, max_new_tokens))
 
-    async def generate_steered(self, prompt, max_new_tokens: int, steering: Steering) -> str:
-        return await self._worker.submit(Job(prompt, max_new_tokens, steering))
-
     @abstractmethod
     def generate_batch(self, jobs: Sequence[Job]) -> list[str]:
         """Runs in the worker thread: one padded forward pass for the whole batch."""
