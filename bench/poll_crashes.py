@@ -17,7 +17,6 @@ Prints one JSON object: the setup, each run's {"exit", "seconds", "articles", "e
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import multiprocessing
 import signal
@@ -31,12 +30,10 @@ from collections import Counter
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from aiohttp import web
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import machine  # noqa: E402
+from bench.common import machine, serve_forever  # noqa: E402
 from tests.newssite import NewsSite  # noqa: E402
 
 RUN_LIMIT = 600  # seconds; a run that takes longer is stopped and counted as a failure
@@ -46,15 +43,7 @@ CONCURRENCY = 32
 def serve(feeds: int, entries: int, port_out: Connection) -> None:
     """Run the news site until the parent terminates this process."""
 
-    async def main() -> None:
-        runner = web.AppRunner(NewsSite(feeds, entries).app(), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
-        await site.start()
-        port_out.send(runner.addresses[0][1])
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
+    serve_forever(NewsSite(feeds, entries).app(), port_out)
 
 
 def write_config(folder: Path, base_url: str, feeds: int) -> Path:

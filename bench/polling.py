@@ -48,7 +48,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import machine  # noqa: E402
+from bench.common import machine, serve_forever  # noqa: E402
 from bot.feeds import fingerprint  # noqa: E402
 from bot.feeds.poll import Poller, poll_all  # noqa: E402
 from bot.store.db import open_store  # noqa: E402
@@ -131,17 +131,9 @@ def serve(entries: int, port_out: Connection) -> None:
             catalogue.polls[number] += 1
         return web.Response(body=body, headers={"ETag": etag, "Content-Type": "application/rss+xml; charset=utf-8"})
 
-    async def main() -> None:
-        app = web.Application()
-        app.router.add_get("/feed/{number:\\d+}.xml", feed)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
-        await site.start()
-        port_out.send(runner.addresses[0][1])
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
+    app = web.Application()
+    app.router.add_get("/feed/{number:\\d+}.xml", feed)
+    serve_forever(app, port_out)
 
 
 # --- the poller (this process) ------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from bot.store.db import open_store
 from bot.store.queries import sync_config
 from config.settings import Settings
 from summarizer.backends.base import Backend
+from summarizer.checks import Gate
+from summarizer.checks.support import EmbeddingSupport
 from summarizer.embeddings import Embedder, load_embedder
 from summarizer.loader import load_backend
 from web.fetch import Fetcher, create_session
@@ -46,10 +48,25 @@ class Resources:
                 candidates=model.candidates, threads=model.threads, prompt_style=model.prompt_style,
                 per_source=model.per_source,
             )
+            self.backend.checks = await self.load_checks()
         return self.backend
 
+    async def load_checks(self) -> Gate:
+        """The gate of every summary: names and numbers, and the configured support checks."""
+        trust = self.settings.trust
+        checks = []
+        if trust.support_threshold is not None:
+            checks.append(EmbeddingSupport(await self.load_embedder(), trust.support_threshold))
+        if trust.verifier:
+            from summarizer.checks.entailment import EntailmentCheck
+
+            checks.append(await asyncio.to_thread(
+                EntailmentCheck, trust.verifier, trust.verifier_threshold, cache_dir=trust.cache_dir
+            ))
+        return Gate(checks)
+
     async def load_embedder(self) -> Embedder:
-        """The sentence embedder that groups articles; loaded once, in a worker thread."""
+        """The sentence embedder that groups articles and checks summaries; loaded once, in a worker thread."""
         if self.embedder is None:
             embeddings = self.settings.embeddings
             self.embedder = await asyncio.to_thread(

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from config.filters import checked_rule, topic_rule
 from config.schedule import digest_trigger
 
 
@@ -23,6 +24,12 @@ class ConfigError(Exception):
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+
+# The offline model's cosine at which a story is taken to be on a topic (see EmbeddingSettings):
+# the best F1 (0.875: precision 0.857, recall 0.894) on tests/data/topics.jsonl. e5 cosines of
+# related texts lie close together: 0.775 finds nearly every on-topic article but 19 of 62 are
+# matched to a wrong topic, 0.795 finds two thirds of them.
+TOPIC_THRESHOLD = 0.785
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -90,6 +97,10 @@ class EmbeddingSettings(_Strict):
     threads: int | None = Field(default=None, ge=1)
     timeout: float = Field(default=60.0, gt=0)  # seconds per request to an embedding server
     batch_size: int = Field(default=32, ge=1, le=1024)  # texts per model call or request
+    # A story is on a channel's topic when the cosine of the topic's vector and one of its
+    # articles' (title and lead) reaches this. Measured for the offline model on
+    # tests/data/topics.jsonl (bench/topics.py); another model has its own scale and needs its own.
+    topic_threshold: float = Field(default=TOPIC_THRESHOLD, gt=-1, le=1)
 
     @field_validator("name", "base_url", "api_key", "prefix", "cache_dir", mode="before")
     @classmethod
@@ -103,6 +114,26 @@ class EmbeddingSettings(_Strict):
         if self.backend == "sentence-transformers" and not self.name:
             raise ValueError("backend 'sentence-transformers' needs embeddings.name (hub id or directory)")
         return self
+
+
+class TrustSettings(_Strict):
+    """The checks every sentence of a summary passes before it is posted; names, numbers and dates
+    in a source are always checked."""
+
+    # Lowest cosine of a summary sentence against its closest source sentence (the embeddings
+    # section's model); None = no support check. Chosen for the offline multilingual-e5-small on
+    # tests/data/faithfulness.jsonl (bench/faithfulness.py); another embedder needs its own.
+    support_threshold: float | None = Field(default=0.88, ge=0, le=1)
+    # A multilingual NLI model (hub id or local directory) that must find each sentence entailed
+    # by a source passage; None = no verifier. Slow on a CPU.
+    verifier: str | None = None
+    verifier_threshold: float = Field(default=0.5, gt=0, lt=1)  # probability of entailment
+    cache_dir: str | None = None  # the verifier's hub downloads; default the Hugging Face cache
+
+    @field_validator("verifier", "cache_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
 
 
 class TelegramSettings(_Strict):
@@ -194,6 +225,17 @@ class DigestSchedule(_Strict):
         return self
 
 
+def _filter_rule(entry: Any) -> str:
+    """A config filter entry as stored: 'keyword', '/regex/' or {topic: words} ('topic:words')."""
+    if isinstance(entry, dict):
+        if set(entry) != {"topic"} or not isinstance(entry["topic"], str):
+            raise ValueError(f"a filter is a keyword, a /regex/ or {{topic: words}}, got {entry!r}")
+        return topic_rule(entry["topic"])
+    if not isinstance(entry, str):
+        raise ValueError(f"a filter is a keyword, a /regex/ or {{topic: words}}, got {entry!r}")
+    return checked_rule(entry)
+
+
 class ChannelSettings(_Strict):
     chat: str
     language: str = "en"
@@ -207,6 +249,11 @@ class ChannelSettings(_Strict):
     @classmethod
     def _chat_as_text(cls, value: Any) -> str:
         return str(value)
+
+    @field_validator("include", "exclude", mode="before")
+    @classmethod
+    def _rules(cls, value: Any) -> Any:
+        return [_filter_rule(entry) for entry in value] if isinstance(value, list) else value
 
     @field_validator("language")
     @classmethod
@@ -224,6 +271,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    trust: TrustSettings = Field(default_factory=TrustSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
-from summarizer.mentions import (
-    Date,
-    Mention,
-    Name,
-    Number,
-    content_words,
-    extract_mentions,
-    keys_match,
-    searchable_name_keys,
-)
+import regex
+
+from summarizer.cldr_names import concepts_in, named_spans
+from summarizer.language import detect_language
+from summarizer.mentions import Date, Mention, Name, Number, content_words, extract_mentions, searchable_name_keys
+from summarizer.name_keys import keys_match, soft_c_key
+
+_LATIN = regex.compile(r"\p{Latin}+")
+# Languages that write every noun with a capital letter.
+NOUN_CAPITALISING = frozenset({"de", "lb"})
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,18 @@ class SourceIndex:
     numbers: tuple[Number, ...]
     dates: tuple[Date, ...]
     date_parts: frozenset[int]  # days and years of the dates, numbers a summary may quote alone
+    texts: tuple[str, ...]
+
+    @cached_property
+    def concepts(self) -> frozenset[str]:
+        """The places and languages the sources name, in any language: read only for a name
+        found no other way, as the first read loads the CLDR name table."""
+        return concepts_in(self.texts)
+
+    @cached_property
+    def transliterated_keys(self) -> frozenset[str]:
+        """Name keys of the sources' words in other scripts than Latin."""
+        return frozenset(key for text in self.texts for key in searchable_name_keys(_LATIN.sub(" ", text)))
 
 
 def index_sources(sources: Sequence[str]) -> SourceIndex:
@@ -50,18 +63,38 @@ def index_sources(sources: Sequence[str]) -> SourceIndex:
         numbers=tuple(mention for mention in mentions if isinstance(mention, Number)),
         dates=dates,
         date_parts=frozenset(date_parts),
+        texts=tuple(sources),
     )
 
 
 def _name_grounded(name: Name, sources: SourceIndex) -> bool:
     """Every word of the name is in a source, maybe inflected ("Trump" in "Трампа", "Trumpovi"),
-    maybe written there in lower case ("Port of Hull" in "the port's terminal in Hull")."""
-    return all(
-        word in sources.words
-        or key in sources.name_keys
-        or any(keys_match(key, known) for known in sources.name_keys)  # exact first: cheap
-        for word, key in zip(name.words, name.keys, strict=True)
-    )
+    maybe written there in lower case ("Port of Hull" in "the port's terminal in Hull"), or is
+    part of the name of a place or language that a source names in any language ("Spain" for
+    "Испании", "German" for "deutsch")."""
+    missing = {
+        index
+        for index, (word, key) in enumerate(zip(name.words, name.keys, strict=True))
+        if word not in sources.words
+        and key not in sources.name_keys
+        and not any(keys_match(key, known) for known in sources.name_keys)  # exact first: cheap
+        and not _transliterated(word, sources)
+    }
+    if not missing:
+        return True
+    named = {
+        index
+        for start, end, concepts in named_spans([word.capitalize() for word in name.words])  # as written
+        if not concepts.isdisjoint(sources.concepts)
+        for index in range(start, end)
+    }
+    return missing <= named
+
+
+def _transliterated(word: str, sources: SourceIndex) -> bool:
+    """A Latin name with a soft c, found as another script writes it."""
+    key = soft_c_key(word)
+    return key is not None and any(keys_match(key, known) for known in sources.transliterated_keys)
 
 
 def _number_grounded(number: Number, sources: SourceIndex) -> bool:
@@ -88,29 +121,40 @@ def _grounded(mention: Mention, sources: SourceIndex) -> bool:
             return _date_grounded(mention, sources)
 
 
-def _doubtful(name: Name, confirmed: set[str]) -> bool:
-    """A lone capitalised word at the start of a sentence that may be an ordinary word.
+def _doubtful(name: Name, confirmed: set[str], nouns_capitalised: bool) -> bool:
+    """A capitalised word that may be an ordinary word.
 
     "Unemployment rose..." or "Supporters of..." would be reported against sources in another
-    language, so such a word counts as a name only if the summary also capitalises it inside a
-    sentence (`confirmed` keys) or it is an acronym. The price: a name that is invented, written
-    once and at the start of a sentence goes unreported.
+    language, so a lone capitalised word at the start of a sentence counts as a name only if the
+    summary also capitalises it inside a sentence (`confirmed` keys) or it is an acronym. In a
+    language that capitalises every noun (German), a lone capitalised word anywhere, and words
+    joined by a lower-case connector ("Folgen von Feuer"), are as doubtful. The price: a name
+    that is invented and written that way goes unreported here (the support check may catch it).
     """
-    if not name.sentence_initial or len(name.keys) != 1 or name.text.isupper():
+    if name.text.isupper():
+        return False
+    if nouns_capitalised and (len(name.keys) == 1 or len(name.text.split()) != len(name.words)):
+        return True
+    if not name.sentence_initial or len(name.keys) != 1:
         return False
     return name.keys[0] not in confirmed
 
 
-def find_ungrounded(summary: str, sources: Sequence[str] | SourceIndex) -> list[str]:
-    """Names, numbers and dates of the summary that no source mentions, as written, in order."""
+def ungrounded_mentions(summary: str, sources: Sequence[str] | SourceIndex) -> list[Mention]:
+    """The names, numbers and dates of the summary that no source mentions, in order."""
     known = sources if isinstance(sources, SourceIndex) else index_sources(sources)
     mentions = extract_mentions(summary)
     names = [mention for mention in mentions if isinstance(mention, Name)]
     confirmed = {key for name in names if not name.sentence_initial for key in name.keys}
-    ungrounded: list[str] = []
-    for mention in mentions:
-        if isinstance(mention, Name) and _doubtful(mention, confirmed):
-            continue
-        if mention.text not in ungrounded and not _grounded(mention, known):
-            ungrounded.append(mention.text)
-    return ungrounded
+    nouns_capitalised = bool(names) and detect_language(summary) in NOUN_CAPITALISING
+    return [
+        mention
+        for mention in mentions
+        if not (isinstance(mention, Name) and _doubtful(mention, confirmed, nouns_capitalised))
+        and not _grounded(mention, known)
+    ]
+
+
+def find_ungrounded(summary: str, sources: Sequence[str] | SourceIndex) -> list[str]:
+    """Names, numbers and dates of the summary that no source mentions, as written, in order."""
+    return list(dict.fromkeys(mention.text for mention in ungrounded_mentions(summary, sources)))

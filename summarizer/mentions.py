@@ -2,9 +2,11 @@
 
 Grounding (is every name in a summary in its sources?) and clustering (do two articles tell the
 same story?) both need to recognise "John Matze", "Джон Матц" and "جون ماتزي" as one person,
-"1 200" and "1,200" as one number, "10 January" and "10 января" as one date.
+"1 200" and "1,200" as one number, "10 January" and "10 января" as one date. Names are found here;
+their keys come from summarizer.name_keys, numbers from summarizer.numerals, dates from
+summarizer.dates.
 
-Limits of the heuristics:
+Limits of the name heuristics:
 - Names are found by capitalisation, so only in cased scripts (Latin, Cyrillic, Greek...). German
   capitalises every noun, so German text yields many common nouns as "names". A sentence-initial
   word that is not a known function word counts as a name unless the text also uses it in lower
@@ -12,217 +14,21 @@ Limits of the heuristics:
 - Arabic has no case: there, names are Latin-script tokens and the one or two words after a name
   cue (a title such as الرئيس, a word such as شركة, a verb of saying such as قال). Other uncased
   scripts (Hebrew, Chinese, Devanagari...) only yield Latin-script tokens.
-- Name keys are consonant skeletons: short names collide (Musk / Moscow in Arabic spelling), and
-  transliterations that change consonants (Paris / Париж, USA / США) do not match.
-- Numbers written as words ("ten", "десять") and times of day are not recognised.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
-from functools import lru_cache
 from typing import NamedTuple
 
 import regex
-from anyascii import anyascii
 
-# --- name keys --------------------------------------------------------------------------------
+from summarizer.dates import MONTHS, WEEKDAYS, Date, find_dates
+from summarizer.name_keys import ARABIC_LETTER, name_key
+from summarizer.numerals import Number, find_numbers
 
-# Letters transliterated with an "h" that must not form a digraph with the letter before them
-# (ز+ه would read "zh"): they become "H", a plain h. The Arabic feminine ending ة is a vowel.
-_H_LETTERS = str.maketrans({"х": "H", "ه": "H", "ح": "H", "خ": "H", "ة": None})
-# Letter groups that transliterations of one name write differently, longest first. Upper-case
-# letters stand for sounds with no single Latin letter.
-_DIGRAPHS = (
-    ("shch", "S"),
-    ("dzh", "g"),
-    ("sch", "S"),
-    ("tsh", "S"),
-    ("sh", "S"),
-    ("ch", "S"),
-    ("zh", "g"),
-    ("dj", "g"),
-    ("kh", "H"),
-    ("gh", "g"),
-    ("ph", "f"),
-    ("th", "t"),
-    ("dh", "d"),
-    ("ck", "k"),
-    ("qu", "k"),
-    ("ng", "n"),  # Washington / واشنطن
-)
-# German/Russian z and ц are written "ts" in Arabic and Cyrillic transliteration, so z becomes ts.
-# Arabic ج stands for both j (جون, John) and g (جوجل, Google), so j, g and their spellings merge.
-_LETTERS = str.maketrans({"p": "b", "v": "f", "w": "f", "c": "k", "q": "k", "j": "g", "x": "ks", "z": "ts"})
-_VOWELS = frozenset("aeiouy'")
-# Arabic writes long vowels with و (w) and ي (y): inside an Arabic word they are vowels.
-_ARABIC_VOWELS = _VOWELS | {"w"}
-_ARABIC_LETTER = regex.compile(r"\p{Arabic}")
-
-
-@lru_cache(maxsize=65536)
-def name_key(word: str) -> str:
-    """A script-independent key of a name: its consonant skeleton after transliteration.
-
-    Vowels are dropped after the first letter (Arabic seldom writes them) and consonants that
-    scripts confuse are merged, so "Trump", "Трамп" and "ترامب" all give "trmb". A word that starts
-    with a vowel starts its key with "a".
-    """
-    arabic = bool(_ARABIC_LETTER.match(word))
-    latin = anyascii(word.lower().translate(_H_LETTERS))
-    latin = "".join(ch for ch in latin if "a" <= ch <= "z" or ch in "'H")
-    for group, sound in _DIGRAPHS:
-        latin = latin.replace(group, sound)
-    vowels = _ARABIC_VOWELS if arabic else _VOWELS
-    key: list[str] = []
-    for position, letter in enumerate(latin):
-        if position == 0:
-            if letter in _VOWELS:
-                key.append("a")
-                continue
-        elif letter in vowels or letter in "hH":
-            continue  # h is silent or lengthens a vowel: John / Джон, Netanyahu / نتنياهو
-        for sound in letter.replace("H", "h").translate(_LETTERS):
-            if not key or key[-1] != sound:  # Rotterdam / Роттердам
-                key.append(sound)
-    return "".join(key)
-
-
-def keys_match(a: str, b: str) -> bool:
-    """Whether two name keys name the same thing, allowing for inflected endings.
-
-    Russian and Czech inflect names (Трампу, Trumpovi, Parlerem), which adds up to two consonants;
-    a key of three consonants or fewer must match exactly, as short skeletons collide easily.
-    """
-    shorter, longer = sorted((a, b), key=len)
-    if len(shorter) <= 3:
-        return shorter == longer
-    return longer.startswith(shorter) and len(longer) - len(shorter) <= 2
-
-
-# --- numbers ----------------------------------------------------------------------------------
-
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "01234567890123456789.,")
-
-# Scale words by multiplier, as word stems: inflected forms ("millions", "миллиона") match too.
-# The one-letter abbreviations only count when written right after the digits ("$3bn", "5m").
-_SCALE_STEMS = {
-    1_000: ("thousand", "tausend", "mille", "тыс", "тысяч", "tisíc", "ألف", "آلاف"),
-    1_000_000: ("million", "millón", "millon", "milion", "mio", "mln", "млн", "миллион", "мільйон", "مليون", "ملايين"),
-    1_000_000_000: ("billion", "milliard", "miliard", "mrd", "mld", "млрд", "миллиард", "мільярд", "مليار"),
-}
-_ATTACHED_SCALES = {"k": 1_000, "m": 1_000_000, "mn": 1_000_000, "b": 1_000_000_000, "bn": 1_000_000_000}
-_CURRENCY = r"[$€£¥₽₴₹]|US\$|USD|EUR|GBP|Kč|CZK|RUB|dollars?|euros?|долл\.|доллар\p{L}*|евро|рубл\p{L}*|دولار"
-_PERCENT = r"%|٪|‰|per ?cent|percent|pour ?cent|por ?ciento|prozent|procent\p{L}*|процент\p{L}*|відсот\p{L}*"
-_D = r"[0-9٠-٩۰-۹]"
-_GROUPING_SPACE = regex.compile(r"[ \u00a0\u202f\u2009'’]")
-_NUMERAL = (
-    rf"(?:{_D}{{1,3}}(?:{_GROUPING_SPACE.pattern}(?={_D}{{3}}(?!{_D})){_D}{{3}})+"  # 1 200 000
-    rf"|{_D}{{1,3}}(?:[.,٬]{_D}{{3}}(?!{_D}))+"  # 1,200 / 1.200.000
-    rf"|{_D}+)"
-    rf"(?:[.,٫]{_D}+)?"  # decimals
-)
-_SCALE_WORD = "|".join(rf"{regex.escape(stem)}\p{{L}}*" for stems in _SCALE_STEMS.values() for stem in stems)
-_NUMBER = regex.compile(
-    rf"(?<![\p{{L}}\p{{N}}.,:/\-]|\p{{L}}-)"
-    rf"(?:(?:{_CURRENCY})\s?)?"
-    rf"(?P<numeral>{_NUMERAL})"
-    rf"(?!\p{{N}}|[.,:/]{_D})"
-    rf"(?:(?P<attached>{'|'.join(_ATTACHED_SCALES)})(?!\p{{L}})|\s?(?P<scale>{_SCALE_WORD})\.?(?!\p{{L}}))?"
-    rf"(?:\s?(?:{_PERCENT}|{_CURRENCY})(?!\p{{L}}))?",
-    regex.IGNORECASE,
-)
-
-
-def _scale_of(match: regex.Match[str]) -> int:
-    """The multiplier written after a numeral, 1 if none."""
-    if match.group("attached"):
-        return _ATTACHED_SCALES[match.group("attached").lower()]
-    if match.group("scale"):
-        word = match.group("scale").lower()
-        for multiplier, stems in _SCALE_STEMS.items():
-            if any(word.startswith(stem) for stem in stems):
-                return multiplier
-    return 1
-
-
-def _numeral_readings(numeral: str) -> frozenset[Decimal]:
-    """The values a numeral can have: "1,200" is 1200 in English and 1.2 in French."""
-    numeral = _GROUPING_SPACE.sub("", numeral.translate(_DIGITS))
-    marks = [ch for ch in numeral if ch in ".,"]
-    if not marks:
-        readings = {numeral}
-    elif len(set(marks)) == 2:  # 1.234,5 or 1,234.5: the last mark is the decimal one
-        decimal_mark = marks[-1]
-        grouping_mark = "," if decimal_mark == "." else "."
-        readings = {numeral.replace(grouping_mark, "").replace(decimal_mark, ".")}
-    elif len(marks) > 1:  # 1.200.000
-        readings = {numeral.replace(marks[0], "")}
-    else:
-        whole, fraction = numeral.split(marks[0])
-        readings = {f"{whole}.{fraction}"}
-        if len(fraction) == 3 and whole != "0":
-            readings.add(whole + fraction)
-    return frozenset(Decimal(reading) for reading in readings)
-
-
-# --- dates ------------------------------------------------------------------------------------
-
-# Twelve names per line, January first.
-_MONTH_NAMES = (
-    "january february march april may june july august september october november december",  # en
-    "jan feb mar apr may jun jul aug sep oct nov dec",
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",  # fr
-    "januar februar märz april mai juni juli august september oktober november dezember",  # de
-    "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",  # es
-    "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",  # it
-    "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",  # pt
-    "январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь",  # ru
-    "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
-    "січня лютого березня квітня травня червня липня серпня вересня жовтня листопада грудня",  # uk
-    "leden únor březen duben květen červen červenec srpen září říjen listopad prosinec",  # cs
-    "ledna února března dubna května června července srpna září října listopadu prosince",
-    "stycznia lutego marca kwietnia maja czerwca lipca sierpnia września października listopada grudnia",  # pl
-    "يناير فبراير مارس أبريل مايو يونيو يوليو أغسطس سبتمبر أكتوبر نوفمبر ديسمبر",  # ar (Egypt, Gulf)
-    "كانون_الثاني شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين_الأول تشرين_الثاني كانون_الأول",  # ar (Levant)
-)
-_MONTH_VARIANTS = {"sept": 9, "jänner": 1, "ابريل": 4, "اغسطس": 8, "اكتوبر": 10}
-
-
-def _month_table() -> dict[str, int]:
-    table = dict(_MONTH_VARIANTS)
-    for line in _MONTH_NAMES:
-        for number, name in enumerate(line.split(), start=1):
-            table.setdefault(name.replace("_", " "), number)
-    return table
-
-
-MONTHS = _month_table()
-_MONTH = "|".join(regex.escape(name) for name in sorted(MONTHS, key=len, reverse=True))
-_YEAR = rf"{_D}{{4}}"
-_DAY = rf"{_D}{{1,2}}"
-# Dates that start with a number: 2026-11-21, 21.11.2026, 21/11/2026, 21 November, 21. listopadu.
-_DAY_FIRST_DATE = regex.compile(
-    rf"(?<!{_D})(?P<y>{_YEAR})-(?P<m>{_D}{{2}})-(?P<d>{_D}{{2}})(?!{_D})"
-    rf"|(?<![\p{{N}}.])(?P<d>{_DAY})(?P<sep>[./])(?P<m>{_D}{{1,2}})(?P=sep)(?P<y>{_YEAR})(?!{_D})"
-    rf"|(?<!{_D})(?P<d>{_DAY})(?:\.|er|st|nd|rd|th|-?го|-?е)?\s*(?:de\s+)?(?P<name>{_MONTH})(?!\p{{L}})"
-    rf"(?:,?\s+(?:de\s+)?(?P<y>{_YEAR})(?!{_D}))?",
-    regex.IGNORECASE,
-)
-# Dates that start with the month: November 21, 2026. Any word before a day matches here and
-# _parse_date keeps month names only: an alternation of all month names tried at every word is slow.
-_MONTH_FIRST_DATE = regex.compile(
-    rf"(?<!\p{{L}})(?P<name>\p{{L}}+)\.?\s+(?P<d>{_DAY})(?:st|nd|rd|th)?(?!{_D})(?:,?\s+(?P<y>{_YEAR})(?!{_D}))?"
-)
-
-_WEEKDAYS = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday "
-    "montag dienstag mittwoch donnerstag freitag samstag sonntag".split()
-)
-
-
-# --- mentions ---------------------------------------------------------------------------------
+__all__ = ["Date", "Mention", "Name", "Number", "content_words", "extract_mentions", "searchable_name_keys",
+           "uncased_word_keys"]
 
 
 @dataclass(frozen=True)
@@ -234,71 +40,7 @@ class Name:
     sentence_initial: bool  # its first word starts a sentence, so capitalisation proves little
 
 
-@dataclass(frozen=True)
-class Number:
-    text: str  # as written, with its currency, scale or unit
-    start: int
-    values: frozenset[Decimal]  # readings of the numeral alone ("1,200" -> {1200, 1.2})
-    scale: int  # 10**9 for "bn", 1 when no scale word is attached
-
-    def same_value(self, other: Number) -> bool:
-        """Same number, reading each numeral every way it can be read.
-
-        A scale word missing on one side does not disprove equality (the scale-word table is not
-        exhaustive), a different one does; "10 million" also equals "10 000 000".
-        """
-        if self.scale == other.scale or 1 in (self.scale, other.scale):
-            if self.values & other.values:
-                return True
-        return bool(
-            {value * self.scale for value in self.values} & {value * other.scale for value in other.values}
-        )
-
-
-@dataclass(frozen=True)
-class Date:
-    text: str
-    start: int
-    days: frozenset[tuple[int, int]]  # possible (month, day) readings: 03/04/2021 is ambiguous
-    year: int | None
-
-
 Mention = Name | Number | Date
-
-
-def _parse_number(match: regex.Match[str]) -> Number:
-    return Number(match.group(0), match.start(), _numeral_readings(match.group("numeral")), _scale_of(match))
-
-
-def numbers_equal(a: str, b: str) -> bool:
-    """Whether two written numbers have the same value: "1 200" == "1,200" == "1200", "5,4" == "5.4"."""
-    first, second = _NUMBER.search(a.strip()), _NUMBER.search(b.strip())
-    if first is None or second is None:
-        return False
-    return _parse_number(first).same_value(_parse_number(second))
-
-
-def _to_int(digits: str) -> int:
-    return int(digits.translate(_DIGITS))
-
-
-def _parse_date(match: regex.Match[str]) -> Date | None:
-    day = _to_int(match.group("d"))
-    if match.group("name"):
-        month = MONTHS.get(regex.sub(r"\s+", " ", match.group("name").lower()))
-        if month is None:
-            return None
-        readings = {(month, day)}
-    else:
-        month = _to_int(match.group("m"))
-        readings = {(month, day)}
-        if match.group("sep") == "/" and day <= 12:  # 03/04/2021: US or European order
-            readings.add((day, month))
-    readings = {(month, day) for month, day in readings if 1 <= month <= 12 and 1 <= day <= 31}
-    if not readings:
-        return None
-    year = _to_int(match.group("y")) if match.group("y") else None
-    return Date(match.group(0), match.start(), frozenset(readings), year)
 
 
 # --- names ------------------------------------------------------------------------------------
@@ -381,6 +123,7 @@ _TITLES = frozenset(
     chairwoman chief executive founder king queen prince princess pope senator governor mayor
     judge mr mrs ms dr sir ambassador spokesman spokeswoman
     präsident präsidentin bundeskanzler bundeskanzlerin kanzler kanzlerin ministerin herr frau chef
+    ministerpräsident ministerpräsidentin
     président premier ministre directeur m mme presidente ministro primer
     президент премьер премьер-министр министр канцлер глава генеральный директор
     prezident premiér ministr kancléř předseda ředitel generální
@@ -469,7 +212,7 @@ def _is_name_word(token: str, non_latin_text: bool) -> bool:
     if token.islower() and not non_latin_text:
         return False  # most words: decided at once
     lower = token.lower()
-    if lower in MONTHS or lower in _WEEKDAYS:
+    if lower in MONTHS or lower in WEEKDAYS:
         return False
     if non_latin_text and _LATIN.match(token):  # Parler, AWS inside Russian or Arabic text
         return True
@@ -559,7 +302,7 @@ def _arabic_names(text: str, tokens: list[_Token]) -> list[Name]:
     def could_be_name(token: _Token) -> bool:
         word = token.text
         return (
-            _ARABIC_LETTER.match(word) is not None
+            ARABIC_LETTER.match(word) is not None
             and not word.startswith(_ARABIC_ARTICLES)
             and word not in _ARABIC_STOPWORDS
             and not is_cue(token)
@@ -591,9 +334,11 @@ def uncased_word_keys(text: str) -> list[str]:
     if not _UNCASED_LETTER.search(text):
         return keys
     for word in _WORD.findall(text):
-        if _ARABIC_LETTER.match(word):
+        if ARABIC_LETTER.match(word):
             if word not in _ARABIC_STOPWORDS:
-                keys.extend(name_key(stem) for stem in _arabic_stems(word))
+                stems = _arabic_stems(word)
+                keys.extend(name_key(stem) for stem in stems)
+                keys.extend(name_key(stem, arabic_waw_is_vowel=False) for stem in stems if "و" in stem[1:])
         elif not _CASED.match(word):
             keys.append(name_key(word))
     return keys
@@ -612,11 +357,14 @@ def searchable_name_keys(text: str) -> set[str]:
 
     Capitalised words and the words of uncased scripts count, and lower-case words with keys of
     four consonants or more: "американский" holds "American", while the short skeletons of common
-    words would match too many names.
+    words would match too many names. An Arabic و inside a word also counts as the consonant w
+    (تويتر, Twitter).
     """
     keys = set(uncased_word_keys(text))
     for word in _WORD.findall(text):
         if not _CASED.match(word):
+            if "و" in word[1:] and ARABIC_LETTER.match(word) and word not in _ARABIC_STOPWORDS:
+                keys.update(name_key(stem, arabic_waw_is_vowel=False) for stem in _arabic_stems(word))
             continue
         key = name_key(word)
         if not word.islower() or len(key) >= 4:
@@ -626,22 +374,15 @@ def searchable_name_keys(text: str) -> set[str]:
 
 def extract_mentions(text: str) -> list[Mention]:
     """The names, numbers and dates mentioned in a text, in order of appearance."""
-    dates = [date for match in _DAY_FIRST_DATE.finditer(text) if (date := _parse_date(match)) is not None]
-    taken = {position for date in dates for position in range(date.start, date.start + len(date.text))}
-    dates += [
-        date
-        for match in _MONTH_FIRST_DATE.finditer(text)
-        if match.start("d") not in taken and (date := _parse_date(match)) is not None
-    ]
+    dates = find_dates(text)
     # Dates are blanked out (offsets kept) so that their digits and month names are not read again.
     blanked = text
     for date in dates:
         end = date.start + len(date.text)
         blanked = blanked[: date.start] + _BLANK * (end - date.start) + blanked[end:]
-    numbers = [_parse_number(match) for match in _NUMBER.finditer(blanked)]
     tokens = _tokens(blanked)
     names = _cased_names(blanked, tokens)
-    if _ARABIC_LETTER.search(blanked):
+    if ARABIC_LETTER.search(blanked):
         names += _arabic_names(blanked, tokens)
-    mentions: list[Mention] = [*dates, *numbers, *names]
+    mentions: list[Mention] = [*dates, *find_numbers(blanked), *names]
     return sorted(mentions, key=lambda mention: mention.start)

@@ -11,7 +11,7 @@ import pytest
 # Tests never reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-pytest_plugins = ["tests.fakebotapi.fixtures"]
+pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures", "tests.pg"]
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus" / "parler"
@@ -22,6 +22,15 @@ def tiny_causal_dir(tmp_path_factory) -> Path:
     from tests.tinymodels import build_tiny_causal
 
     return build_tiny_causal(tmp_path_factory.mktemp("tiny-causal"))
+
+
+@pytest.fixture(scope="session")
+def tiny_embedder(tmp_path_factory):
+    """A tiny random sentence-transformers model, loaded as the bot loads one."""
+    from summarizer.embeddings import load_embedder
+    from tests.tinymodels import build_tiny_sentence_transformer
+
+    return load_embedder("sentence-transformers", name=str(build_tiny_sentence_transformer(tmp_path_factory.mktemp("st"))))
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -13,31 +12,9 @@ from bot.store.db import open_store
 from bot.store.tables import Article, ArticleVector, Feed
 from bot.stories import assign
 from bot.stories.assign import EMBED_BATCH, article_text, article_vectors, group_new_articles
-from summarizer.embeddings import Embedder, load_embedder
-from tests.pg import postgres_url  # noqa: F401  (fixture)
+from tests.tinymodels import Counting
 
 NOW = datetime(2026, 11, 20, 8, tzinfo=UTC)
-
-
-class Counting(Embedder):
-    """A tiny random sentence-transformers model that counts the texts it is given."""
-
-    def __init__(self, inner: Embedder, model_id: str | None = None) -> None:
-        self.inner = inner
-        self.model_id = model_id or inner.model_id
-        self.dimension = inner.dimension
-        self.texts: list[str] = []
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.texts += texts
-        return self.inner.embed(texts)
-
-
-@pytest.fixture(scope="module")
-def tiny_embedder(tmp_path_factory) -> Embedder:
-    from tests.tinymodels import build_tiny_sentence_transformer
-
-    return load_embedder("sentence-transformers", name=str(build_tiny_sentence_transformer(tmp_path_factory.mktemp("st"))))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

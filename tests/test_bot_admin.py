@@ -24,8 +24,6 @@ from tests.botharness import (
 from tests.fakebotapi import FakeBotApi
 from tests.feedserver import reply
 
-pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures"]
-
 GROUP_ID = -1007770001
 STORIES = [
     ("Harbour cranes return after strike",
@@ -96,6 +94,32 @@ async def test_admin_adds_a_feed_sets_a_schedule_and_the_digest_is_posted_at_tha
         assert title in digest.plain_text
     assert SUMMARY in digest.plain_text and digest.parse_mode == "HTML"
     assert unsent is None and completed is not None
+
+
+async def test_topic_filters_set_in_telegram_choose_the_digest_stories_by_meaning(tmp_path, fake_api, web):
+    web.route("/feed.xml", reply(rss(STORIES), headers={"Content-Type": "application/rss+xml"}))
+    add_channel(fake_api)
+    settings = bot_settings(tmp_path, fake_api, security={"allow_private_urls": True})
+    async with running_bot(settings) as application:
+        [poll_round] = application.job_queue.get_jobs_by_name("poll")
+        poll_round.enabled = False
+        await admin_says(fake_api, f"/addfeed {CHANNEL} {web.url('/feed.xml')}")
+        empty = await admin_says(fake_api, f"/filters {CHANNEL} +topic: -football")
+        answer = await admin_says(fake_api, f'/filters {CHANNEL} +topic:public  transport -topic:"labour strikes"')
+        channel = await channel_row(application)
+        await run_job(application, "poll")
+        await run_job(application, f"digest:{channel.id}")
+        [digest] = fake_api.messages_to(CHANNEL_ID)
+
+    assert empty == "A topic is a few words, e.g. +topic:energy and climate."
+    assert answer == (
+        "Filters for @briefnews. Must contain one of: topic:public transport. Must not contain: topic:labour strikes. "
+        "Topics match stories at a similarity in meaning of 0.785 or more."
+    )
+    assert (channel.include, channel.exclude) == (["topic:public transport"], ["topic:labour strikes"])
+    # The tram story is about public transport; the dock strike is not (and is about a strike).
+    assert "Tram line to the airport opens" in digest.plain_text
+    assert "Harbour cranes return after strike" not in digest.plain_text
 
 
 async def test_someone_who_is_not_an_admin_is_refused_politely(tmp_path, fake_api, web):

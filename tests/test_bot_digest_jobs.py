@@ -18,8 +18,6 @@ from tests.botharness import FixedBackend, bot_settings, quiet_schedule, run_job
 from tests.feedserver import reply
 from tests.test_bot_admin import STORIES, rss
 
-pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures"]
-
 CHANNELS = {f"@channel_{n:02}": -1003000000000 - n for n in range(12)}
 
 

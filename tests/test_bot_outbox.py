@@ -21,8 +21,6 @@ from bot.telegram.outbox import MAX_FLOOD_WAITS, Outbox, this_process
 from tests.botharness import ADMIN_ID, CHANNEL, CHANNEL_ID, bot_settings, quiet_schedule, running_bot
 from tests.fakebotapi import FakeBotApi
 
-pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures", "tests.pg"]
-
 
 def channel_config(chat: str = CHANNEL) -> dict:
     return {"chat": chat, "language": "en", "digest": quiet_schedule()}

@@ -16,8 +16,6 @@ from bot.usecases.digests import DigestRun, Digests
 from config.schedule import digest_trigger
 from tests.botharness import ADMIN_ID, CHANNEL, CHANNEL_ID, bot_settings, running_bot
 
-pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures"]
-
 PRAGUE = ZoneInfo("Europe/Prague")
 UTC = ZoneInfo("UTC")
 

@@ -19,8 +19,6 @@ from config.settings import ConfigError
 from tests.botharness import SUMMARY, USER_ID, FixedBackend, bot_settings, running_bot
 from tests.fakebotapi import FakeBotApi
 
-pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures"]
-
 TEXT = ("The city council approved the new budget on Tuesday after a long debate. "
         "The plan gives more money to schools and to the repair of roads in the north.")
 

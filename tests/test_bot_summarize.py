@@ -9,8 +9,6 @@ from tests.botharness import SUMMARY, USER_ID, FixedBackend, bot_settings, runni
 from tests.fakebotapi import FakeBotApi
 from tests.feedserver import FeedServer, reply
 
-pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures"]
-
 ARTICLE_TEXT = (
     "The city council approved the new budget on Tuesday after a long debate. "
     "The plan gives more money to schools and to the repair of roads in the north of the city. "

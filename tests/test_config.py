@@ -20,6 +20,18 @@ def test_demo_and_example_configs_load():
     assert example.channels
 
 
+def test_filters_take_topics_beside_keywords_and_regexes(tmp_path):
+    path = write(tmp_path, (
+        "channels:\n  - chat: '@c'\n"
+        "    include: [{topic: '  energy   and climate '}, solar, '/wind ?farms?/']\n"
+        "    exclude: [{topic: football}, 'topic:ice hockey']\n"
+    ))
+    [channel] = load_settings(path).channels
+    # Stored as text, as /filters writes them: the store keeps lists of strings.
+    assert channel.include == ["topic:energy and climate", "solar", "/wind ?farms?/"]
+    assert channel.exclude == ["topic:football", "topic:ice hockey"]
+
+
 def test_feed_interval_accepts_durations():
     assert parse_duration("15m") == 900 and parse_duration("2h") == 7200 and parse_duration(30) == 30
 
@@ -47,6 +59,11 @@ def test_missing_key_is_named(tmp_path):
         ("feeds:\n  - {name: a, url: ftp://x/rss}\n", "http(s):// or file:"),
         ("feeds:\n  - {name: a, url: 'https://x/1'}\n  - {name: a, url: 'https://x/2'}\n", "feed names must be unique"),
         ("model: {backend: openai}\n", "needs model.base_url"),
+        ("channels:\n  - chat: '@c'\n    include: [{topik: energy}]\n",
+         "key 'channels.0.include': a filter is a keyword, a /regex/ or {topic: words}, got {'topik': 'energy'}"),
+        ("channels:\n  - chat: '@c'\n    exclude: [{topic: '  '}]\n", "a topic needs words"),
+        ("channels:\n  - chat: '@c'\n    include: ['/sol(ar/']\n", "/sol(ar/ is not a valid regular expression"),
+        ("embeddings: {topic_threshold: 1.5}\n", "key 'embeddings.topic_threshold'"),
         ("feeds: [}\n", "not valid YAML at line 1"),
         ("- just\n- a list\n", "top level must be a mapping"),
     ],

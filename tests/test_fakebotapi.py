@@ -13,8 +13,6 @@ from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
 from tests.fakebotapi import FakeBotApi
 
-pytest_plugins = ["tests.fakebotapi.fixtures"]
-
 USER_ID = 4242
 CHANNEL_ID = -1001234567890
 

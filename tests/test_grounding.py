@@ -3,7 +3,9 @@
 import pytest
 
 from summarizer.grounding import find_ungrounded
-from summarizer.mentions import extract_mentions, keys_match, name_key, numbers_equal
+from summarizer.mentions import extract_mentions
+from summarizer.name_keys import keys_match, name_key
+from summarizer.numerals import numbers_equal
 
 RU = (
     "Социальная сеть Parler подала в суд на Amazon. КИЕВ. 11 января. Генеральный директор Parler "
@@ -223,3 +225,73 @@ def test_extract_mentions_in_cyrillic_and_arabic_text() -> None:
     assert [mention.text for mention in extract_mentions(cyrillic)] == ["КИЕВ", "11 января", "Матц", "Telegram"]
     arabic = "وقال ماتزي إن الموقع Parler سيعود قبل ١٠ يناير ٢٠٢١."
     assert [mention.text for mention in extract_mentions(arabic)] == ["ماتزي", "Parler", "١٠ يناير ٢٠٢١"]
+
+
+# --- places and languages named in another language (CLDR) -------------------------------------
+
+SPAIN_SOURCES = [
+    "Los incendios obligaron a España a evacuar a 4000 vecinos.",  # es
+    "Požáry donutily Španělsko evakuovat 4000 obyvatel.",  # cs
+    "Пожары вынудили Испанию эвакуировать 4000 жителей.",  # ru, accusative
+    "أجبرت الحرائق إسبانيا على إجلاء 4000 من السكان.",  # ar
+]
+
+
+@pytest.mark.parametrize("source", SPAIN_SOURCES)
+def test_a_country_named_in_another_language_or_script_is_grounded(source: str) -> None:
+    assert find_ungrounded("The fires forced Spain to evacuate 4000 people.", [source]) == []
+
+
+@pytest.mark.parametrize("source", SPAIN_SOURCES)
+def test_a_different_country_is_still_flagged(source: str) -> None:
+    assert find_ungrounded("The fires forced France to evacuate 4000 people.", [source]) == ["France"]
+
+
+@pytest.mark.parametrize(
+    ("summary", "source"),
+    [
+        ("The union says German trains stopped.", "Die Ansage kam auf Deutsch und auf Englisch."),
+        ("The union says German trains stopped.", "Der Streik legt den Verkehr in Deutschland lahm."),
+        ("The union says German trains stopped.", "Забастовка на немецкой железной дороге."),  # inflected
+        ("The strike spread across Europe on Monday.", "Fahrgastverbände in ganz Europa kritisierten den Streik."),
+        ("The strike spread across Europe on Monday.", "Забастовка охватила всю Европу."),
+        ("Costs rose at plants in China.", "Прибыль съела ценовая война в Китае."),  # Китай, inflected
+        ("Der Streik trifft Spanien hart.", "La huelga en España."),
+    ],
+)
+def test_languages_regions_and_inflected_names_are_grounded(summary: str, source: str) -> None:
+    assert find_ungrounded(summary, [source]) == []
+
+
+def test_another_region_or_language_is_still_flagged() -> None:
+    assert find_ungrounded("The strike spread across Asia.", ["Fahrgastverbände in ganz Europa kritisierten."]) == [
+        "Asia"
+    ]
+    assert find_ungrounded("Забастовка во Франции.", ["Strike in Germany."]) == ["Франции"]
+    assert find_ungrounded("The union says Hungarian trains stopped.", ["Bahnstreik in Deutschland."]) == [
+        "Hungarian"
+    ]
+
+
+def test_a_name_with_arabic_waw_as_a_consonant_is_grounded() -> None:
+    source = "شهد الموقع ارتفاعا في أعداد المستخدمين حيث شدد تويتر سياسات الاستخدام."
+    assert find_ungrounded("Users left when Twitter tightened its rules.", [source]) == []
+
+
+def test_a_common_word_does_not_ground_a_country_that_shares_its_skeleton() -> None:
+    # viernes ("Friday") and France share consonants only if a soft c is read as s: it is not.
+    source = "Los estibadores de Rotterdam comenzaron una huelga el viernes en España."
+    assert find_ungrounded("The dockers went on strike in France.", [source]) == ["France"]
+
+
+def test_german_nouns_are_not_names_but_german_names_are_checked() -> None:
+    source = "Лесные пожары в Испании: эвакуированы более 4000 жителей, сообщило правительство."
+    assert find_ungrounded("Die Folgen von Feuer in Spanien: mehr als 4000 Bewohner sind betroffen.", [source]) == []
+    assert find_ungrounded("Das sagte Ministerpräsident Pedro Sanchez in Madrid.", [source]) == ["Pedro Sanchez"]
+
+
+def test_a_soft_c_is_read_as_other_scripts_write_it() -> None:
+    assert find_ungrounded("Users left Facebook.", ["حيث شدد تويتر وفيسبوك سياسات الاستخدام."]) == []
+    assert find_ungrounded("Sales of Mercedes cars fell.", ["Продажи автомобилей Мерседес упали."]) == []
+    # Only in another script: Latin "viernes" does not become France.
+    assert find_ungrounded("The dockers struck in France.", ["Huelga el viernes."]) == ["France"]

@@ -16,9 +16,6 @@ from sqlalchemy import insert, select, text
 from bot.store.db import BASELINE_REVISION, MIGRATIONS, create_engine, open_store
 from bot.store.tables import Base, Feed
 
-pytest_plugins = ["tests.pg"]
-
-
 
 def head_revision() -> str:
     config = Config()

@@ -35,7 +35,6 @@ DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 DEMO_FEEDS = DEMO_CONFIG.parent / "demo" / "feeds"
 DEMO_ARTICLES = 14
 
-pytest_plugins = ["tests.pg"]
 
 
 def demo_settings(storage_url: str) -> Settings:

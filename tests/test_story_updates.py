@@ -12,8 +12,6 @@ from bot.store.tables import Feed
 from tests.botharness import FixedBackend, bot_settings, quiet_schedule, run_job, running_bot
 from tests.feedserver import reply
 
-pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures"]
-
 CHANNEL_ID = -1004444000001
 FIRST = (
     "Dockworkers in Rotterdam began a 48-hour strike on Friday morning over pay and night shifts. "
@@ -90,5 +88,6 @@ async def test_a_posted_story_with_new_sources_comes_back_once_as_an_update_with
     assert [source["url"] for source in item["sources"]] == ["https://herald.example/strike-2",
                                                              "https://herald.example/strike-3"]
     assert update_message.plain_text.startswith("Update: Rotterdam dock strike extended\n")
+    assert shown["messages"] == [update_message.text]  # the dry run shows exactly what is then posted
     assert NEW_FACT in update_message.plain_text and "Thirty-seven" not in update_message.plain_text
     assert len(messages) == 2

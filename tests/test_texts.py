@@ -11,8 +11,6 @@ from babel.messages.pofile import read_po
 from bot.telegram import texts
 from tests.botharness import USER_ID, bot_settings, running_bot
 
-pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures"]
-
 TRANSLATED = [language for language in texts.LANGUAGES if language != "en"]
 SOURCE_TEXTS = {*texts.MESSAGES.values(), *(description for _, description in texts.COMMANDS)}
 

@@ -3,28 +3,35 @@ filtered, ranked."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Set
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.digest.topics import Topics
 from bot.store.tables import Article, Channel, Feed, PostedArticle, PostedStory, Story
-from bot.stories.assign import STORY_WINDOW
+from bot.stories.grouping import STORY_WINDOW
+from config.filters import compile_rule, topic_of
 
 
-def compile_rule(rule: str) -> re.Pattern[str]:
-    """'/regex/' as written; a keyword matches as a whole word, ignoring case."""
-    if len(rule) > 2 and rule.startswith("/") and rule.endswith("/"):
-        return re.compile(rule[1:-1], re.IGNORECASE)
-    return re.compile(rf"(?<!\w){re.escape(rule)}(?!\w)", re.IGNORECASE)
+def matches(rule: str, text: str, topics: Set[str]) -> bool:
+    """A topic rule matches a story on that topic (`topics`: those it is on); others match its text."""
+    topic = topic_of(rule)
+    return topic in topics if topic is not None else bool(compile_rule(rule).search(text))
 
 
-def passes_filters(text: str, include: list[str], exclude: list[str]) -> bool:
-    if include and not any(compile_rule(rule).search(text) for rule in include):
+def passes_filters(text: str, include: list[str], exclude: list[str], topics: Set[str] = frozenset()) -> bool:
+    """One include rule at least (when there are any) and no exclude rule match."""
+    if include and not any(matches(rule, text, topics) for rule in include):
         return False
-    return not any(compile_rule(rule).search(text) for rule in exclude)
+    return not any(matches(rule, text, topics) for rule in exclude)
+
+
+def channel_topics(channel: Channel) -> list[str]:
+    """The topics a channel's filters name."""
+    return [topic for rule in [*channel.include, *channel.exclude] if (topic := topic_of(rule)) is not None]
 
 
 @dataclass
@@ -39,9 +46,10 @@ class ChosenStory:
         return self.told is not None
 
 
-async def choose_stories(session: AsyncSession, channel: Channel) -> list[ChosenStory]:
+async def choose_stories(session: AsyncSession, channel: Channel, topics: Topics | None = None) -> list[ChosenStory]:
     """The channel's next stories, from its feeds, filtered, ranked, at most max_stories: stories not
     posted there yet, and posted ones that have gained articles since (candidate updates).
+    `topics` is needed when the channel's filters name topics.
 
     A first digest (or one after a long pause) covers stories within the story window of the
     newest article.
@@ -78,9 +86,15 @@ async def choose_stories(session: AsyncSession, channel: Channel) -> list[Chosen
             chosen.append(ChosenStory(story_id, members))
         elif new := [article for article in members if article.id not in given_ids]:
             chosen.append(ChosenStory(story_id, members, new, told[story_id] or ""))
+    if named := channel_topics(channel):
+        if topics is None:
+            raise ValueError(f"channel {channel.chat} filters by topic: choose_stories needs its Topics")
+        on_topics = await topics.stories_topics(session, [story.articles for story in chosen], named)
+    else:
+        on_topics = [set() for _ in chosen]
     kept = [
-        story for story in chosen
-        if passes_filters(" ".join(f"{a.title}\n{a.text}" for a in story.articles), channel.include, channel.exclude)
+        story for story, on in zip(chosen, on_topics, strict=True)
+        if passes_filters(" ".join(f"{a.title}\n{a.text}" for a in story.articles), channel.include, channel.exclude, on)
     ]
     # More outlets first (a bigger story; for an update, more new outlets), then the most recent.
     kept.sort(key=lambda story: (len({a.feed_id for a in story.new or story.articles}),

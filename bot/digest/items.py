@@ -130,7 +130,7 @@ async def build_item(summaries: StorySummaries, articles: list[Article], languag
     item = DigestItem(articles[0].story_id, _native_title(unique, language), "", sources,
                       article_ids=[a.id for a in articles])
     record = await _summary(summaries, unique, language, item)
-    if record is not None and _trustworthy(record, unique):
+    if record is not None and await _trustworthy(record, unique, summaries):
         item.summary = record.summary
         if not item.title:
             item.title = await summaries.headline(record)
@@ -170,7 +170,7 @@ async def build_update(
         item.form, item.summary = "lead", trim_to_sentences(" ".join(in_language), summaries.max_chars)
     else:
         record = await _summary(summaries, new, language, item, texts=("\n".join(fresh),))
-        if record is not None and _trustworthy(record, new):
+        if record is not None and await _trustworthy(record, new, summaries):
             item.summary = record.summary
         else:
             item.form = "headline"
@@ -194,9 +194,12 @@ async def _summary(
     return record
 
 
-def _trustworthy(record: SummaryRecord, articles: list[Article]) -> bool:
-    """Checked again here, against every source of the story as it stands now."""
-    reasons = reasons_to_withhold(record.summary, record.flags, [f"{a.title}\n{a.text}" for a in articles])
+async def _trustworthy(record: SummaryRecord, articles: list[Article], summaries: StorySummaries) -> bool:
+    """Checked again here, against every source of the story as it stands now, by the model's gate."""
+    reasons = await asyncio.to_thread(
+        reasons_to_withhold, record.summary, record.flags, [f"{a.title}\n{a.text}" for a in articles],
+        summaries.backend.checks,
+    )
     if reasons:
         log.info("summary of story %s held back: %s", articles[0].story_id, "; ".join(reasons))
     return not reasons

@@ -18,14 +18,11 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.tables import Article, ArticleVector, Story
-from bot.stories.grouping import Document, assign_stories
+from bot.stories.grouping import STORY_WINDOW, Document, assign_stories
 from summarizer.embeddings import Embedder
 
 log = logging.getLogger(__name__)
 
-# How long a story stays current: articles this far apart can join one story, and a digest covers
-# stories this close to the newest article.
-STORY_WINDOW = timedelta(hours=72)
 # How long one grouping round of the running bot may spend embedding new articles. A first start
 # meets a backlog (10,000 articles from 1,000 feeds take a quarter of an hour or more on two
 # cores): each round groups its newest part and leaves the rest to the next rounds, so polling

@@ -36,6 +36,10 @@ import numpy as np
 
 from bot.stories.evidence import PairScores, names_and_numbers
 
+# How long a story stays current: articles this far apart can join one story, and a digest covers
+# stories this close to the newest article.
+STORY_WINDOW = timedelta(hours=72)
+
 
 @dataclass(frozen=True)
 class Calibration:
@@ -189,7 +193,7 @@ def assign_stories(
     new: Sequence[Document],
     stories: Mapping[int, Sequence[Document]],
     *,
-    window: timedelta = timedelta(hours=72),
+    window: timedelta = STORY_WINDOW,
     calibration: Calibration = E5_SMALL,
 ) -> Assignment:
     """Assign new documents to existing stories or group them into new ones.

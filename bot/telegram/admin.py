@@ -72,11 +72,11 @@ async def set_schedule(update: Update, context: BotContext) -> None:
 
 
 async def set_filters(update: Update, context: BotContext) -> None:
-    """/filters [@channel] +word -word … | clear"""
+    """/filters [@channel] +word -word +topic:some words … | clear"""
     target, args = command_target(update, context.args)
     if not args:
         await update.effective_message.reply_html(
-            texts.usage(context.language, "/filters [@channel] +keyword -keyword +/regex/ | clear")
+            texts.usage(context.language, "/filters [@channel] +keyword -keyword +/regex/ +topic:some words | clear")
         )
         return
     chat = await managed_chat(update, context, target)

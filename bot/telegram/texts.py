@@ -45,7 +45,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("addfeed", N_('Add a feed to a channel')),
     ("removefeed", N_('Remove a feed from a channel')),
     ("schedule", N_("Set a channel's daily digest time")),
-    ("filters", N_("Keywords a channel's stories must or must not contain")),
+    ("filters", N_("Keywords or topics a channel's stories must or must not have")),
     ("digest", N_("Post a channel's next digest now")),
     ("status", N_('Feeds, last poll, errors, next digest')),
     ("export", N_("Download a channel's feeds as OPML")),
@@ -110,9 +110,11 @@ MESSAGES: dict[str, str] = {
     "filters_set": N_('Filters for {chat}. Must contain one of: {include}. Must not contain: {exclude}.'),
     "nothing": N_('—'),
     "bad_filters": N_(
-        "I don't understand {rule}. Write +word to require a word, -word to drop stories with it, or "
-        'clear.'
+        "I don't understand {rule}. Write +word to require a word, -word to drop stories with it, "
+        '+topic:words or -topic:words for a topic, or clear.'
     ),
+    "bad_topic": N_('A topic is a few words, e.g. <code>+topic:energy and climate</code>.'),
+    "topic_threshold": N_('Topics match stories at a similarity in meaning of {threshold} or more.'),
     "bad_regex": N_('The pattern {rule} is not a valid regular expression ({reason}).'),
     "bad_opml": N_("I can't read that file as an OPML feed list: {reason}."),
     "opml_too_big": N_('That file is too big for a feed list (more than {limit} KB).'),
@@ -218,8 +220,11 @@ def schedule_set(language: str, channel: ChannelInfo) -> Html:
 
 def filters_set(language: str, channel: ChannelInfo) -> Html:
     nothing = text(language, "nothing")
-    return text(language, "filters_set", chat=channel.chat, include=", ".join(channel.include) or nothing,
-                exclude=", ".join(channel.exclude) or nothing)
+    answer = text(language, "filters_set", chat=channel.chat, include=", ".join(channel.include) or nothing,
+                  exclude=", ".join(channel.exclude) or nothing)
+    if channel.topic_threshold is not None:
+        answer += " " + text(language, "topic_threshold", threshold=f"{channel.topic_threshold:g}")
+    return Html(answer)
 
 
 def feed_list(language: str, chat: str, feeds: Sequence[FeedInfo]) -> str:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.digest.choose import compile_rule
+from bot.digest.choose import channel_topics
 from bot.feeds.opml import MAX_OPML_BYTES, OpmlError, OpmlFeed, build_opml, parse_opml
 from bot.feeds.parse import FeedParseError, parse_feed
 from bot.resources import Resources
@@ -30,6 +30,7 @@ from bot.usecases.digests import Digests
 from bot.usecases.refusal import Refusal
 from bot.usecases.summaries import Summaries
 from bot.usecases.users import language_code
+from config.filters import compile_rule, topic_of, topic_rule
 from config.settings import ChannelSettings, DigestSchedule
 from web.fetch import FetchError
 from web.pool import ParseFailed
@@ -78,6 +79,7 @@ class ChannelInfo:
     include: list[str]
     exclude: list[str]
     paused_reason: str | None
+    topic_threshold: float | None  # None: the filters name no topic
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,18 @@ def _feed_name(title: str | None, url: str, taken: set[str]) -> str:
     while name in taken:
         name, number = f"{base}-{number}", number + 1
     return name
+
+
+def filter_rules(words: list[str]) -> list[str]:
+    """A /filters command's words as rules: a topic ('+topic:energy and climate') takes the words
+    after it up to the next one that starts with + or -."""
+    rules: list[str] = []
+    for word in words:
+        if rules and topic_of(rules[-1][1:]) is not None and not word.startswith(("+", "-")):
+            rules[-1] += " " + word
+        else:
+            rules.append(word)
+    return rules
 
 
 def _padded(at: str) -> str:
@@ -210,21 +224,28 @@ class Channels:
             channel.schedule = schedule.model_dump(exclude_none=True)
         return self._info(chat, channel)
 
-    async def set_filters(self, chat: ManagedChat, user_id: int, rules: list[str]) -> ChannelInfo:
-        """'+word' must appear, '-word' must not ('/regex/' works too); 'clear' drops all filters."""
+    async def set_filters(self, chat: ManagedChat, user_id: int, words: list[str]) -> ChannelInfo:
+        """'+word' must appear, '-word' must not ('/regex/' works too, and 'topic:words' for a topic
+        by meaning); 'clear' drops all filters."""
         async with self._changing(chat, user_id) as (_, channel):
             include, exclude = list(channel.include), list(channel.exclude)
-            for rule in rules:
+            for rule in filter_rules(words):
                 if rule.lower() == "clear":
                     include, exclude = [], []
                     continue
                 sign, word = rule[:1], rule[1:]
                 if sign not in "+-" or not word:
                     raise Refusal("bad_filters", rule=rule)
-                try:
-                    compile_rule(word)
-                except re.error as exc:
-                    raise Refusal("bad_regex", rule=word, reason=str(exc)) from None
+                if (topic := topic_of(word)) is not None:
+                    try:
+                        word = topic_rule(topic)
+                    except ValueError:
+                        raise Refusal("bad_topic") from None
+                else:
+                    try:
+                        compile_rule(word)
+                    except re.error as exc:
+                        raise Refusal("bad_regex", rule=word, reason=str(exc)) from None
                 (include if sign == "+" else exclude).append(word)
             channel.include, channel.exclude = list(dict.fromkeys(include)), list(dict.fromkeys(exclude))
         return self._info(chat, channel)
@@ -345,4 +366,5 @@ class Channels:
         return ChannelInfo(
             chat.label, channel.language, dict(channel.schedule), self._digest_times.next_digest(channel.id),
             list(channel.include), list(channel.exclude), channel.paused_reason,
+            self._resources.settings.embeddings.topic_threshold if channel_topics(channel) else None,
         )

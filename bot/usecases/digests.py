@@ -15,10 +15,11 @@ from typing import Protocol
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from bot.digest.choose import ChosenStory, choose_stories
+from bot.digest.choose import ChosenStory, channel_topics, choose_stories
 from bot.digest.items import ChannelDigest, DigestItem, build_item, build_update
 from bot.digest.record import queue_digest
 from bot.digest.summaries import StorySummaries
+from bot.digest.topics import Topics
 from bot.metrics import Metrics
 from bot.resources import Resources
 from bot.store.tables import Channel, utcnow
@@ -50,6 +51,7 @@ class Digests:
         self._render = render
         self._sender = sender
         self._summaries: StorySummaries | None = None
+        self._topics: Topics | None = None
 
     async def next(
         self, channel_id: int, *, post: bool, resume: bool = False, on_item: Callable[[], None] | None = None
@@ -77,8 +79,9 @@ class Digests:
         return DigestRun(digest, queued, await self._sender.send_channel(channel_id))
 
     async def _build(self, channel: Channel, on_item: Callable[[], None] | None) -> ChannelDigest:
+        topics = await self._topic_vectors() if channel_topics(channel) else None
         async with self._resources.sessions() as session:
-            chosen = await choose_stories(session, channel)
+            chosen = await choose_stories(session, channel, topics)
         summaries = self._story_summaries()
         embedder = await self._resources.load_embedder() if any(story.is_update for story in chosen) else None
 
@@ -105,6 +108,13 @@ class Digests:
                 raise Refusal("model_loading")
             self._summaries = StorySummaries(self._resources.sessions, backend, self._resources.settings.model.max_chars)
         return self._summaries
+
+    async def _topic_vectors(self) -> Topics:
+        """One for the process, so each topic is embedded once for every channel and digest."""
+        if self._topics is None:
+            embedder = await self._resources.load_embedder()
+            self._topics = Topics(embedder, self._resources.settings.embeddings.topic_threshold)
+        return self._topics
 
     async def _queue(self, channel: Channel, digest: ChannelDigest) -> int:
         if not digest.items and not digest.quiet:

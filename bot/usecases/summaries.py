@@ -188,7 +188,9 @@ class Summaries:
             log.warning("summary failed: %s", exc)
             raise Refusal("model_failed") from None
         partial = len(text) > limit
-        withheld = reasons_to_withhold(summary.summary, summary.flags, [text[:limit]])
+        withheld = await asyncio.to_thread(
+            reasons_to_withhold, summary.summary, summary.flags, [text[:limit]], backend.checks
+        )
         if withheld:
             # Nothing unchecked is said: the text's own opening, in its own language.
             log.info("summary withheld (%s); answering with the opening", "; ".join(withheld))

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from summarizer.backends.steering import Steering
+from summarizer.checks import NAMES_ONLY, Evidence, Gate
 from summarizer.chunking import chunk_text
 from summarizer.grounding import SourceIndex, find_ungrounded, index_sources
 from summarizer.language import detect_language, is_supported
@@ -47,6 +48,7 @@ class Prepared:
     target_language: str
     max_chars: int
     grounding: SourceIndex  # the sources' names, numbers and dates, for checking every candidate
+    evidence: Evidence  # the sources as every check of the gate reads them
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class Backend(ABC):
     prompt_variants: int = 1
     # Prompt variants generated up front and compared; the rest are tried only on failure.
     candidates: int = 1
+    # The checks every sentence of a candidate must pass (names and numbers unless told more).
+    checks: Gate = NAMES_ONLY
     # A story of several sources: summarise up to this many of them each on its own and keep the
     # best summary (checked against all sources); 0 = one prompt over all sources joined.
     per_source: int = 0
@@ -137,7 +141,8 @@ class Backend(ABC):
         target = request.language or source_language
         if not is_supported(target):
             raise UnsupportedInputError(f"unsupported summary language: {target!r}")
-        return Prepared(sources, source_language, target, request.max_chars, index_sources(sources))
+        grounding = index_sources(sources)
+        return Prepared(sources, source_language, target, request.max_chars, grounding, Evidence(sources, grounding))
 
     def chunks(self, texts: Sequence[str]) -> list[str]:
         """Chunks never span two articles, so each partial summary is about one source."""
@@ -224,17 +229,17 @@ class Backend(ABC):
 
     def postprocess(self, raw: str, prepared: Prepared) -> Candidate:
         text = self.clean_output(raw, prepared.max_chars)
-        ungrounded = find_ungrounded(text, prepared.grounding)
-        kept = [s for s in split_sentences(text) if not find_ungrounded(s, prepared.grounding)] if ungrounded else []
-        # A sentence naming a person, place or number that no source has is more likely invented
-        # than the rest: drop it, as long as something remains.
-        pruned = bool(kept) and not is_degenerate(" ".join(kept))
+        sentences = split_sentences(text)
+        kept = self.checks.prune(sentences, prepared.evidence)
+        # A sentence naming a person, place or number that no source has, or saying what no source
+        # says, is more likely invented than the rest: drop it, as long as something remains.
+        pruned = len(kept) < len(sentences) and bool(kept) and not is_degenerate(" ".join(kept))
         if pruned:
-            text, ungrounded = " ".join(kept), []
+            text = " ".join(kept)
         return Candidate(
             text=text,
             language=detect_language(text),
-            ungrounded=ungrounded,
+            ungrounded=[] if pruned else find_ungrounded(text, prepared.grounding),
             degenerate=is_degenerate(text),
             pruned=pruned,
         )

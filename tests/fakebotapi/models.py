@@ -1,5 +1,6 @@
 """The state the fake Bot API keeps: chats, files and the messages the bot sent."""
 
+import time
 from dataclasses import dataclass, field
 
 CHAT_TYPES = ("private", "group", "supergroup", "channel")
@@ -92,6 +93,14 @@ class Chat:
         self.last_message_id += 1
         return self.last_message_id
 
+    def new_message(self) -> dict:
+        """A Message posted now, without its sender unless it is a channel post."""
+        message: dict = {"message_id": self.next_message_id(), "date": now(), "chat": self.as_dict()}
+        # Channel posts are signed by the channel, not by a user or the bot.
+        if self.type == "channel":
+            message["sender_chat"] = self.as_dict()
+        return message
+
     def as_dict(self) -> dict:
         chat: dict = {"id": self.id, "type": self.type}
         if self.type == "private":
@@ -126,3 +135,8 @@ def administrator(user: dict, chat_type: str) -> dict:
     else:
         member["can_pin_messages"] = True
     return member
+
+
+def now() -> int:
+    """A Telegram date: Unix time in whole seconds."""
+    return int(time.time())

@@ -1,0 +1,153 @@
+"""The sentence gate: its checks, its pruning through the real pipeline, the door check, the wiring."""
+
+from collections.abc import Sequence
+
+import pytest
+
+from bot.resources import Resources
+from config.settings import Settings
+from summarizer.checks import NAMES_ONLY, Evidence, Gate, SentenceCheck, Verdict
+from summarizer.checks.entailment import MAX_PASSAGES, EntailmentCheck, _passages
+from summarizer.checks.support import EmbeddingSupport
+from summarizer.trust import reasons_to_withhold
+from summarizer.types import ModelLoadError, SummaryRequest
+from tests.botharness import FixedBackend
+from tests.tinymodels import WordsEmbedder, build_tiny_nli
+
+STRIKE = (
+    "Rotterdam dock strike leaves 37 ships waiting\n"
+    "Dockworkers in Rotterdam went on strike on Friday over pay and automation. "
+    "About 4,200 workers at the container terminals walked out after talks collapsed. "
+    "The union demands a pay rise of 6.5 per cent and guarantees that no jobs will be lost."
+)
+FAITHFUL = "Dockworkers in Rotterdam went on strike on Friday over pay and automation."
+INVENTED_NAME = "The strike was called by Pieter Jansen."
+UNSUPPORTED = "The harbour will stay closed for a whole year because of the storm damage."
+
+
+def support_gate(threshold: float = 0.5) -> Gate:
+    return Gate([EmbeddingSupport(WordsEmbedder(), threshold)])
+
+
+async def summarise(text: str, checks: Gate) -> str:
+    backend = FixedBackend(text)
+    backend.checks = checks
+    [summary] = await backend.summarize([SummaryRequest.of(STRIKE, "en")])
+    return summary.summary
+
+
+async def test_a_sentence_with_an_invented_name_is_never_in_the_output():
+    summary = await summarise(f"{FAITHFUL} {INVENTED_NAME}", NAMES_ONLY)
+    assert summary == FAITHFUL
+
+
+async def test_a_sentence_no_source_says_is_dropped_by_the_support_check():
+    text = f"{FAITHFUL} {UNSUPPORTED}"
+    assert await summarise(text, NAMES_ONLY) == text  # it names nothing: only the support check sees it
+    assert await summarise(text, support_gate()) == FAITHFUL
+
+
+async def test_a_summary_that_is_all_unsupported_is_kept_whole_for_the_door_to_refuse():
+    # Nothing would remain: the candidate keeps its text and the door check gives the reason.
+    assert await summarise(UNSUPPORTED, support_gate()) == UNSUPPORTED
+    [reason] = reasons_to_withhold(UNSUPPORTED, [], [STRIKE], support_gate())
+    assert reason.startswith("support: said by no source") and "harbour" in reason
+
+
+def test_the_door_check_runs_every_check_of_the_gate():
+    assert reasons_to_withhold(FAITHFUL, [], [STRIKE], support_gate()) == []
+    [reason] = reasons_to_withhold(f"{FAITHFUL} {INVENTED_NAME}", [], [STRIKE], support_gate())
+    assert reason.startswith("names: not in the sources: Pieter Jansen")
+    assert reasons_to_withhold(FAITHFUL, ["language_mismatch"], [STRIKE], support_gate()) == ["language_mismatch"]
+
+
+def test_support_scores_are_the_best_cosine_against_the_source_sentences():
+    verdicts = EmbeddingSupport(WordsEmbedder(), 0.9).check([FAITHFUL, UNSUPPORTED], Evidence([STRIKE]))
+    assert verdicts[0] == Verdict(True, pytest.approx(1.0), "")
+    assert not verdicts[1].supported and verdicts[1].score < 0.5
+
+
+def test_source_vectors_are_embedded_once_across_candidates_and_the_door_check():
+    embedder = WordsEmbedder()
+    check = EmbeddingSupport(embedder, 0.5)
+    check.check([FAITHFUL], Evidence([STRIKE]))
+    first = len(embedder.embedded)
+    check.check([FAITHFUL, UNSUPPORTED], Evidence([STRIKE]))
+    assert embedder.embedded[first:] == [UNSUPPORTED]
+
+
+def test_the_cache_of_vectors_is_bounded():
+    embedder = WordsEmbedder()
+    check = EmbeddingSupport(embedder, 0.5, cached=3)
+    check.check(["one two", "three four"], Evidence(["five six. seven eight."]))
+    assert len(check._vectors) == 3
+    check.check(["one two"], Evidence(["five six. seven eight."]))
+    assert embedder.embedded[-1] == "one two"  # evicted, embedded again
+
+
+class NoOpening(SentenceCheck):
+    """Fails a sentence starting with "Then" when it opens the text, and any sentence with "bad"."""
+
+    name = "opening"
+
+    def check(self, sentences: Sequence[str], evidence: Evidence) -> list[Verdict]:
+        return [
+            Verdict(not ("bad" in s or (i == 0 and s.startswith("Then"))), 0.0) for i, s in enumerate(sentences)
+        ]
+
+
+def test_what_remains_after_pruning_is_checked_again():
+    gate = Gate([NoOpening()])
+    kept = gate.prune(["A bad start.", "Then the strike began.", "Ships waited."], Evidence([STRIKE]))
+    assert kept == ["Ships waited."]
+
+
+def test_later_checks_see_only_the_sentences_earlier_checks_passed():
+    embedder = WordsEmbedder()
+    Gate([EmbeddingSupport(embedder, 0.5)]).failures([INVENTED_NAME, FAITHFUL], Evidence([STRIKE]))
+    assert INVENTED_NAME not in embedder.embedded and FAITHFUL in embedder.embedded
+
+
+# --- the optional NLI verifier ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_nli_dir(tmp_path_factory):
+    return build_tiny_nli(tmp_path_factory.mktemp("tiny-nli"))
+
+
+def test_the_verifier_gives_entailment_probabilities(tiny_nli_dir):
+    lenient, strict = EntailmentCheck(str(tiny_nli_dir), 1e-6), EntailmentCheck(str(tiny_nli_dir), 0.999)
+    evidence = Evidence([STRIKE])
+    for check, supported in ((lenient, True), (strict, False)):
+        verdicts = check.check([FAITHFUL, UNSUPPORTED], evidence)
+        assert [verdict.supported for verdict in verdicts] == [supported, supported]
+        assert all(0 < verdict.score < 1 for verdict in verdicts)
+    assert strict.check([FAITHFUL], evidence)[0].reason.startswith("entailed by no source")
+
+
+def test_a_classifier_without_an_entailment_label_is_refused(tmp_path):
+    path = build_tiny_nli(tmp_path, labels=("positive", "negative"))
+    with pytest.raises(ModelLoadError, match="no entailment label"):
+        EntailmentCheck(str(path), 0.5)
+
+
+def test_the_verifier_reads_a_bounded_number_of_passages():
+    sentences = [f"Sentence number {i} of a very long article about the strike." for i in range(500)]
+    passages = _passages(sentences)
+    assert len(passages) == MAX_PASSAGES
+    assert passages[0].startswith("Sentence number 0 ") and all(len(p) <= 700 for p in passages)
+
+
+async def test_the_bot_builds_the_gate_its_trust_settings_ask_for(tiny_nli_dir):
+    settings = Settings(trust={"support_threshold": None, "verifier": str(tiny_nli_dir), "verifier_threshold": 0.4})
+    resources = Resources(settings, *[None] * 6)
+    gate = await resources.load_checks()
+    assert [check.name for check in gate.checks] == ["names", "entailment"]
+    assert gate.checks[1].threshold == 0.4
+
+    resources = Resources(Settings(trust={"support_threshold": 0.7}), *[None] * 6)
+    resources.embedder = WordsEmbedder()
+    gate = await resources.load_checks()
+    assert [check.name for check in gate.checks] == ["names", "support"]
+    assert gate.checks[1].embedder is resources.embedder and gate.checks[1].threshold == 0.7
