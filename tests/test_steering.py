@@ -106,10 +106,12 @@ def test_central_sources_prefer_the_target_language_then_shared_names():
 
 def test_a_summary_naming_nothing_of_its_sources_is_not_sound_and_ranks_below_one_that_does():
     from summarizer.backends.base import Candidate, _anchor
+    from summarizer.checks import Evidence
     from summarizer.grounding import index_sources
 
     sources = ["Amazon stopped hosting Parler on Monday, said John Matze in Seattle."]
-    prepared = Prepared(sources, "en", "ru", 400, index_sources(sources))
+    grounding = index_sources(sources)
+    prepared = Prepared(sources, "en", "ru", 400, grounding, Evidence(sources, grounding))
     about = _anchor(Candidate("Компания Amazon отключила сервис Parler.", "ru", [], False), prepared)
     greeting = "Уважаемые партнеры! Мы рады приветствовать вас в нашей компании."
     elsewhere = _anchor(Candidate(greeting, "ru", [], False), prepared)

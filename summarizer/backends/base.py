@@ -18,7 +18,8 @@ from summarizer.checks import NAMES_ONLY, Evidence, Gate
 from summarizer.chunking import chunk_text
 from summarizer.grounding import SourceIndex, find_ungrounded, index_sources
 from summarizer.language import detect_language, is_supported
-from summarizer.mentions import Name, extract_mentions, keys_match, searchable_name_keys
+from summarizer.mentions import Name, extract_mentions, searchable_name_keys
+from summarizer.name_keys import keys_match
 from summarizer.prompts import join_sources
 from summarizer.text import clean_text, prose_ratio, split_sentences, strip_urls, trim_to_sentences
 from summarizer.types import Summary, SummaryRequest, UnsupportedInputError
