@@ -46,6 +46,7 @@ class Resources:
                 load_backend, model.name, backend=model.backend, base_url=model.base_url,
                 api_key=model.api_key, cache_dir=model.cache_dir, timeout=model.timeout,
                 candidates=model.candidates, threads=model.threads, prompt_style=model.prompt_style,
+                per_source=model.per_source,
             )
             self.backend.checks = await self.load_checks()
         return self.backend

@@ -57,6 +57,9 @@ class ModelSettings(_Strict):
     cache_dir: str | None = None  # converted GGUF models live here; default ~/.cache/briefbot
     max_chars: int = Field(default=400, ge=80, le=4000)
     candidates: int = Field(default=1, ge=1, le=8)  # prompt variants compared per summary
+    # Sources of a story summarised each on its own, the best summary kept (0: all in one prompt);
+    # None: the backend's default (3 for an in-process causal model, 0 for the others).
+    per_source: int | None = Field(default=None, ge=0, le=8)
     timeout: float = Field(default=120.0, gt=0)
     # Threads for the in-process model; default every core. Lower it when other CPU-heavy
     # processes share the machine: oversubscribed cores slow every process down many times over.

@@ -24,6 +24,9 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
                         help="prompt variants generated and compared per summary (default 1)")
     parser.add_argument("--prompt-style", default=None, choices=["chat", "completion"],
                         help="chat template or completion cue (default: the model's tokenizer decides; chat for openai)")
+    parser.add_argument("--per-source", type=_non_negative_int, default=None, metavar="N",
+                        help="summarise up to N sources of a story each on its own, 0 = all in one prompt "
+                             "(default: 3 for an in-process causal model, else 0)")
     parser.add_argument("--threads", type=_positive_int, default=None,
                         help="threads for an in-process model (default: every core)")
 
@@ -32,6 +35,13 @@ def _positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {number}")
     return number
 
 
@@ -69,6 +79,7 @@ async def load(args: argparse.Namespace):
     backend = await asyncio.to_thread(
         load_backend, args.model, backend=args.backend, base_url=args.base_url,
         candidates=args.candidates, threads=args.threads, prompt_style=args.prompt_style,
+        per_source=args.per_source,
     )
     log.info("model ready in %.1f s", time.monotonic() - started)
     return backend, time.monotonic() - started
@@ -129,7 +140,7 @@ async def cmd_eval(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0
-    table = [["#", "source", "target", "output", "chars", "ungrounded", "seconds", "flags"]]
+    table = [["#", "source", "target", "output", "chars", "ungrounded", "seconds", "gate", "flags"]]
     for index, row in enumerate(rows, 1):
         summary = row.summary
         table.append([
@@ -140,9 +151,13 @@ async def cmd_eval(args: argparse.Namespace) -> int:
             str(len(summary.summary)),
             str(len(summary.ungrounded)),
             f"{summary.seconds:.1f}",
+            "withheld" if row.withheld else "passed",
             ",".join(summary.flags) or "-",
         ])
     print(_aligned(table))
+    print()
+    for index, row in enumerate(rows, 1):
+        print(f"{index}. {row.summary.summary or '-'}")
     print()
     print(_aligned([[key, "-" if value is None else str(value)] for key, value in result.items()]))
     return 0

@@ -16,6 +16,7 @@ from statistics import fmean
 
 from summarizer.backends.base import Backend
 from summarizer.bench import manifest_articles
+from summarizer.trust import reasons_to_withhold
 from summarizer.types import SummarizerError, Summary, SummaryRequest, UnsupportedInputError
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
@@ -45,8 +46,19 @@ class EvalRow:
 
     @property
     def in_target_language(self) -> bool:
-        """A usable summary in the language asked for; an empty or looping one is in no language."""
-        return self.summary.language == self.target_language and "degenerate_output" not in self.summary.flags
+        """A usable summary in the language asked for; an empty or looping one is in no language, and
+        one whose language could not be told (reported as the target's, flagged) is not counted either."""
+        flags = self.summary.flags
+        return (
+            self.summary.language == self.target_language
+            and "degenerate_output" not in flags
+            and "language_mismatch" not in flags
+        )
+
+    @property
+    def withheld(self) -> list[str]:
+        """Why the gate before posting would keep this summary back ([] when it would let it through)."""
+        return reasons_to_withhold(self.summary.summary, self.summary.flags, self.item.texts)
 
 
 def load_items(path: str | Path, language: str | None = None) -> list[EvalItem]:
@@ -113,6 +125,9 @@ def totals(rows: list[EvalRow]) -> dict:
         "ungrounded_removed_rate": round(
             fmean("ungrounded_sentences_removed" in summary.flags for summary in summaries), 4
         ),
+        # Summaries the gate before posting lets through as they are.
+        "passed_gate": sum(not row.withheld for row in rows),
+        "passed_gate_rate": round(fmean(not row.withheld for row in rows), 4),
         "mean_chars": round(fmean(len(summary.summary) for summary in summaries), 1),
         "seconds_per_article": round(fmean(summary.seconds for summary in summaries), 3),
         **rouge,

@@ -44,29 +44,30 @@ def _language(code: str) -> Language | None:
 
 # Prompt labels written in the target language: a small base model follows a cue in the
 # language it should write much more often than an English instruction naming that language.
+# (summary, headline, "the news in <language>")
 _NATIVE = {
-    "en": ("Summary in English", "Headline in English"),
-    "fr": ("Résumé en français", "Titre en français"),
-    "de": ("Zusammenfassung auf Deutsch", "Schlagzeile auf Deutsch"),
-    "es": ("Resumen en español", "Titular en español"),
-    "it": ("Riassunto in italiano", "Titolo in italiano"),
-    "pt": ("Resumo em português", "Manchete em português"),
-    "nl": ("Samenvatting in het Nederlands", "Kop in het Nederlands"),
-    "pl": ("Streszczenie po polsku", "Nagłówek po polsku"),
-    "cs": ("Shrnutí v češtině", "Titulek v češtině"),
-    "sk": ("Zhrnutie v slovenčine", "Titulok v slovenčine"),
-    "uk": ("Короткий зміст українською", "Заголовок українською"),
-    "ru": ("Краткое содержание на русском языке", "Заголовок на русском языке"),
-    "ar": ("ملخص باللغة العربية", "العنوان باللغة العربية"),
-    "tr": ("Türkçe özet", "Türkçe başlık"),
-    "fa": ("خلاصه به فارسی", "تیتر به فارسی"),
-    "hi": ("हिन्दी में सारांश", "हिन्दी में शीर्षक"),
-    "zh": ("中文摘要", "中文标题"),
-    "ja": ("日本語の要約", "日本語の見出し"),
-    "ko": ("한국어 요약", "한국어 제목"),
-    "sv": ("Sammanfattning på svenska", "Rubrik på svenska"),
-    "el": ("Περίληψη στα ελληνικά", "Τίτλος στα ελληνικά"),
-    "he": ("תקציר בעברית", "כותרת בעברית"),
+    "en": ("Summary in English", "Headline in English", "The news in English"),
+    "fr": ("Résumé en français", "Titre en français", "L'information en français"),
+    "de": ("Zusammenfassung auf Deutsch", "Schlagzeile auf Deutsch", "Die Nachricht auf Deutsch"),
+    "es": ("Resumen en español", "Titular en español", "La noticia en español"),
+    "it": ("Riassunto in italiano", "Titolo in italiano", "La notizia in italiano"),
+    "pt": ("Resumo em português", "Manchete em português", "A notícia em português"),
+    "nl": ("Samenvatting in het Nederlands", "Kop in het Nederlands", "Het nieuws in het Nederlands"),
+    "pl": ("Streszczenie po polsku", "Nagłówek po polsku", "Wiadomość po polsku"),
+    "cs": ("Shrnutí v češtině", "Titulek v češtině", "Zpráva v češtině"),
+    "sk": ("Zhrnutie v slovenčine", "Titulok v slovenčine", "Správa v slovenčine"),
+    "uk": ("Короткий зміст українською", "Заголовок українською", "Новина українською"),
+    "ru": ("Краткое содержание на русском языке", "Заголовок на русском языке", "Новость на русском языке"),
+    "ar": ("ملخص باللغة العربية", "العنوان باللغة العربية", "الخبر باللغة العربية"),
+    "tr": ("Türkçe özet", "Türkçe başlık", "Türkçe haber"),
+    "fa": ("خلاصه به فارسی", "تیتر به فارسی", "خبر به فارسی"),
+    "hi": ("हिन्दी में सारांश", "हिन्दी में शीर्षक", "हिन्दी में समाचार"),
+    "zh": ("中文摘要", "中文标题", "中文新闻"),
+    "ja": ("日本語の要約", "日本語の見出し", "日本語のニュース"),
+    "ko": ("한국어 요약", "한국어 제목", "한국어 뉴스"),
+    "sv": ("Sammanfattning på svenska", "Rubrik på svenska", "Nyheten på svenska"),
+    "el": ("Περίληψη στα ελληνικά", "Τίτλος στα ελληνικά", "Η είδηση στα ελληνικά"),
+    "he": ("תקציר בעברית", "כותרת בעברית", "החדשה בעברית"),
 }
 
 
@@ -85,3 +86,35 @@ def summary_label(code: str) -> str:
 def headline_label(code: str) -> str:
     native = _NATIVE.get(code)
     return native[1] if native else f"Headline in {language_name(code)}"
+
+
+def news_label(code: str) -> str:
+    native = _NATIVE.get(code)
+    return native[2] if native else f"The news in {language_name(code)}"
+
+
+# The Unicode scripts (as regex's \p{Script} names) each language is written in; every other
+# language in this table's absence is written in Latin letters.
+_SCRIPTS = {
+    **dict.fromkeys(("ru", "uk", "bg", "be", "sr", "mk", "kk", "mn", "ky", "tg"), ("Cyrillic",)),
+    **dict.fromkeys(("ar", "fa", "ur", "ps"), ("Arabic",)),
+    **dict.fromkeys(("he", "yi"), ("Hebrew",)),
+    **dict.fromkeys(("hi", "mr", "ne"), ("Devanagari",)),
+    "el": ("Greek",),
+    "bn": ("Bengali",),
+    "pa": ("Gurmukhi",),
+    "gu": ("Gujarati",),
+    "ta": ("Tamil",),
+    "te": ("Telugu",),
+    "th": ("Thai",),
+    "ka": ("Georgian",),
+    "hy": ("Armenian",),
+    "zh": ("Han",),
+    "ja": ("Han", "Hiragana", "Katakana"),
+    "ko": ("Hangul", "Han"),
+}
+
+
+def scripts_of(code: str) -> tuple[str, ...]:
+    """The scripts a language's letters come from, e.g. 'ru' -> ('Cyrillic',)."""
+    return _SCRIPTS.get(code, ("Latin",))

@@ -21,13 +21,18 @@ def load_backend(
     candidates: int = 1,
     threads: int | None = None,
     prompt_style: str | None = None,
+    per_source: int | None = None,
 ) -> Backend:
     """Blocking (loads weights): call it from a worker thread inside an event loop.
 
     `candidates` prompt variants are generated and compared for every summary (more is slower,
-    and usually more faithful); the remaining variants are tried only when all of them fail."""
+    and usually more faithful); the remaining variants are tried only when all of them fail.
+    `per_source` sources of a story are summarised each on its own (0: all in one prompt; None:
+    the backend's default)."""
     backend = _load(name, backend, base_url, api_key, cache_dir, timeout, max_batch, threads, prompt_style)
     backend.candidates = candidates
+    if per_source is not None:
+        backend.per_source = per_source
     return backend
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from summarizer.language import headline_label, language_name, summary_label
+from summarizer.language import headline_label, language_name, news_label, summary_label
 
 # Base models continue text: the article followed by a summary heading written in the target
 # language is the cue they follow most reliably. Several phrasings, so candidates and retries
-# differ in more than chance.
-COMPLETION_VARIANTS = 3
+# differ in more than chance. The last, "the news in <language>", is tried only after the others
+# failed: it made the offline model retell a Russian article in Arabic where the summary cues
+# gave Arabic about something else.
+COMPLETION_VARIANTS = 4
 
 
 def completion_prompt(source: str, language: str, variant: int = 0) -> str:
@@ -15,7 +17,9 @@ def completion_prompt(source: str, language: str, variant: int = 0) -> str:
         return f"Article:\n{source}\n\n{summary_label(language)}:"
     if variant == 1:
         return f"{source}\n\nTL;DR in {language_name(language)}:"
-    return f"{source}\n\n{summary_label(language)}:"
+    if variant == 2:
+        return f"{source}\n\n{summary_label(language)}:"
+    return f"{source}\n\n{news_label(language)}:"
 
 
 def headline_completion_prompt(summary: str, language: str) -> str:

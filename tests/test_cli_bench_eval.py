@@ -12,6 +12,8 @@ EVAL_KEYS = {
     "language_accuracy",
     "ungrounded_per_summary",
     "ungrounded_removed_rate",
+    "passed_gate",
+    "passed_gate_rate",
     "mean_chars",
     "seconds_per_article",
     "rouge1",
@@ -122,7 +124,7 @@ def test_eval_reads_a_corpus_folder_and_prints_a_table(tmp_path, tiny_causal_dir
     assert main(["eval", str(corpus), "--model", str(tiny_causal_dir), "--lang", "ru", *FAST]) == 0
 
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["#", "source", "target", "output", "chars", "ungrounded", "seconds", "flags"]
+    assert lines[0].split() == ["#", "source", "target", "output", "chars", "ungrounded", "seconds", "gate", "flags"]
     article_rows = [line.split() for line in lines[1:4]]
     assert [row[1] for row in article_rows] == ["en", "fr", "ru"]
     assert all(row[2] == "ru" for row in article_rows)
@@ -171,5 +173,22 @@ def test_a_degenerate_summary_does_not_count_as_written_in_the_target_language()
         EvalRow(item, Summary("", "en", "fr", "m", flags=["degenerate_output"])),
         EvalRow(item, Summary("Le conseil s'est réuni.", "fr", "fr", "m", flags=["language_mismatch"])),
         EvalRow(item, Summary("The council met again.", "en", "fr", "m")),
+        # Its language could not be told: reported as the target's, and flagged.
+        EvalRow(item, Summary("Parler (Parler) * Amazon (Amazon)", "en", "fr", "m", flags=["language_mismatch"])),
     ]
-    assert totals(rows)["language_accuracy"] == 0.5
+    assert totals(rows)["language_accuracy"] == 0.4
+
+
+def test_eval_counts_the_summaries_the_gate_before_posting_lets_through():
+    from summarizer.evaluation import EvalItem, EvalRow, totals
+    from summarizer.types import Summary
+
+    item = EvalItem("a.txt", ("The council met in Hull on Tuesday.",), "en")
+    rows = [
+        EvalRow(item, Summary("The council met in Hull.", "en", "en", "m")),
+        EvalRow(item, Summary("The council met in Leeds.", "en", "en", "m")),  # a place no source names
+        EvalRow(item, Summary("Der Rat tagte in Hull.", "de", "en", "m", flags=["language_mismatch"])),
+        EvalRow(item, Summary("", "en", "en", "m", flags=["degenerate_output"])),
+    ]
+    result = totals(rows)
+    assert (result["passed_gate"], result["passed_gate_rate"]) == (1, 0.25)

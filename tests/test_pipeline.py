@@ -6,6 +6,7 @@ import pytest
 
 from summarizer.backends.causal import CausalLMBackend
 from summarizer.model_files import ModelSource
+from summarizer.prompts import COMPLETION_VARIANTS
 from summarizer.types import SummaryRequest, UnsupportedInputError
 
 ENGLISH = (
@@ -103,7 +104,7 @@ def test_prompt_style_from_the_config_overrides_the_tokenizer(tiny_causal_dir):
     with pytest.raises(ModelLoadError, match="no chat template"):
         CausalLMBackend(source, prompt_style="chat")
     backend = CausalLMBackend(source, prompt_style="completion")
-    assert (backend.chat, backend.prompt_variants) == (False, 3)
+    assert (backend.chat, backend.prompt_variants) == (False, COMPLETION_VARIANTS)
     assert backend.prompt("Some news.", "en", 200, 1).endswith("TL;DR in English:")
 
 

@@ -11,12 +11,15 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from summarizer.backends.steering import Steering
 from summarizer.checks import NAMES_ONLY, Evidence, Gate
 from summarizer.chunking import chunk_text
 from summarizer.grounding import SourceIndex, find_ungrounded, index_sources
 from summarizer.language import detect_language, is_supported
+from summarizer.mentions import Name, extract_mentions, searchable_name_keys
+from summarizer.name_keys import keys_match
 from summarizer.prompts import join_sources
 from summarizer.text import clean_text, prose_ratio, split_sentences, strip_urls, trim_to_sentences
 from summarizer.types import Summary, SummaryRequest, UnsupportedInputError
@@ -56,13 +59,24 @@ class Candidate:
     ungrounded: list[str]
     degenerate: bool
     pruned: bool = False  # sentences stating facts found in no source were removed
+    # Mentions a name, number or date of the sources: a summary naming none of them is most
+    # likely about something else (a small model steered off its source's language may ramble).
+    anchored: bool = True
 
     def sound(self, target_language: str) -> bool:
-        return not self.degenerate and self.language == target_language
+        return not self.degenerate and self.language == target_language and self.anchored
 
     def score(self, target_language: str) -> tuple:
-        # Lower is better: usable, right language, fewest invented facts, then the fuller text.
-        return (self.degenerate, self.language != target_language, len(self.ungrounded), -len(self.text))
+        # Lower is better: usable, right language, fewest invented facts, about the sources,
+        # nothing invented that had to be cut, then the fuller text.
+        return (
+            self.degenerate,
+            self.language != target_language,
+            len(self.ungrounded),
+            not self.anchored,
+            self.pruned,
+            -len(self.text),
+        )
 
 
 class Backend(ABC):
@@ -77,6 +91,9 @@ class Backend(ABC):
     candidates: int = 1
     # The checks every sentence of a candidate must pass (names and numbers unless told more).
     checks: Gate = NAMES_ONLY
+    # A story of several sources: summarise up to this many of them each on its own and keep the
+    # best summary (checked against all sources); 0 = one prompt over all sources joined.
+    per_source: int = 0
 
     async def summarize(self, requests: Sequence[SummaryRequest]) -> list[Summary]:
         return list(await asyncio.gather(*(self.summarize_one(request) for request in requests)))
@@ -86,9 +103,10 @@ class Backend(ABC):
         # Language detection, tokenising and grounding take milliseconds to seconds of CPU:
         # they run in a worker thread so the event loop keeps serving.
         prepared = await asyncio.to_thread(self.preprocess, request)
+        steering = await asyncio.to_thread(_steering, prepared)
         flags: list[str] = []
-        source = await self._reduce_to_one_chunk(prepared, flags)
-        best = await self._best_candidate(source, prepared, flags)
+        sources = await self._prompt_sources(prepared, flags)
+        best = await self._best_candidate(sources, prepared, steering, flags)
         return Summary(
             summary=best.text,
             language=best.language or prepared.target_language,
@@ -98,6 +116,15 @@ class Backend(ABC):
             seconds=time.monotonic() - started,
             flags=flags,
         )
+
+    async def _prompt_sources(self, prepared: Prepared, flags: list[str]) -> list[str]:
+        """What the summary prompts read: all sources joined into one, or with `per_source` the most
+        central sources each on its own (map-reduced if long); candidates are checked against all."""
+        if not self.per_source or len(prepared.sources) == 1:
+            return [await self._reduce_to_one_chunk(prepared, flags)]
+        language = prepared.target_language
+        chosen = await asyncio.to_thread(central_sources, prepared.sources, language, self.per_source)
+        return [await self._reduce_to_one_chunk(replace(prepared, sources=[text]), flags) for text in chosen]
 
     # -- preprocess -------------------------------------------------------------------------
 
@@ -165,16 +192,18 @@ class Backend(ABC):
 
     # -- generate ---------------------------------------------------------------------------
 
-    async def _best_candidate(self, source: str, prepared: Prepared, flags: list[str]) -> Candidate:
-        """Generate `candidates` prompt variants together and keep the best; if none is sound,
-        try the remaining variants before giving up (and flagging it)."""
+    async def _best_candidate(
+        self, sources: list[str], prepared: Prepared, steering: Steering, flags: list[str]
+    ) -> Candidate:
+        """Generate `candidates` prompt variants of every source together and keep the best; if none
+        is sound, try the remaining variants before giving up (and flagging it)."""
         variants = list(range(self.prompt_variants))
         first, rest = variants[: max(1, self.candidates)], variants[max(1, self.candidates) :]
-        candidates = await self._candidates(source, prepared, first)
+        candidates = await self._candidates(sources, prepared, steering, first)
         for variant in rest:
             if any(c.sound(prepared.target_language) for c in candidates):
                 break
-            candidates += await self._candidates(source, prepared, [variant])
+            candidates += await self._candidates(sources, prepared, steering, [variant])
         best = min(candidates, key=lambda candidate: candidate.score(prepared.target_language))
         if best.pruned:
             flags.append("ungrounded_sentences_removed")
@@ -184,11 +213,14 @@ class Backend(ABC):
             flags.append("language_mismatch")
         return best
 
-    async def _candidates(self, source: str, prepared: Prepared, variants: list[int]) -> list[Candidate]:
+    async def _candidates(
+        self, sources: list[str], prepared: Prepared, steering: Steering, variants: list[int]
+    ) -> list[Candidate]:
         max_new_tokens = self.max_new_tokens(prepared.max_chars)
-        prompts = [self.prompt(source, prepared.target_language, prepared.max_chars, v) for v in variants]
-        raws = await asyncio.gather(*(self.generate(prompt, max_new_tokens) for prompt in prompts))
-        return await asyncio.to_thread(lambda: [self.postprocess(raw, prepared) for raw in raws])
+        language, max_chars = prepared.target_language, prepared.max_chars
+        prompts = [self.prompt(source, language, max_chars, v) for source in sources for v in variants]
+        raws = await asyncio.gather(*(self.generate_steered(prompt, max_new_tokens, steering) for prompt in prompts))
+        return await asyncio.to_thread(lambda: [_anchor(self.postprocess(raw, prepared), prepared) for raw in raws])
 
     @staticmethod
     def max_new_tokens(max_chars: int) -> int:
@@ -261,6 +293,11 @@ class Backend(ABC):
     @abstractmethod
     async def generate(self, prompt, max_new_tokens: int) -> str: ...
 
+    async def generate_steered(self, prompt, max_new_tokens: int, steering: Steering) -> str:
+        """generate() for an answer in steering.language; a backend that can steer its decoder
+        towards that language's script does so."""
+        return await self.generate(prompt, max_new_tokens)
+
     async def aclose(self) -> None:
         """Release the model or connections."""
 
@@ -274,6 +311,57 @@ def _fit_for_headline(line: str, summary: str, language: str) -> bool:
         and not find_ungrounded(line, [summary])
         and (len(words) < 4 or not is_degenerate(line))
     )
+
+
+def _steering(prepared: Prepared) -> Steering:
+    """The answer's language, and the sources' names it may quote as they are written.
+
+    A capitalised word opening a sentence is as often a common word ("Podle", "Jelikož"): left out.
+    """
+    names = {
+        word
+        for source in prepared.sources
+        for mention in extract_mentions(source)
+        if isinstance(mention, Name) and not mention.sentence_initial
+        for word in mention.text.split()
+    }
+    return Steering(prepared.target_language, tuple(sorted(names)))
+
+
+def _anchor(candidate: Candidate, prepared: Prepared) -> Candidate:
+    """The candidate, marked by whether it mentions anything its sources mention.
+
+    A capitalised word opening a sentence counts only as a name the sources have ("Уважаемые
+    партнеры!" is no name); invented mentions were already listed as ungrounded.
+    """
+    names = prepared.grounding.name_keys
+    anchored = any(
+        mention.text not in candidate.ungrounded
+        and not (isinstance(mention, Name) and mention.sentence_initial and not names.issuperset(mention.keys))
+        for mention in extract_mentions(candidate.text)
+    )
+    return replace(candidate, anchored=anchored)
+
+
+def central_sources(sources: Sequence[str], language: str, limit: int) -> list[str]:
+    """The `limit` sources most worth summarising on their own, in their original order.
+
+    Those already in the summary's language come first (a small model summarises best without
+    translating); then those naming most of what the other sources name too (the story's core,
+    not a side note or a page's boilerplate); then the longer ones.
+    """
+    names = [{key for m in extract_mentions(source) if isinstance(m, Name) for key in m.keys} for source in sources]
+    keys = [searchable_name_keys(source) for source in sources]
+
+    def shared(index: int) -> int:
+        others = {key for other, their in enumerate(keys) if other != index for key in their}
+        return sum(any(keys_match(name, key) for key in others) for name in names[index])
+
+    ranked = sorted(
+        range(len(sources)),
+        key=lambda i: (detect_language(sources[i]) != language, -shared(i), -len(sources[i])),
+    )
+    return [sources[i] for i in sorted(ranked[:limit])]
 
 
 def is_degenerate(text: str) -> bool:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from summarizer.backends.base import Backend
+from summarizer.backends.steering import Steering
 from summarizer.batching import BatchingWorker
 from summarizer.model_files import ModelSource
 from summarizer.types import ModelLoadError, first_line
@@ -19,6 +20,7 @@ from summarizer.types import ModelLoadError, first_line
 class Job:
     prompt: Any  # whatever the backend's prompt() returns
     max_new_tokens: int
+    steering: Steering | None = None  # the answer's language, for backends that can steer decoding
 
 
 class LocalTransformersBackend(Backend):
