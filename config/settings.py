@@ -30,6 +30,8 @@ class _Strict(BaseModel):
 # related texts lie close together: 0.775 finds nearly every on-topic article but 19 of 62 are
 # matched to a wrong topic, 0.795 finds two thirds of them.
 TOPIC_THRESHOLD = 0.785
+# The trust gate's support check: cosine of a summary sentence with its best source sentence (offline embedder).
+SUPPORT_THRESHOLD = 0.88
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -123,7 +125,7 @@ class TrustSettings(_Strict):
     # Lowest cosine of a summary sentence against its closest source sentence (the embeddings
     # section's model); None = no support check. Chosen for the offline multilingual-e5-small on
     # tests/data/faithfulness.jsonl (bench/faithfulness.py); another embedder needs its own.
-    support_threshold: float | None = Field(default=0.88, ge=0, le=1)
+    support_threshold: float | None = Field(default=SUPPORT_THRESHOLD, ge=0, le=1)
     # A multilingual NLI model (hub id or local directory) that must find each sentence entailed
     # by a source passage; None = no verifier. Slow on a CPU.
     verifier: str | None = None

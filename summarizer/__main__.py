@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from config.settings import SUPPORT_THRESHOLD
 from summarizer.types import SummarizerError
 
 log = logging.getLogger("summarizer")
@@ -29,6 +30,9 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
                              "(default: 3 for an in-process causal model, else 0)")
     parser.add_argument("--threads", type=_positive_int, default=None,
                         help="threads for an in-process model (default: every core)")
+    parser.add_argument("--support-threshold", type=float, default=SUPPORT_THRESHOLD, metavar="COSINE",
+                        help="the trust gate's support check with the offline embedder, as the bot's default "
+                             f"(default {SUPPORT_THRESHOLD}; 0 = names and numbers only)")
 
 
 def _positive_int(value: str) -> int:
@@ -81,6 +85,13 @@ async def load(args: argparse.Namespace):
         candidates=args.candidates, threads=args.threads, prompt_style=args.prompt_style,
         per_source=args.per_source,
     )
+    if args.support_threshold:
+        from summarizer.checks import Gate
+        from summarizer.checks.support import EmbeddingSupport
+        from summarizer.embeddings import load_embedder
+
+        embedder = await asyncio.to_thread(load_embedder)
+        backend.checks = Gate([EmbeddingSupport(embedder, args.support_threshold)])
     log.info("model ready in %.1f s", time.monotonic() - started)
     return backend, time.monotonic() - started
 

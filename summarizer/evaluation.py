@@ -16,6 +16,7 @@ from statistics import fmean
 
 from summarizer.backends.base import Backend
 from summarizer.bench import manifest_articles
+from summarizer.checks import NAMES_ONLY, Gate
 from summarizer.trust import reasons_to_withhold
 from summarizer.types import SummarizerError, Summary, SummaryRequest, UnsupportedInputError
 
@@ -38,6 +39,7 @@ class EvalItem:
 class EvalRow:
     item: EvalItem
     summary: Summary
+    checks: Gate = NAMES_ONLY  # the gate the backend summarised under
 
     @property
     def target_language(self) -> str:
@@ -58,7 +60,7 @@ class EvalRow:
     @property
     def withheld(self) -> list[str]:
         """Why the gate before posting would keep this summary back ([] when it would let it through)."""
-        return reasons_to_withhold(self.summary.summary, self.summary.flags, self.item.texts)
+        return reasons_to_withhold(self.summary.summary, self.summary.flags, self.item.texts, self.checks)
 
 
 def load_items(path: str | Path, language: str | None = None) -> list[EvalItem]:
@@ -103,7 +105,7 @@ async def evaluate(backend: Backend, items: list[EvalItem], max_chars: int) -> l
             [summary] = await backend.summarize([SummaryRequest.of(item.texts, item.language, max_chars)])
         except UnsupportedInputError as exc:
             raise EvalInputError(f"{item.where}: {exc}") from None
-        rows.append(EvalRow(item, summary))
+        rows.append(EvalRow(item, summary, backend.checks))
     return rows
 
 
