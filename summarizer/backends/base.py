@@ -329,11 +329,13 @@ def _steering(prepared: Prepared) -> Steering:
 
 
 def _anchor(candidate: Candidate, prepared: Prepared) -> Candidate:
-    """The candidate, marked by whether it mentions anything its sources mention.
+    """The candidate, marked by whether it mentions anything its sources mention (when they mention anything).
 
     A capitalised word opening a sentence counts only as a name the sources have ("Уважаемые
     партнеры!" is no name); invented mentions were already listed as ungrounded.
     """
+    if not any(extract_mentions(source) for source in prepared.sources):
+        return candidate  # sources that name nothing give nothing to anchor to
     names = prepared.grounding.name_keys
     anchored = any(
         mention.text not in candidate.ungrounded
