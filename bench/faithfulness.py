@@ -1,7 +1,7 @@
 """How well each sentence check catches unfaithful summary sentences, on a hand-labelled set.
 
 Usage: .venv/bin/python bench/faithfulness.py [--set tests/data/faithfulness.jsonl]
-           [--threshold 0.88] [--verifier MODEL [--verifier-threshold 0.5]] [--json]
+           [--threshold 0.90] [--verifier MODEL [--verifier-threshold 0.5]] [--json]
 
 The set (tests/data/faithfulness.jsonl) holds real sentences the offline summariser wrote
 without the gate (bench/faithfulness_generate.py), each labelled by hand: "faithful" (the

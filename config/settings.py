@@ -31,7 +31,7 @@ class _Strict(BaseModel):
 # matched to a wrong topic, 0.795 finds two thirds of them.
 TOPIC_THRESHOLD = 0.785
 # The trust gate's support check: cosine of a summary sentence with its best source sentence (offline embedder).
-SUPPORT_THRESHOLD = 0.88
+SUPPORT_THRESHOLD = 0.90
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}

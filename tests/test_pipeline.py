@@ -137,3 +137,12 @@ def test_degenerate_output_is_recognised(text, degenerate):
     from summarizer.backends.base import is_degenerate
 
     assert is_degenerate(text) is degenerate
+
+
+@pytest.mark.parametrize("raw", [
+    "Article: The council approved the budget.",
+    "[1] Summary: The council approved the budget.",
+    "\n\n* Article: The council approved the budget.\n\nArticle: something else",
+])
+def test_a_prompt_label_the_model_repeats_is_not_part_of_the_summary(raw):
+    assert CausalLMBackend.clean_output(raw, 400) == "The council approved the budget."

@@ -253,7 +253,7 @@ class Backend(ABC):
         paragraphs = [p.strip(" -*•#>") for p in re.split(r"\n\s*\n|\n(?=\S+:\s)", text) if p.strip()]
         prose = [p for p in paragraphs if prose_ratio(strip_urls(p)) > MIN_PROSE_RATIO]
         first = strip_urls(prose[0]) if prose else ""
-        first = re.sub(r"^\[\d+\]\s*", "", first)
+        first = _LEADING_LABEL.sub("", re.sub(r"^\[\d+\]\s*", "", first))
         return trim_to_sentences(" ".join(first.split()), max_chars)
 
     # -- headlines --------------------------------------------------------------------------
