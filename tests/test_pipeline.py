@@ -146,3 +146,11 @@ def test_degenerate_output_is_recognised(text, degenerate):
 ])
 def test_a_prompt_label_the_model_repeats_is_not_part_of_the_summary(raw):
     assert CausalLMBackend.clean_output(raw, 400) == "The council approved the budget."
+
+
+def test_a_headline_the_model_copies_twice_is_said_once():
+    raw = ("Solaire : le chimiste Arkalis s'alimentera au soleil Solaire : le chimiste Arkalis s'alimentera au soleil "
+           "Le groupe a signé un contrat de quinze ans.")
+    assert CausalLMBackend.clean_output(raw, 400) == (
+        "Solaire : le chimiste Arkalis s'alimentera au soleil Le groupe a signé un contrat de quinze ans."
+    )

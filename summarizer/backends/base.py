@@ -37,6 +37,8 @@ MAX_HEADLINE_WORDS = 12
 _SPECIAL_TOKEN = re.compile(r"<(?:start|end)_of_\w+>|<\|?[a-z_]+\|?>")
 _DIGITS = re.compile(r"\d+")
 # A model that starts by repeating a prompt label ("Article:", "Summary:") before the answer.
+# A run of words the model says again at once (a copied headline, twice): said once.
+_REPEATED_RUN = re.compile(r"(\b\w.{19,}?)(?:\s+\1\b)+")
 _LEADING_LABEL = re.compile(r"^(?:\s*(?:article|summary|tl;dr|résumé|resumen|zusammenfassung)\s*:)+", re.IGNORECASE)
 
 
@@ -254,7 +256,7 @@ class Backend(ABC):
         prose = [p for p in paragraphs if prose_ratio(strip_urls(p)) > MIN_PROSE_RATIO]
         first = strip_urls(prose[0]) if prose else ""
         first = _LEADING_LABEL.sub("", re.sub(r"^\[\d+\]\s*", "", first))
-        return trim_to_sentences(" ".join(first.split()), max_chars)
+        return trim_to_sentences(_REPEATED_RUN.sub(r"\1", " ".join(first.split())), max_chars)
 
     # -- headlines --------------------------------------------------------------------------
 
