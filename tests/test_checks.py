@@ -151,3 +151,24 @@ async def test_the_bot_builds_the_gate_its_trust_settings_ask_for(tiny_nli_dir):
     gate = await resources.load_checks()
     assert [check.name for check in gate.checks] == ["names", "support"]
     assert gate.checks[1].embedder is resources.embedder and gate.checks[1].threshold == 0.7
+
+
+class OneAnswerPerSource(FixedBackend):
+    """Answers each source's prompt with the text given for the source it quotes."""
+
+    def __init__(self, answers: dict[str, str]) -> None:
+        super().__init__()
+        self.answers = answers
+        self.per_source = len(answers)
+
+    async def generate(self, prompt: str, max_new_tokens: int) -> str:
+        return next(answer for source, answer in self.answers.items() if source in prompt)
+
+
+async def test_a_candidate_that_fails_the_gate_loses_to_a_shorter_one_that_passes():
+    other = "Shipping lines diverted vessels to Antwerp and Le Havre during the Rotterdam strike on Friday."
+    invented = "Rotterdam harbour will stay closed for a whole year because of the storm damage and the floods."
+    backend = OneAnswerPerSource({STRIKE[:40]: invented, other[:40]: FAITHFUL})
+    backend.checks = support_gate()
+    [summary] = await backend.summarize([SummaryRequest.of([STRIKE, other], "en")])
+    assert summary.summary == FAITHFUL

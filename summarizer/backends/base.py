@@ -64,16 +64,18 @@ class Candidate:
     # Mentions a name, number or date of the sources: a summary naming none of them is most
     # likely about something else (a small model steered off its source's language may ramble).
     anchored: bool = True
+    failing: int = 0  # sentences that fail the gate's checks (none once pruning could drop them)
 
     def sound(self, target_language: str) -> bool:
         return not self.degenerate and self.language == target_language and self.anchored
 
     def score(self, target_language: str) -> tuple:
-        # Lower is better: usable, right language, fewest invented facts, about the sources,
-        # nothing invented that had to be cut, then the fuller text.
+        # Lower is better: usable, right language, passing the gate, fewest invented facts, about
+        # the sources, nothing invented that had to be cut, then the fuller text.
         return (
             self.degenerate,
             self.language != target_language,
+            self.failing,
             len(self.ungrounded),
             not self.anchored,
             self.pruned,
@@ -245,6 +247,7 @@ class Backend(ABC):
             ungrounded=[] if pruned else find_ungrounded(text, prepared.grounding),
             degenerate=is_degenerate(text),
             pruned=pruned,
+            failing=0 if pruned else len(sentences) - len(kept),
         )
 
     @staticmethod
