@@ -93,7 +93,7 @@ def test_an_invented_name_is_never_posted_the_item_falls_back_to_a_faithful_form
 def test_a_summary_is_posted_only_for_the_story_whose_sources_say_it(demo_config, capsys, model_writes):
     # Grounded in names for every story (it names none), but only the strike's sources say it:
     # the support check (offline embedder) keeps it there and nowhere else.
-    summary = "Ships waited at anchor while the strike went on."
+    summary = "Ships were riding at anchor as the dockworkers' strike entered its second day."
     model_writes(summary)
     english = run_digest(demo_config, capsys)["channels"][0]
     told = {story["title"]: story for story in english["stories"] if story["summary"] == summary}
