@@ -151,14 +151,7 @@ def build_tiny_sentence_transformer(path: str | Path, *, prompts: dict[str, str]
     path = Path(path)
     tokenizer = _wordpiece_tokenizer()
     torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        max_position_embeddings=SEQ2SEQ_MAX_INPUT,
-    )
+    config = _tiny_bert_config(tokenizer)
     encoder_dir = path / "encoder"
     tokenizer.save_pretrained(encoder_dir)
     BertModel(config).save_pretrained(encoder_dir)
@@ -168,21 +161,26 @@ def build_tiny_sentence_transformer(path: str | Path, *, prompts: dict[str, str]
     return path
 
 
-def build_tiny_nli(path: str | Path, labels: Sequence[str] = ("entailment", "neutral", "contradiction")) -> Path:
-    """A WordPiece tokenizer and a random 2-layer BERT sequence classifier with NLI labels."""
-    path = Path(path)
-    tokenizer = _wordpiece_tokenizer()
-    tokenizer.save_pretrained(path)
-    torch.manual_seed(0)
-    config = BertConfig(
+def _tiny_bert_config(tokenizer, **extra) -> BertConfig:
+    return BertConfig(
         vocab_size=len(tokenizer),
         hidden_size=32,
         intermediate_size=64,
         num_hidden_layers=2,
         num_attention_heads=2,
         max_position_embeddings=SEQ2SEQ_MAX_INPUT,
-        id2label=dict(enumerate(labels)),
-        label2id={label: index for index, label in enumerate(labels)},
+        **extra,
+    )
+
+
+def build_tiny_nli(path: str | Path, labels: Sequence[str] = ("entailment", "neutral", "contradiction")) -> Path:
+    """A WordPiece tokenizer and a random 2-layer BERT sequence classifier with NLI labels."""
+    path = Path(path)
+    tokenizer = _wordpiece_tokenizer()
+    tokenizer.save_pretrained(path)
+    torch.manual_seed(0)
+    config = _tiny_bert_config(
+        tokenizer, id2label=dict(enumerate(labels)), label2id={label: index for index, label in enumerate(labels)}
     )
     BertForSequenceClassification(config).save_pretrained(path)
     return path

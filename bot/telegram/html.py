@@ -33,39 +33,30 @@ def _line_text(line: str) -> str:
 
 def split_messages(items: Sequence[str], header: str = "", limit: int = TELEGRAM_LIMIT) -> list[str]:
     """Pack items into messages, splitting only between items; an item over the limit is cut safely."""
-    messages: list[str] = []
-    current = header
-    for item in items:
-        for piece in _fit(item, limit):
-            candidate = f"{current}{_ITEM_SEPARATOR}{piece}" if current else piece
-            if len(candidate) <= limit:
-                current = candidate
-            else:
-                messages.append(current)
-                current = piece
-    if current:
-        messages.append(current)
-    return messages
+    return _pack([piece for item in items for piece in _fit(item, limit)], _ITEM_SEPARATOR, limit, header)
 
 
 def _fit(item: str, limit: int) -> list[str]:
     """An item longer than a message is split at line breaks; a line longer still loses its markup."""
     if len(item) <= limit:
         return [item]
-    pieces: list[str] = []
-    current = ""
-    for line in item.split("\n"):
-        if len(line) > limit:
-            line = _plain_cut(line, limit)
-        candidate = f"{current}\n{line}" if current else line
+    return _pack([_plain_cut(line, limit) if len(line) > limit else line for line in item.split("\n")], "\n", limit)
+
+
+def _pack(pieces: Sequence[str], separator: str, limit: int, first: str = "") -> list[str]:
+    """As few texts of at most `limit` characters as hold the pieces in order, joined by `separator`."""
+    packed: list[str] = []
+    current = first
+    for piece in pieces:
+        candidate = f"{current}{separator}{piece}" if current else piece
         if len(candidate) <= limit:
             current = candidate
         else:
-            pieces.append(current)
-            current = line
+            packed.append(current)
+            current = piece
     if current:
-        pieces.append(current)
-    return pieces
+        packed.append(current)
+    return packed
 
 
 def _plain_cut(line: str, limit: int) -> str:
