@@ -253,8 +253,8 @@ def test_a_different_country_is_still_flagged(source: str) -> None:
         ("The union says German trains stopped.", "Die Ansage kam auf Deutsch und auf Englisch."),
         ("The union says German trains stopped.", "Der Streik legt den Verkehr in Deutschland lahm."),
         ("The union says German trains stopped.", "Забастовка на немецкой железной дороге."),  # inflected
-        ("The strike spread across Europe on Monday.", "Fahrgastverbände in ganz Europa kritisierten den Streik."),
-        ("The strike spread across Europe on Monday.", "Забастовка охватила всю Европу."),
+        ("The strike spread across Europe.", "Fahrgastverbände in ganz Europa kritisierten den Streik."),
+        ("The strike spread across Europe.", "Забастовка охватила всю Европу."),
         ("Costs rose at plants in China.", "Прибыль съела ценовая война в Китае."),  # Китай, inflected
         ("Der Streik trifft Spanien hart.", "La huelga en España."),
     ],
