@@ -5,6 +5,8 @@ embeddings, so a German report of a fact told in English is not new), or when it
 told text does not: a number, in digits or in words, a date, a weekday or a name, matched as the trust
 gate matches a summary with its sources (summarizer.grounding), in any of its languages. Embeddings
 read "37 ships" and "42 ships", or "the toll rose to seven" and "four were killed", as one sentence.
+The price is the gate's: a name it cannot match across languages ("mer du Nord" for "North Sea") or a
+number in other terms ("two-day" for "48-hour") makes a retold sentence new, and repeated.
 """
 
 from __future__ import annotations

@@ -36,9 +36,6 @@ class PhraseTable(Generic[Value]):
         self._first_words = {phrase.split(" ")[0] for phrase in self._values}
         self._max_words = max((phrase.count(" ") + 1 for phrase in self._values), default=0)
 
-    def __contains__(self, phrase: str) -> bool:
-        return normalise(phrase) in self._values
-
     def find(self, text: str) -> list[tuple[int, int, Value]]:
         """(start, end, value) of the table's phrases in the text, longest first, not overlapping."""
         words = [(match.start(), match.end(), match.group().lower().translate(_SPELLING))

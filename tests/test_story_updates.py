@@ -50,6 +50,18 @@ def serve_feed(web, *entries) -> None:
     web.route("/feed.xml", reply(rss(*entries), headers={"Content-Type": "application/rss+xml"}))
 
 
+def channel_on_the_feed(tmp_path, fake_api, web, chat_id: int, username: str):
+    """Settings for one English channel on the herald's feed."""
+    fake_api.add_chat(chat_id, type="channel", username=username)
+    return bot_settings(tmp_path, fake_api, feeds=[{"name": "herald", "url": web.url("/feed.xml")}],
+                        channels=[{"chat": f"@{username}", "language": "en", "digest": quiet_schedule()}])
+
+
+def digest_job(application):
+    [job] = [job for job in application.job_queue.jobs() if job.name.startswith("digest:")]
+    return job
+
+
 async def poll_now(application) -> None:
     async with usecases_of(application).resources.sessions.begin() as session:
         await session.execute(update(Feed).values(next_poll_at=None))  # due again
@@ -59,13 +71,11 @@ async def poll_now(application) -> None:
 async def test_a_posted_story_with_new_sources_comes_back_once_as_an_update_with_only_what_is_new(
     tmp_path, fake_api, web
 ):
-    fake_api.add_chat(CHANNEL_ID, type="channel", username="harbour_news")
     serve_feed(web, ("strike-1", "Rotterdam dock strike begins", FIRST))
-    settings = bot_settings(tmp_path, fake_api, feeds=[{"name": "herald", "url": web.url("/feed.xml")}],
-                            channels=[{"chat": "@harbour_news", "language": "en", "digest": quiet_schedule()}])
+    settings = channel_on_the_feed(tmp_path, fake_api, web, CHANNEL_ID, "harbour_news")
     async with running_bot(settings, backend=FixedBackend(SUMMARY)) as application:
         await poll_now(application)
-        [job] = [job for job in application.job_queue.jobs() if job.name.startswith("digest:")]
+        job = digest_job(application)
         await job.run(application)
         [first] = fake_api.messages_to(CHANNEL_ID)
 
@@ -112,13 +122,11 @@ FERRY_SECOND = (
 async def test_an_update_keeps_the_toll_written_in_words_and_each_digest_says_in_the_log_what_it_did(
     tmp_path, fake_api, web, caplog
 ):
-    fake_api.add_chat(FERRY_CHANNEL_ID, type="channel", username="fjord_news")
     serve_feed(web, ("ferry-1", "Fire aboard Nordic Star ferry kills four", FERRY_FIRST))
-    settings = bot_settings(tmp_path, fake_api, feeds=[{"name": "herald", "url": web.url("/feed.xml")}],
-                            channels=[{"chat": "@fjord_news", "language": "en", "digest": quiet_schedule()}])
+    settings = channel_on_the_feed(tmp_path, fake_api, web, FERRY_CHANNEL_ID, "fjord_news")
     async with running_bot(settings, backend=FixedBackend(SUMMARY)) as application:
         await poll_now(application)
-        [job] = [job for job in application.job_queue.jobs() if job.name.startswith("digest:")]
+        job = digest_job(application)
         with caplog.at_level(logging.INFO, logger="bot"):
             await job.run(application)
             serve_feed(web, ("ferry-1", "Fire aboard Nordic Star ferry kills four", FERRY_FIRST),
@@ -147,9 +155,8 @@ async def test_a_paused_channel_s_digest_job_says_in_the_log_why_nothing_went_ou
     async with running_bot(settings) as application:
         async with usecases_of(application).resources.sessions.begin() as session:
             await session.execute(update(Channel).values(paused_reason="the bot was removed from the channel"))
-        [job] = [job for job in application.job_queue.jobs() if job.name.startswith("digest:")]
         with caplog.at_level(logging.INFO, logger="bot"):
-            await job.run(application)
+            await digest_job(application).run(application)
 
     assert ("digest of channel @fjord_news skipped: the channel is paused (the bot was removed from the channel)"
             in caplog.messages)
