@@ -191,7 +191,8 @@ async def measure(folder: Path, stories: int, threads: int | None) -> dict[str, 
         summaries = StorySummaries(sessions, FirstSentence(), max_chars=400)
         started = time.perf_counter()
         # Concurrently, as the digest use case asks for them.
-        items = await asyncio.gather(*(build_item(summaries, story.articles, channel.language) for story in chosen))
+        built = await asyncio.gather(*(build_item(summaries, story.articles, channel.language) for story in chosen))
+        items = [item for item in built if item is not None]
         lap("summarise", started)
 
         started = time.perf_counter()

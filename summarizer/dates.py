@@ -1,15 +1,20 @@
 """Dates as written in news, in the languages of the month-name table: "10 January", "10 января",
-"January 10, 2021", "2021-01-10" and "10.01.2021" are one day.
+"January 10, 2021", "2021-01-10" and "10.01.2021" are one day; and weekdays, "Tuesday", "mardi",
+"во вторник", "v úterý", "الثلاثاء" are one day of the week.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
+from functools import cache
 
 import regex
+from babel.dates import get_day_names
 
 from summarizer.numerals import DIGIT as _D
 from summarizer.numerals import to_int
+from summarizer.word_phrases import PhraseTable
 
 # Twelve names per line, January first.
 _MONTH_NAMES = (
@@ -58,10 +63,36 @@ _MONTH_FIRST_DATE = regex.compile(
     rf"(?<!\p{{L}})(?P<name>\p{{L}}+)\.?\s+(?P<d>{_DAY})(?:st|nd|rd|th)?(?!{_D})(?:,?\s+(?P<y>{_YEAR})(?!{_D}))?"
 )
 
-WEEKDAYS = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday "
-    "montag dienstag mittwoch donnerstag freitag samstag sonntag".split()
+# Weekdays: CLDR's names (Babel) in these languages, and the inflected forms news writes after a
+# preposition ("в среду", "ve středu", "w środę"): Monday to Sunday, "/" between forms, "-" for none.
+_WEEKDAY_LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "cs", "pl", "ru", "uk", "ar")
+_INFLECTED_WEEKDAYS = (
+    "понедельника вторника среду/среды четверга пятницу/пятницы субботу/субботы воскресенья",  # ru
+    "понеділка вівторка середу/середи четверга п'ятницю/п'ятниці суботу/суботи неділю/неділі",  # uk
+    "- - středu/středy čtvrtka/čtvrtku pátku sobotu/soboty neděli",  # cs
+    "poniedziałku wtorku środę/środy czwartku piątku sobotę/soboty niedzielę/niedzieli",  # pl
+    "- - - - - sonnabend -",  # de
 )
+
+
+@cache
+def _weekday_table() -> PhraseTable[int]:
+    names = [(name, day) for language in _WEEKDAY_LANGUAGES for context in ("format", "stand-alone")
+             for day, name in get_day_names("wide", context, language).items()]
+    inflected = [(form, day) for line in _INFLECTED_WEEKDAYS for day, forms in enumerate(line.split())
+                 for form in forms.split("/") if form != "-"]
+    return PhraseTable([*names, *inflected])
+
+
+@dataclass(frozen=True)
+class Weekday:
+    text: str
+    start: int
+    day: int  # Monday 0 to Sunday 6
+
+
+def find_weekdays(text: str) -> list[Weekday]:
+    return [Weekday(text[start:end], start, day) for start, end, day in _weekday_table().find(text)]
 
 
 @dataclass(frozen=True)
@@ -70,6 +101,18 @@ class Date:
     start: int
     days: frozenset[tuple[int, int]]  # possible (month, day) readings: 03/04/2021 is ambiguous
     year: int | None
+
+    def weekdays(self) -> frozenset[int]:
+        """The days of the week it can be, when its year is written."""
+        if self.year is None:
+            return frozenset()
+        days = set()
+        for month, day in self.days:
+            try:
+                days.add(datetime.date(self.year, month, day).weekday())
+            except ValueError:  # 31 February
+                continue
+        return frozenset(days)
 
 
 def _parse_date(match: regex.Match[str]) -> Date | None:

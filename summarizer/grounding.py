@@ -1,9 +1,10 @@
-"""Faithfulness check: names, numbers and dates in a summary that its sources never mention.
+"""Faithfulness check: names, numbers, dates and weekdays in a summary that its sources never mention.
 
 A small model summarising in another language may invent a name or change a number. This check
 compares what the summary mentions with what the sources mention, across scripts: names by
 name key (so "John Matze" is found in "Джон Матц"), numbers by value (so "1,200" is found in
-"1 200"), dates by day and month in any language of the month-name table.
+"1 200", "seven" in "sept"), dates by day and month in any language of the month-name table,
+weekdays by the day in any language of the weekday table.
 """
 
 from __future__ import annotations
@@ -16,7 +17,16 @@ import regex
 
 from summarizer.cldr_names import concepts_in, named_spans
 from summarizer.language import detect_language
-from summarizer.mentions import Date, Mention, Name, Number, content_words, extract_mentions, searchable_name_keys
+from summarizer.mentions import (
+    Date,
+    Mention,
+    Name,
+    Number,
+    Weekday,
+    content_words,
+    extract_mentions,
+    searchable_name_keys,
+)
 from summarizer.name_keys import keys_match, soft_c_key
 
 _LATIN = regex.compile(r"\p{Latin}+")
@@ -33,6 +43,7 @@ class SourceIndex:
     numbers: tuple[Number, ...]
     dates: tuple[Date, ...]
     date_parts: frozenset[int]  # days and years of the dates, numbers a summary may quote alone
+    weekdays: frozenset[int]  # days of the week named, or of the dates with a year
     texts: tuple[str, ...]
 
     @cached_property
@@ -57,12 +68,14 @@ def index_sources(sources: Sequence[str]) -> SourceIndex:
         mentions += extract_mentions(source)
     dates = tuple(mention for mention in mentions if isinstance(mention, Date))
     date_parts = {day for date in dates for _, day in date.days} | {date.year for date in dates if date.year}
+    weekdays = {mention.day for mention in mentions if isinstance(mention, Weekday)}
     return SourceIndex(
         name_keys=frozenset(name_keys),
         words=frozenset(words),
         numbers=tuple(mention for mention in mentions if isinstance(mention, Number)),
         dates=dates,
         date_parts=frozenset(date_parts),
+        weekdays=frozenset(weekdays.union(*(date.weekdays() for date in dates))),
         texts=tuple(sources),
     )
 
@@ -119,6 +132,8 @@ def _grounded(mention: Mention, sources: SourceIndex) -> bool:
             return _number_grounded(mention, sources)
         case Date():
             return _date_grounded(mention, sources)
+        case Weekday():
+            return mention.day in sources.weekdays
 
 
 def _doubtful(name: Name, confirmed: set[str], nouns_capitalised: bool) -> bool:

@@ -23,12 +23,13 @@ from typing import NamedTuple
 
 import regex
 
-from summarizer.dates import MONTHS, WEEKDAYS, Date, find_dates
+from summarizer.dates import MONTHS, Date, Weekday, find_dates, find_weekdays
 from summarizer.name_keys import ARABIC_LETTER, name_key
+from summarizer.number_words import find_number_words
 from summarizer.numerals import Number, find_numbers
 
-__all__ = ["Date", "Mention", "Name", "Number", "content_words", "extract_mentions", "searchable_name_keys",
-           "uncased_word_keys"]
+__all__ = ["Date", "Mention", "Name", "Number", "Weekday", "content_words", "extract_mentions",
+           "searchable_name_keys", "uncased_word_keys"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Name:
     sentence_initial: bool  # its first word starts a sentence, so capitalisation proves little
 
 
-Mention = Name | Number | Date
+Mention = Name | Number | Date | Weekday
 
 
 # --- names ------------------------------------------------------------------------------------
@@ -212,7 +213,7 @@ def _is_name_word(token: str, non_latin_text: bool) -> bool:
     if token.islower() and not non_latin_text:
         return False  # most words: decided at once
     lower = token.lower()
-    if lower in MONTHS or lower in WEEKDAYS:
+    if lower in MONTHS:
         return False
     if non_latin_text and _LATIN.match(token):  # Parler, AWS inside Russian or Arabic text
         return True
@@ -372,17 +373,27 @@ def searchable_name_keys(text: str) -> set[str]:
     return keys
 
 
+def _blanked(text: str, mentions: list[Date] | list[Weekday] | list[Number]) -> str:
+    parts, end = [], 0
+    for mention in sorted(mentions, key=lambda mention: mention.start):
+        parts += [text[end : mention.start], _BLANK * len(mention.text)]
+        end = mention.start + len(mention.text)
+    return "".join([*parts, text[end:]])
+
+
 def extract_mentions(text: str) -> list[Mention]:
-    """The names, numbers and dates mentioned in a text, in order of appearance."""
-    dates = find_dates(text)
-    # Dates are blanked out (offsets kept) so that their digits and month names are not read again.
+    """The names, numbers, dates and weekdays mentioned in a text, in order of appearance."""
+    # Each kind is blanked out once read (offsets kept), so that the digits and month names of a
+    # date are no number, and "Sieben", "Tuesday" opening a sentence no name.
     blanked = text
-    for date in dates:
-        end = date.start + len(date.text)
-        blanked = blanked[: date.start] + _BLANK * (end - date.start) + blanked[end:]
+    mentions: list[Mention] = []
+    for find in (find_dates, find_weekdays, find_number_words):
+        found = find(blanked)
+        blanked = _blanked(blanked, found)
+        mentions += found
     tokens = _tokens(blanked)
     names = _cased_names(blanked, tokens)
     if ARABIC_LETTER.search(blanked):
         names += _arabic_names(blanked, tokens)
-    mentions: list[Mention] = [*dates, *find_numbers(blanked), *names]
+    mentions += [*find_numbers(blanked), *names]
     return sorted(mentions, key=lambda mention: mention.start)

@@ -1,6 +1,6 @@
 """Numbers as written in news, in any script: "1 200", "1,200" and "1200" are one value.
 
-Limits: numbers written as words ("ten", "десять") and times of day are not recognised.
+Numbers written in words are read by summarizer.number_words. Limits: times of day are not recognised.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫٬", "0123456
 
 # Scale words by multiplier, as word stems: inflected forms ("millions", "миллиона") match too.
 # The one-letter abbreviations only count when written right after the digits ("$3bn", "5m").
-_SCALE_STEMS = {
+SCALE_STEMS = {
     1_000: ("thousand", "tausend", "mille", "тыс", "тысяч", "tisíc", "ألف", "آلاف"),
     1_000_000: ("million", "millón", "millon", "milion", "mio", "mln", "млн", "миллион", "мільйон", "مليون", "ملايين"),
     1_000_000_000: ("billion", "milliard", "miliard", "mrd", "mld", "млрд", "миллиард", "мільярд", "مليار"),
@@ -31,7 +31,7 @@ _NUMERAL = (
     rf"|{_D}+)"
     rf"(?:[.,٫]{_D}+)?"  # decimals
 )
-_SCALE_WORD = "|".join(rf"{regex.escape(stem)}\p{{L}}*" for stems in _SCALE_STEMS.values() for stem in stems)
+_SCALE_WORD = "|".join(rf"{regex.escape(stem)}\p{{L}}*" for stems in SCALE_STEMS.values() for stem in stems)
 _NUMBER = regex.compile(
     rf"(?<![\p{{L}}\p{{N}}.,:/\-]|\p{{L}}-)"
     rf"(?:(?:{_CURRENCY})\s?)?"
@@ -49,7 +49,7 @@ def _scale_of(match: regex.Match[str]) -> int:
         return _ATTACHED_SCALES[match.group("attached").lower()]
     if match.group("scale"):
         word = match.group("scale").lower()
-        for multiplier, stems in _SCALE_STEMS.items():
+        for multiplier, stems in SCALE_STEMS.items():
             if any(word.startswith(stem) for stem in stems):
                 return multiplier
     return 1

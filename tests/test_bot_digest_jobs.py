@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
 from bot.app import usecases_of
@@ -99,3 +101,39 @@ async def test_a_failed_digest_job_is_retried_soon(tmp_path, fake_api, monkeypat
     assert failures == [job.data.channel_id]
     assert retry.data.channel_id == job.data.channel_id and retry.data.attempt == 1
     assert DIGEST_RETRY_AFTER - 5 < wait <= DIGEST_RETRY_AFTER
+
+
+async def test_a_story_whose_item_fails_is_left_out_and_the_digest_posts_the_others(
+    tmp_path, fake_api, web, monkeypatch, caplog
+):
+    web.route("/feed.xml", reply(rss(STORIES), headers={"Content-Type": "application/rss+xml"}))
+    fake_api.add_chat(-1003100000001, type="channel", username="harbour")
+    settings = bot_settings(tmp_path, fake_api, feeds=[{"name": "herald", "url": web.url("/feed.xml")}],
+                            channels=[{"chat": "@harbour", "language": "en", "digest": quiet_schedule()}])
+    (cranes, _), (tram, _) = STORIES
+    summary = StorySummaries.summary
+
+    async def summary_failing_for_the_tram(self, articles, language):
+        if articles[0].title == tram:  # say, the summary cache's database failed for this story
+            raise OperationalError("INSERT INTO summaries", {}, Exception("disk I/O error"))
+        return await summary(self, articles, language)
+
+    async with running_bot(settings) as application:
+        await run_job(application, "poll")
+        [job] = [job for job in application.job_queue.jobs() if job.name.startswith("digest:")]
+        monkeypatch.setattr(StorySummaries, "summary", summary_failing_for_the_tram)
+        with caplog.at_level(logging.INFO, logger="bot"):
+            await job.run(application)
+        [first] = fake_api.messages_to(-1003100000001)
+        monkeypatch.setattr(StorySummaries, "summary", summary)
+        await job.run(application)  # the story left out was not given: it comes next time
+        _, second = fake_api.messages_to(-1003100000001)
+        async with usecases_of(application).resources.sessions() as session:
+            tram_story = await session.scalar(select(Article.story_id).where(Article.title == tram))
+
+    assert cranes in first.plain_text and tram not in first.plain_text
+    assert tram in second.plain_text and cranes not in second.plain_text
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING and r.name.startswith("bot.")]
+    assert f"story {tram_story} left out" in warning.getMessage() and "disk I/O error" in warning.getMessage()
+    [posted] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("digest of channel @harbour")]
+    assert "items posted: 1 (1 new, 0 updates)" in posted and "left out after errors: 1" in posted

@@ -126,3 +126,24 @@ def test_a_broken_config_is_one_line_and_exit_code_2(tmp_path, capsys):
     config.write_text("channels:\n  - chat: '@x'\n    max_storys: 3\n")
     assert main(["digest", "--config", str(config), "--dry-run"]) == 2
     assert capsys.readouterr().err.strip() == f"error: {config}: unknown key 'channels.0.max_storys'"
+
+
+EMPTY_FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Blank Wire</title>
+<item><guid isPermaLink="false">blank-1</guid><pubDate>Sat, 21 Nov 2026 09:00:00 +0000</pubDate></item>
+<item><guid isPermaLink="false">blank-2</guid><title> </title><description><![CDATA[<p> </p>]]></description>
+<pubDate>Sat, 21 Nov 2026 09:30:00 +0000</pubDate></item>
+</channel></rss>
+"""
+
+
+def test_entries_with_neither_title_nor_text_are_no_items_and_the_digest_goes_out(demo_config, capsys):
+    (demo_config.parent / "demo" / "feeds" / "blank-wire.xml").write_text(EMPTY_FEED, encoding="utf-8")
+    config = demo_config.read_text(encoding="utf-8")
+    demo_config.write_text(config.replace(
+        "channels:\n", "  - name: blank-wire\n    url: file:demo/feeds/blank-wire.xml\n    interval: 1h\nchannels:\n", 1),
+        encoding="utf-8")
+    english = run_digest(demo_config, capsys)["channels"][0]
+    feeds = {source["feed"] for story in english["stories"] for source in story["sources"]}
+    assert "Harbour Herald" in feeds and "Blank Wire" not in feeds
+    assert all(story["title"] or story["summary"] for story in english["stories"])

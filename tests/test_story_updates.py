@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 from sqlalchemy import update
 
 from bot.app import usecases_of
-from bot.store.tables import Feed
+from bot.store.tables import Channel, Feed
 from tests.botharness import FixedBackend, bot_settings, quiet_schedule, run_job, running_bot
 from tests.feedserver import reply
 
@@ -49,6 +50,18 @@ def serve_feed(web, *entries) -> None:
     web.route("/feed.xml", reply(rss(*entries), headers={"Content-Type": "application/rss+xml"}))
 
 
+def channel_on_the_feed(tmp_path, fake_api, web, chat_id: int, username: str):
+    """Settings for one English channel on the herald's feed."""
+    fake_api.add_chat(chat_id, type="channel", username=username)
+    return bot_settings(tmp_path, fake_api, feeds=[{"name": "herald", "url": web.url("/feed.xml")}],
+                        channels=[{"chat": f"@{username}", "language": "en", "digest": quiet_schedule()}])
+
+
+def digest_job(application):
+    [job] = [job for job in application.job_queue.jobs() if job.name.startswith("digest:")]
+    return job
+
+
 async def poll_now(application) -> None:
     async with usecases_of(application).resources.sessions.begin() as session:
         await session.execute(update(Feed).values(next_poll_at=None))  # due again
@@ -58,13 +71,11 @@ async def poll_now(application) -> None:
 async def test_a_posted_story_with_new_sources_comes_back_once_as_an_update_with_only_what_is_new(
     tmp_path, fake_api, web
 ):
-    fake_api.add_chat(CHANNEL_ID, type="channel", username="harbour_news")
     serve_feed(web, ("strike-1", "Rotterdam dock strike begins", FIRST))
-    settings = bot_settings(tmp_path, fake_api, feeds=[{"name": "herald", "url": web.url("/feed.xml")}],
-                            channels=[{"chat": "@harbour_news", "language": "en", "digest": quiet_schedule()}])
+    settings = channel_on_the_feed(tmp_path, fake_api, web, CHANNEL_ID, "harbour_news")
     async with running_bot(settings, backend=FixedBackend(SUMMARY)) as application:
         await poll_now(application)
-        [job] = [job for job in application.job_queue.jobs() if job.name.startswith("digest:")]
+        job = digest_job(application)
         await job.run(application)
         [first] = fake_api.messages_to(CHANNEL_ID)
 
@@ -91,3 +102,61 @@ async def test_a_posted_story_with_new_sources_comes_back_once_as_an_update_with
     assert shown["messages"] == [update_message.text]  # the dry run shows exactly what is then posted
     assert NEW_FACT in update_message.plain_text and "Thirty-seven" not in update_message.plain_text
     assert len(messages) == 2
+
+
+FERRY_CHANNEL_ID = -1004444000002
+FERRY_FIRST = (
+    "A fire aboard the ferry Nordic Star off the coast of Norway killed four people and injured 23 on Monday. "
+    "The ferry was sailing from Bergen to Hirtshals with 312 passengers on board. "
+    "The fire broke out on the car deck shortly after midnight, the operator said."
+)
+TOLL = "The death toll in the fire aboard the ferry Nordic Star has risen to seven, Norwegian police said on Tuesday."
+# A second outlet whose headline does not state the toll: only its text says it.
+FERRY_SECOND = (
+    f"{TOLL} "
+    "The fire aboard the Nordic Star killed four people and injured 23 on Monday, the operator said. "
+    "The ferry was sailing from Bergen to Hirtshals with 312 passengers on board."
+)
+
+
+async def test_an_update_keeps_the_toll_written_in_words_and_each_digest_says_in_the_log_what_it_did(
+    tmp_path, fake_api, web, caplog
+):
+    serve_feed(web, ("ferry-1", "Fire aboard Nordic Star ferry kills four", FERRY_FIRST))
+    settings = channel_on_the_feed(tmp_path, fake_api, web, FERRY_CHANNEL_ID, "fjord_news")
+    async with running_bot(settings, backend=FixedBackend(SUMMARY)) as application:
+        await poll_now(application)
+        job = digest_job(application)
+        with caplog.at_level(logging.INFO, logger="bot"):
+            await job.run(application)
+            serve_feed(web, ("ferry-1", "Fire aboard Nordic Star ferry kills four", FERRY_FIRST),
+                       ("ferry-2", "Norwegian police investigate ferry fire", FERRY_SECOND))
+            await poll_now(application)
+            await job.run(application)
+            await job.run(application)
+        first, update_message = fake_api.messages_to(FERRY_CHANNEL_ID)
+
+    assert "four people" in first.plain_text
+    assert update_message.plain_text.startswith("Update: Norwegian police investigate ferry fire\n")
+    assert TOLL in update_message.plain_text
+    assert "312 passengers" not in update_message.plain_text  # told already
+    digests = [record.getMessage() for record in caplog.records
+               if record.levelno == logging.INFO and record.getMessage().startswith("digest of channel @fjord_news")]
+    assert digests == [
+        "digest of channel @fjord_news: items posted: 1 (1 new, 0 updates); messages sent: 1",
+        "digest of channel @fjord_news: items posted: 1 (0 new, 1 updates); messages sent: 1",
+        "digest of channel @fjord_news: nothing new; messages sent: 0",
+    ]
+
+
+async def test_a_paused_channel_s_digest_job_says_in_the_log_why_nothing_went_out(tmp_path, fake_api, caplog):
+    settings = bot_settings(tmp_path, fake_api,
+                            channels=[{"chat": "@fjord_news", "language": "en", "digest": quiet_schedule()}])
+    async with running_bot(settings) as application:
+        async with usecases_of(application).resources.sessions.begin() as session:
+            await session.execute(update(Channel).values(paused_reason="the bot was removed from the channel"))
+        with caplog.at_level(logging.INFO, logger="bot"):
+            await digest_job(application).run(application)
+
+    assert ("digest of channel @fjord_news skipped: the channel is paused (the bot was removed from the channel)"
+            in caplog.messages)

@@ -95,6 +95,7 @@ async def choose_stories(session: AsyncSession, channel: Channel, topics: Topics
     kept = [
         story for story, on in zip(chosen, on_topics, strict=True)
         if passes_filters(" ".join(f"{a.title}\n{a.text}" for a in story.articles), channel.include, channel.exclude, on)
+        and any(a.title.strip() or a.text.strip() for a in story.articles)  # an empty story takes no place
     ]
     # More outlets first (a bigger story; for an update, more new outlets), then the most recent.
     kept.sort(key=lambda story: (len({a.feed_id for a in story.new or story.articles}),

@@ -83,6 +83,7 @@ class ChannelDigest:
     messages: list[str]  # exactly as they are sent
     # Articles that came to stories the channel was given, and said nothing new: given without a word.
     quiet: list[int] = field(default_factory=list)
+    left_out: int = 0  # stories whose item could not be built (logged): neither posted nor given
 
     def to_json(self) -> dict:
         return {
@@ -122,10 +123,14 @@ def _native_title(articles: list[Article], language: str) -> str:
     return next((title for a in articles if a.language == language and (title := title_of(a))), "")
 
 
-async def build_item(summaries: StorySummaries, articles: list[Article], language: str) -> DigestItem:
-    """The story's item for a channel in `language`; `articles` are its sources, oldest first."""
+async def build_item(summaries: StorySummaries, articles: list[Article], language: str) -> DigestItem | None:
+    """The story's item for a channel in `language`; `articles` are its sources, oldest first.
+    None for a story whose sources have neither a headline nor a text: there is nothing to tell."""
+    unique = list({a.text_hash: a for a in articles if a.text.strip() or title_of(a)}.values())
+    if not unique:
+        log.debug("story %s left out: its sources have neither a title nor a text", articles[0].story_id)
+        return None
     sources = _links(articles)
-    unique = list({a.text_hash: a for a in articles}.values())
     native = [a for a in unique if a.language == language and a.text]
     item = DigestItem(articles[0].story_id, _native_title(unique, language), "", sources,
                       article_ids=[a.id for a in articles])
@@ -140,7 +145,7 @@ async def build_item(summaries: StorySummaries, articles: list[Article], languag
         item.form = "headline"
     else:
         item.form = "headline"
-        opening = next(a for a in unique if a.text or a.title)
+        opening = next(a for a in unique if a.text.strip())  # no source has a title: one has a text
         item.summary, item.summary_language = lead_of(opening, summaries.max_chars), opening.language
     if not item.title:
         _own_title(item, unique, language)

@@ -65,6 +65,9 @@ class Digests:
         async with sessions.begin() as session:
             channel = await session.get(Channel, channel_id)
             if channel is None or (channel.paused_reason and not resume):
+                if post:
+                    log.info("digest of channel %s skipped: %s", channel.chat if channel else channel_id,
+                             f"the channel is paused ({channel.paused_reason})" if channel else "no such channel")
                 return DigestRun(None, 0, 0)
             if channel.paused_reason and post:
                 log.info("channel %s resumed (was paused: %s)", channel.chat, channel.paused_reason)
@@ -76,7 +79,9 @@ class Digests:
         async with sessions.begin() as session:
             await session.execute(update(Channel).where(Channel.id == channel_id).values(last_digest_at=utcnow()))
         assert self._sender is not None, "posting needs a sender"
-        return DigestRun(digest, queued, await self._sender.send_channel(channel_id))
+        sent = await self._sender.send_channel(channel_id)
+        log.info("digest of channel %s: %s", channel.chat, _outcome(digest, queued, sent))
+        return DigestRun(digest, queued or 0, sent)
 
     async def _build(self, channel: Channel, on_item: Callable[[], None] | None) -> ChannelDigest:
         topics = await self._topic_vectors() if channel_topics(channel) else None
@@ -85,20 +90,29 @@ class Digests:
         summaries = self._story_summaries()
         embedder = await self._resources.load_embedder() if any(story.is_update for story in chosen) else None
 
-        async def item(story: ChosenStory) -> DigestItem | None:
-            if story.is_update:
-                built = await build_update(summaries, story, channel.language, embedder)
-            else:
-                built = await build_item(summaries, story.articles, channel.language)
-            if on_item:
-                on_item()
-            return built
+        async def item(story: ChosenStory) -> DigestItem | Exception | None:
+            try:
+                if story.is_update:
+                    return await build_update(summaries, story, channel.language, embedder)
+                return await build_item(summaries, story.articles, channel.language)
+            except Exception as exc:  # one story's fault costs that story, not the channel's digest
+                log.warning("story %s left out of the digest of channel %s: %r", story.story_id, channel.chat, exc,
+                            exc_info=exc)
+                return exc
+            finally:
+                if on_item:
+                    on_item()
 
         # Concurrent requests let the model batch them.
         built = await asyncio.gather(*(item(story) for story in chosen))
-        items = [item for item in built if item is not None]
-        quiet = [a.id for story, item in zip(chosen, built, strict=True) if item is None for a in story.new]
-        return ChannelDigest(channel.chat, channel.language, items, self._render(items, channel.language), quiet)
+        failures = [result for result in built if isinstance(result, Exception)]
+        if failures and len(failures) == len(chosen):
+            raise failures[0]  # nothing went right (the database, the model): the job tries again
+        items = [result for result in built if isinstance(result, DigestItem)]
+        # Stories that failed are neither posted nor given: they are tried again next time.
+        quiet = [a.id for story, result in zip(chosen, built, strict=True) if result is None for a in story.new]
+        return ChannelDigest(channel.chat, channel.language, items, self._render(items, channel.language), quiet,
+                             left_out=len(failures))
 
     def _story_summaries(self) -> StorySummaries:
         """One for the process, so digest jobs that run together share their summaries."""
@@ -116,14 +130,29 @@ class Digests:
             self._topics = Topics(embedder, self._resources.settings.embeddings.topic_threshold)
         return self._topics
 
-    async def _queue(self, channel: Channel, digest: ChannelDigest) -> int:
+    async def _queue(self, channel: Channel, digest: ChannelDigest) -> int | None:
+        """Stories recorded as posted; None when another bot process posted them a moment ago."""
         if not digest.items and not digest.quiet:
             return 0
         try:
             async with self._resources.sessions() as session:
                 await queue_digest(session, channel.id, digest)
-        except IntegrityError:  # another bot process posted these stories a moment ago
-            log.info("channel %s: digest already posted by another process", channel.chat)
-            return 0
+        except IntegrityError:
+            return None
         self._metrics.summaries.labels("digest").inc(sum(1 for item in digest.items if item.summary))
         return len(digest.items)
+
+
+def _outcome(digest: ChannelDigest, queued: int | None, sent: int) -> str:
+    """What a posted digest did, for the log: what the channel got, or why it got nothing."""
+    updates = sum(item.kind == "update" for item in digest.items)
+    if queued is None:
+        outcome = "already posted by another process"
+    elif not digest.items:
+        outcome = "nothing new"
+    else:
+        outcome = f"items posted: {len(digest.items)} ({len(digest.items) - updates} new, {updates} updates)"
+    outcome += f"; messages sent: {sent}"
+    if digest.left_out:
+        outcome += f"; stories left out after errors: {digest.left_out}"
+    return outcome
