@@ -19,7 +19,7 @@ from bot.feeds.poll import Poller, PollOutcome
 from bot.store.db import open_store
 from bot.store.tables import Article, Feed
 from config.settings import FetchSettings
-from tests.feedserver import FeedServer, Handler, replies, reply
+from tests.feedserver import FeedServer, Handler, dripping, replies, reply
 from web.fetch import Fetcher, create_session
 from web.pool import ParsePool
 
@@ -99,7 +99,8 @@ async def parsers() -> AsyncIterator[ParsePool]:
 @pytest_asyncio.fixture(loop_scope="module")
 async def poller(sessions: Sessions, parsers: ParsePool) -> AsyncIterator[Poller]:
     # One loopback host: no politeness delay; short timeouts and one quick retry keep failures fast.
-    settings = FetchSettings(host_delay=0, retries=1, connect_timeout=1, read_timeout=0.3, max_redirects=3)
+    settings = FetchSettings(host_delay=0, retries=1, connect_timeout=1, read_timeout=0.3, max_redirects=3,
+                             total_timeout=1)
     async with create_session(settings) as http:
         yield Poller(sessions, Fetcher(http, settings, backoff=0.01), parsers)
 
@@ -268,6 +269,7 @@ FAILURES: dict[str, tuple[Callable[[FeedServer], Handler], str]] = {
     "html-page": (lambda server: reply(HOME_PAGE, headers=HTML_TYPE), "not a feed (looks like an HTML page)"),
     "redirect-loop": (redirecting_to_itself, "too many redirects"),
     "no-answer": (stalling, "timed out after 0.3 s (2 tries)"),
+    "dripping": (dripping, "no complete answer within 1 s"),  # each byte within the read timeout
 }
 
 
@@ -294,6 +296,16 @@ async def test_a_failing_feed_backs_off_exponentially_without_affecting_the_othe
     healthy = await reload(sessions, healthy)
     assert (healthy.failures, healthy.last_error, healthy.last_ok_at) == (0, None, NOW)
     assert len(await articles_of(sessions, healthy)) == 2
+
+
+async def test_a_feed_asking_to_come_back_in_ten_minutes_is_polled_again_then_not_waited_for(server, sessions, poller):
+    server.route("/busy.xml", reply(status=503, headers={"Retry-After": "600"}))
+    feed = await add_feed(sessions, "busy", server.url("/busy.xml"))
+    outcome = await poller.poll(feed, now=NOW)
+
+    assert outcome == PollOutcome("busy", error="HTTP 503, retry after 600 s")
+    assert server.hits["/busy.xml"] == 1
+    assert (await reload(sessions, feed)).next_poll_at == NOW + timedelta(seconds=600)  # the back-off is 120 s
 
 
 # --- copies -------------------------------------------------------------------------------------------

@@ -85,7 +85,8 @@ class Poller:
             )
         except (FetchError, FeedParseError, ParseFailed) as exc:
             error = f"the feed {exc}" if isinstance(exc, ParseFailed) else str(exc)
-            await self._record(feed.id, now, ok=False, error=error)
+            retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+            await self._record(feed.id, now, ok=False, error=error, retry_after=retry_after)
             return PollOutcome(feed.name, error=error)
         new_entries = await self._unseen(feed.id, parsed.entries)
         articles, page_errors = await self._articles(feed, new_entries, allow_file=trusted_files)
@@ -205,6 +206,7 @@ class Poller:
     async def _record(
         self, feed_id: int, now: datetime, *, ok: bool, error: str | None = None, problem: str | None = None,
         etag: str | None = None, last_modified: str | None = None, title: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         async with self._sessions() as session:
             feed = await session.get(Feed, feed_id)
@@ -219,9 +221,10 @@ class Poller:
             else:
                 feed.failures += 1
                 feed.last_error = error
-                # Back off exponentially on feeds that keep failing, up to a day.
-                delay = timedelta(seconds=feed.interval * 2 ** min(feed.failures, 10))
-                feed.next_poll_at = now + min(delay, MAX_BACKOFF)
+                # Back off exponentially on feeds that keep failing, up to a day; not sooner than
+                # the server asked (Retry-After), if that is later.
+                delay = max(feed.interval * 2 ** min(feed.failures, 10), retry_after or 0)
+                feed.next_poll_at = now + min(timedelta(seconds=delay), MAX_BACKOFF)
             await session.commit()
         if error:
             log.warning("feed %s: %s", feed_id, error)

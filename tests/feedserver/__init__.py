@@ -66,3 +66,17 @@ def replies(*handlers: Handler) -> Handler:
         return await current(request)
 
     return handler
+
+
+def dripping(server: FeedServer, every: float = 0.1) -> Handler:
+    """A handler that starts a 200 answer and then sends one byte every `every` seconds, without end."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})  # chunked: no length
+        await response.prepare(request)
+        while not server.closing.is_set():
+            await response.write(b" ")
+            await asyncio.sleep(every)
+        return response
+
+    return handler
