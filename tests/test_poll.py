@@ -245,6 +245,32 @@ async def test_a_teaser_whose_page_is_missing_keeps_the_teaser_and_records_why(s
     assert (await reload(sessions, feed)).last_error == outcome.problem
 
 
+async def test_a_configured_feed_on_a_private_host_has_its_links_fetched_on_that_host_only(server, sessions, poller):
+    page = reply(ARTICLE_PAGE.encode(), headers=HTML_TYPE)
+    async with FeedServer(host="127.0.0.2") as elsewhere:  # another loopback address: an internal service
+        elsewhere.route("/secret", page)
+        server.route("/news/budget", page)
+        server.route("/moved", reply(status=302, headers={"Location": elsewhere.url("/secret")}))
+        links = {
+            "own-host": server.url("/news/budget"),
+            "other-address": elsewhere.url("/secret"),
+            "redirected": server.url("/moved"),
+            "other-name": server.url("/news/budget").replace("127.0.0.1", "localhost"),
+        }
+        server.route("/feed.xml", serving(*(Item(guid, f"Budget {guid}", TEASER, link) for guid, link in links.items())))
+        feed = await add_feed(sessions, "intranet", server.url("/feed.xml"))  # from the config file
+        await poller.poll(feed, now=NOW)
+
+    articles = {article.guid: article for article in await articles_of(sessions, feed)}
+    assert "12 million euros for repairs to the northern quay" in articles["own-host"].text
+    assert articles["own-host"].extract_error is None
+    refused = "127.0.0.2 points to a private or reserved address (127.0.0.2)"
+    assert {guid: (articles[guid].text, articles[guid].extract_error) for guid in links if guid != "own-host"} == {
+        "other-address": (TEASER, refused), "redirected": (TEASER, refused), "other-name": (TEASER, "localhost is this machine"),
+    }
+    assert elsewhere.hits["/secret"] == 0 and server.hits["/news/budget"] == 1
+
+
 # --- failing feeds ------------------------------------------------------------------------------------
 
 

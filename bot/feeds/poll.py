@@ -22,7 +22,7 @@ from bot.store.tables import Article, Feed, SimhashBand
 from web.extract import ExtractError, extract_article
 from web.fetch import Fetcher, FetchError
 from web.pool import ParseFailed, ParsePool
-from web.urlguard import check_public_url
+from web.urlguard import check_public_url, host_of
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +65,12 @@ class Poller:
         self._allow_private_urls = allow_private_urls
 
     def _guard(self, feed: Feed):
-        """Feeds from the config file are trusted; feeds users added are checked at every hop,
-        so a redirect or a teaser link cannot make the bot fetch a private address."""
-        return None if feed.from_config else partial(check_public_url, allow_private=self._allow_private_urls)
+        """The check of every URL a poll fetches, at every hop: a redirect or a teaser link cannot make
+        the bot fetch a private address. A feed from the config file may be on its owner's network:
+        its own host passes, but not the other hosts its entries link to, which whoever writes the
+        feed chooses."""
+        trusted_host = host_of(feed.url) if feed.from_config else None
+        return partial(check_public_url, allow_private=self._allow_private_urls, trusted_host=trusted_host)
 
     async def poll(self, feed: Feed, *, now: datetime | None = None) -> PollOutcome:
         now = now or datetime.now(UTC)
