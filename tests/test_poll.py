@@ -257,7 +257,8 @@ async def test_a_configured_feed_on_a_private_host_has_its_links_fetched_on_that
             "redirected": server.url("/moved"),
             "other-name": server.url("/news/budget").replace("127.0.0.1", "localhost"),
         }
-        server.route("/feed.xml", serving(*(Item(guid, f"Budget {guid}", TEASER, link) for guid, link in links.items())))
+        teasers = [Item(guid, f"Budget {guid}", TEASER, link) for guid, link in links.items()]
+        server.route("/feed.xml", serving(*teasers))
         feed = await add_feed(sessions, "intranet", server.url("/feed.xml"))  # from the config file
         await poller.poll(feed, now=NOW)
 
@@ -266,7 +267,9 @@ async def test_a_configured_feed_on_a_private_host_has_its_links_fetched_on_that
     assert articles["own-host"].extract_error is None
     refused = "127.0.0.2 points to a private or reserved address (127.0.0.2)"
     assert {guid: (articles[guid].text, articles[guid].extract_error) for guid in links if guid != "own-host"} == {
-        "other-address": (TEASER, refused), "redirected": (TEASER, refused), "other-name": (TEASER, "localhost is this machine"),
+        "other-address": (TEASER, refused),
+        "redirected": (TEASER, refused),
+        "other-name": (TEASER, "localhost is this machine"),
     }
     assert elsewhere.hits["/secret"] == 0 and server.hits["/news/budget"] == 1
 

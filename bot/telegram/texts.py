@@ -12,8 +12,8 @@ import gettext
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
-from itertools import accumulate
 from html import escape
+from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
