@@ -38,6 +38,19 @@ async def test_a_redirect_does_not_start_a_new_deadline(server: FeedServer) -> N
             await client.fetch(server.url("/moved"))
 
 
+async def test_requests_queued_for_a_host_that_ran_out_of_time_fail_at_once(server: FeedServer) -> None:
+    server.route("/drip", dripping(server, every=0.1))
+    # Say, the article pages a feed links to: without this, each would take the whole deadline in turn.
+    async with fetcher(per_host=1, read_timeout=1, total_timeout=0.5, retries=0) as client:
+        pages = [client.fetch(server.url(f"/drip?page={number}"), expect="page") for number in range(4)]
+        errors = await asyncio.gather(*pages, return_exceptions=True)
+
+    assert sorted(map(str, errors)) == ["no complete answer within 0.5 s"] + [
+        "not tried: 127.0.0.1 ran out of time on another request a moment ago"
+    ] * 3
+    assert server.hits["/drip"] == 1
+
+
 async def test_waiting_for_a_turn_at_a_busy_host_does_not_count(server: FeedServer) -> None:
     async def slow(request: web.Request) -> web.Response:
         await asyncio.sleep(0.4)

@@ -98,17 +98,25 @@ def create_session(settings: FetchSettings) -> aiohttp.ClientSession:
 
 
 class _HostGate:
-    """At most `slots` requests in flight to one host, their starts spaced `delay` seconds apart."""
+    """At most `slots` requests in flight to one host, their starts spaced `delay` seconds apart.
+
+    A host that let a fetch run out of time gets no new request for a while: the requests queued
+    for it (say, the article pages a feed links to) fail at once instead of each taking the whole
+    deadline in turn.
+    """
 
     def __init__(self, slots: int, delay: float) -> None:
         self._slots = asyncio.Semaphore(slots)
         self._delay = delay
         self._next_start = 0.0
+        self.too_slow_until = 0.0  # event loop time
 
     @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
+    async def turn(self, host: str) -> AsyncIterator[None]:
         async with self._slots:
             now = asyncio.get_running_loop().time()
+            if now < self.too_slow_until:
+                raise FetchError(f"not tried: {host} ran out of time on another request a moment ago")
             start = max(now, self._next_start)
             self._next_start = start + self._delay  # reserved before sleeping, so waiters queue up
             if start > now:
@@ -190,12 +198,14 @@ class Fetcher:
                     raise FetchError(str(exc)) from None
             loop = asyncio.get_running_loop()
             queued_at = loop.time()
-            async with self._gate(target.host).turn():
+            gate = self._gate(target.host)
+            async with gate.turn(target.host):
                 deadline.at += loop.time() - queued_at  # a wait for the host's turn is politeness, not slowness
                 try:
                     async with asyncio.timeout_at(deadline.at):
                         location = await self._request(target, headers, expect)
                 except TimeoutError:
+                    gate.too_slow_until = loop.time() + self._settings.total_timeout
                     raise FetchError(f"no complete answer within {self._settings.total_timeout:g} s") from None
             if isinstance(location, FetchResult):
                 return location
