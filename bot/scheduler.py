@@ -106,7 +106,9 @@ class Scheduler:
 
     def next_digest(self, channel_id: int) -> datetime | None:
         """When the channel's next digest is due, in the channel's time zone."""
-        jobs = [job for job in self._jobs.get_jobs_by_name(_digest_job_name(channel_id)) if job.enabled]
+        # Not Job.enabled: PTB reports False for every job it did not pause or resume itself. A
+        # paused job has no next run time.
+        jobs = self._jobs.get_jobs_by_name(_digest_job_name(channel_id))
         return jobs[0].next_t if jobs else None
 
 

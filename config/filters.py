@@ -11,6 +11,7 @@ import re
 
 TOPIC_PREFIX = "topic:"
 MAX_TOPIC_CHARS = 200  # a few words name a topic; a long text would be embedded as one
+MAX_RULE_CHARS = 200  # a keyword or a /regex/ typed in /filters; longer is no real filter
 
 
 def compile_rule(rule: str) -> re.Pattern[str]:

@@ -166,6 +166,9 @@ class FetchSettings(_Strict):
     user_agent: str = "briefbot/0.1 (+https://github.com/briefbot/briefbot; self-hosted news digest bot)"
     connect_timeout: float = Field(default=10.0, gt=0)
     read_timeout: float = Field(default=30.0, gt=0)
+    # Seconds one feed or page fetch may take from first request to last byte, redirects and retries
+    # included (time queued behind other requests to the same host is not counted).
+    total_timeout: float = Field(default=60.0, gt=0)
     max_bytes: int = Field(default=5_000_000, ge=10_000)  # per response, after decompression
     max_redirects: int = Field(default=5, ge=0)
     retries: int = Field(default=2, ge=0)

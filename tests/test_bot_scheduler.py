@@ -109,3 +109,20 @@ async def test_a_digest_time_missed_while_the_bot_was_down_is_caught_up_at_start
         await asyncio.sleep(0.3)  # due jobs run as soon as the job queue starts
 
     assert ran == [ids["@missed"]]
+
+
+async def test_schedule_and_status_tell_when_the_next_digest_is_due(tmp_path, fake_api):
+    # Three hours on, in a zone without daylight saving: the next digest is today's or tomorrow's, at that minute.
+    kathmandu = ZoneInfo("Asia/Kathmandu")
+    due = (datetime.now(kathmandu) + timedelta(hours=3)).replace(second=0, microsecond=0)
+    fake_api.add_chat(CHANNEL_ID, type="channel", username=CHANNEL.lstrip("@"), admins=[ADMIN_ID])
+    fake_api.add_chat(-1009990001, type="channel", username="config_daily", admins=[ADMIN_ID])
+    configured = [{"chat": "@config_daily", "digest": {"at": f"{due:%H:%M}", "timezone": "Asia/Kathmandu"}}]
+    async with running_bot(bot_settings(tmp_path, fake_api, channels=configured)):
+        fake_api.user_message(ADMIN_ID, ADMIN_ID, f"/schedule {CHANNEL} {due:%H:%M} Asia/Kathmandu")
+        fake_api.user_message(ADMIN_ID, ADMIN_ID, "/status @config_daily")
+        scheduled, status = await fake_api.wait_for_messages(2, chat_id=ADMIN_ID)
+
+    expected = f"{due:%Y-%m-%d %H:%M} +0545"
+    assert scheduled.plain_text.endswith(f"(Asia/Kathmandu). Next one: {expected}.")
+    assert f"Next digest: {expected} (daily at {due:%H:%M} (Asia/Kathmandu))" in status.plain_text.splitlines()

@@ -19,7 +19,7 @@ from bot.feeds.poll import Poller, PollOutcome
 from bot.store.db import open_store
 from bot.store.tables import Article, Feed
 from config.settings import FetchSettings
-from tests.feedserver import FeedServer, Handler, replies, reply
+from tests.feedserver import FeedServer, Handler, dripping, replies, reply
 from web.fetch import Fetcher, create_session
 from web.pool import ParsePool
 
@@ -99,7 +99,8 @@ async def parsers() -> AsyncIterator[ParsePool]:
 @pytest_asyncio.fixture(loop_scope="module")
 async def poller(sessions: Sessions, parsers: ParsePool) -> AsyncIterator[Poller]:
     # One loopback host: no politeness delay; short timeouts and one quick retry keep failures fast.
-    settings = FetchSettings(host_delay=0, retries=1, connect_timeout=1, read_timeout=0.3, max_redirects=3)
+    settings = FetchSettings(host_delay=0, retries=1, connect_timeout=1, read_timeout=0.3, max_redirects=3,
+                             total_timeout=1)
     async with create_session(settings) as http:
         yield Poller(sessions, Fetcher(http, settings, backoff=0.01), parsers)
 
@@ -244,6 +245,35 @@ async def test_a_teaser_whose_page_is_missing_keeps_the_teaser_and_records_why(s
     assert (await reload(sessions, feed)).last_error == outcome.problem
 
 
+async def test_a_configured_feed_on_a_private_host_has_its_links_fetched_on_that_host_only(server, sessions, poller):
+    page = reply(ARTICLE_PAGE.encode(), headers=HTML_TYPE)
+    async with FeedServer(host="127.0.0.2") as elsewhere:  # another loopback address: an internal service
+        elsewhere.route("/secret", page)
+        server.route("/news/budget", page)
+        server.route("/moved", reply(status=302, headers={"Location": elsewhere.url("/secret")}))
+        links = {
+            "own-host": server.url("/news/budget"),
+            "other-address": elsewhere.url("/secret"),
+            "redirected": server.url("/moved"),
+            "other-name": server.url("/news/budget").replace("127.0.0.1", "localhost"),
+        }
+        teasers = [Item(guid, f"Budget {guid}", TEASER, link) for guid, link in links.items()]
+        server.route("/feed.xml", serving(*teasers))
+        feed = await add_feed(sessions, "intranet", server.url("/feed.xml"))  # from the config file
+        await poller.poll(feed, now=NOW)
+
+    articles = {article.guid: article for article in await articles_of(sessions, feed)}
+    assert "12 million euros for repairs to the northern quay" in articles["own-host"].text
+    assert articles["own-host"].extract_error is None
+    refused = "127.0.0.2 points to a private or reserved address (127.0.0.2)"
+    assert {guid: (articles[guid].text, articles[guid].extract_error) for guid in links if guid != "own-host"} == {
+        "other-address": (TEASER, refused),
+        "redirected": (TEASER, refused),
+        "other-name": (TEASER, "localhost is this machine"),
+    }
+    assert elsewhere.hits["/secret"] == 0 and server.hits["/news/budget"] == 1
+
+
 # --- failing feeds ------------------------------------------------------------------------------------
 
 
@@ -268,6 +298,7 @@ FAILURES: dict[str, tuple[Callable[[FeedServer], Handler], str]] = {
     "html-page": (lambda server: reply(HOME_PAGE, headers=HTML_TYPE), "not a feed (looks like an HTML page)"),
     "redirect-loop": (redirecting_to_itself, "too many redirects"),
     "no-answer": (stalling, "timed out after 0.3 s (2 tries)"),
+    "dripping": (dripping, "no complete answer within 1 s"),  # each byte within the read timeout
 }
 
 
@@ -294,6 +325,16 @@ async def test_a_failing_feed_backs_off_exponentially_without_affecting_the_othe
     healthy = await reload(sessions, healthy)
     assert (healthy.failures, healthy.last_error, healthy.last_ok_at) == (0, None, NOW)
     assert len(await articles_of(sessions, healthy)) == 2
+
+
+async def test_a_feed_asking_to_come_back_in_ten_minutes_is_polled_again_then_not_waited_for(server, sessions, poller):
+    server.route("/busy.xml", reply(status=503, headers={"Retry-After": "600"}))
+    feed = await add_feed(sessions, "busy", server.url("/busy.xml"))
+    outcome = await poller.poll(feed, now=NOW)
+
+    assert outcome == PollOutcome("busy", error="HTTP 503, retry after 600 s")
+    assert server.hits["/busy.xml"] == 1
+    assert (await reload(sessions, feed)).next_poll_at == NOW + timedelta(seconds=600)  # the back-off is 120 s
 
 
 # --- copies -------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     RetryError,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     wait_exponential,
 )
@@ -35,7 +35,10 @@ FEED_ACCEPT = (
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
-MAX_RETRY_WAIT = 60.0  # seconds; a longer Retry-After is clipped to this
+# Seconds a fetch waits before trying again. A server asking for a longer wait (Retry-After) gets
+# its answer as the fetch's error, with retry_after set: a poll round (every 30 s) or a user would
+# otherwise be held, and the poller moves that feed's next poll to the time the server named.
+MAX_RETRY_WAIT = 30.0
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
 # Only encodings decoded here; brotli would need an extra package.
@@ -58,6 +61,16 @@ class _TransientError(FetchError):
     def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
         super().__init__(message, retry_after=retry_after)
         self.status = status
+
+
+@dataclass
+class _Deadline:
+    at: float  # the event loop's time by which a fetch must be done
+
+
+def _worth_retrying_now(error: BaseException) -> bool:
+    """Connection trouble, timeouts, 5xx and 429, unless the server asks for a longer wait than MAX_RETRY_WAIT."""
+    return isinstance(error, _TransientError) and (error.retry_after or 0) <= MAX_RETRY_WAIT
 
 
 @dataclass(frozen=True)
@@ -85,17 +98,25 @@ def create_session(settings: FetchSettings) -> aiohttp.ClientSession:
 
 
 class _HostGate:
-    """At most `slots` requests in flight to one host, their starts spaced `delay` seconds apart."""
+    """At most `slots` requests in flight to one host, their starts spaced `delay` seconds apart.
+
+    A host that let a fetch run out of time gets no new request for a while: the requests queued
+    for it (say, the article pages a feed links to) fail at once instead of each taking the whole
+    deadline in turn.
+    """
 
     def __init__(self, slots: int, delay: float) -> None:
         self._slots = asyncio.Semaphore(slots)
         self._delay = delay
         self._next_start = 0.0
+        self.too_slow_until = 0.0  # event loop time
 
     @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
+    async def turn(self, host: str) -> AsyncIterator[None]:
         async with self._slots:
             now = asyncio.get_running_loop().time()
+            if now < self.too_slow_until:
+                raise FetchError(f"not tried: {host} ran out of time on another request a moment ago")
             start = max(now, self._next_start)
             self._next_start = start + self._delay  # reserved before sleeping, so waiters queue up
             if start > now:
@@ -139,12 +160,15 @@ class Fetcher:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._settings.retries + 1),
             wait=self._retry_wait,
-            retry=retry_if_exception_type(_TransientError),
+            retry=retry_if_exception(_worth_retrying_now),
         )
+        deadline = _Deadline(asyncio.get_running_loop().time() + self._settings.total_timeout)
         try:
-            result = await retrying(self._follow, url, headers, expect, guard)
+            result = await retrying(self._follow, url, headers, expect, guard, deadline)
         except RetryError as exhausted:
             raise _give_up(exhausted) from None
+        except _TransientError as later:  # the server asked for more than MAX_RETRY_WAIT
+            raise FetchError(f"{later}, retry after {later.retry_after:.0f} s", retry_after=later.retry_after) from None
         if result.status == 304:
             # Servers need not repeat the validators on a 304; the caller's still hold.
             return replace(result, etag=result.etag or etag, last_modified=result.last_modified or last_modified)
@@ -153,10 +177,12 @@ class Fetcher:
     def _retry_wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, FetchError) and error.retry_after is not None:
-            return min(error.retry_after, MAX_RETRY_WAIT)
+            return error.retry_after  # at most MAX_RETRY_WAIT: see _worth_retrying_now
         return self._backoff(state)
 
-    async def _follow(self, url: str, headers: dict[str, str], expect: str, guard: Guard | None) -> FetchResult:
+    async def _follow(
+        self, url: str, headers: dict[str, str], expect: str, guard: Guard | None, deadline: _Deadline
+    ) -> FetchResult:
         """One attempt: the request and its redirects, each hop queued at its own host."""
         try:
             target = URL(url)
@@ -170,8 +196,17 @@ class Fetcher:
                     await guard(str(target))
                 except UnsafeURLError as exc:
                     raise FetchError(str(exc)) from None
-            async with self._gate(target.host).turn():
-                location = await self._request(target, headers, expect)
+            loop = asyncio.get_running_loop()
+            queued_at = loop.time()
+            gate = self._gate(target.host)
+            async with gate.turn(target.host):
+                deadline.at += loop.time() - queued_at  # a wait for the host's turn is politeness, not slowness
+                try:
+                    async with asyncio.timeout_at(deadline.at):
+                        location = await self._request(target, headers, expect)
+                except TimeoutError:
+                    gate.too_slow_until = loop.time() + self._settings.total_timeout
+                    raise FetchError(f"no complete answer within {self._settings.total_timeout:g} s") from None
             if isinstance(location, FetchResult):
                 return location
             target = location

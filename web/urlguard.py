@@ -15,10 +15,12 @@ class UnsafeURLError(ValueError):
     """A link the bot will not fetch; str(exc) is a short reason."""
 
 
-async def check_public_url(url: str, *, allow_private: bool = False) -> str:
+async def check_public_url(url: str, *, allow_private: bool = False, trusted_host: str | None = None) -> str:
     """Return `url` normalised (lower-case scheme and host, IDNA, no fragment) if it is a public http(s) link.
 
-    Every address the host resolves to must be public: one private answer is enough to refuse.
+    Every address the host resolves to must be public: one private answer is enough to refuse. A link
+    to `trusted_host` (a host name or address as host_of gives it, e.g. that of a feed the bot's owner
+    configured on their own network) passes whatever its address, on any port.
     """
     try:
         parsed = URL(url.strip())
@@ -31,12 +33,20 @@ async def check_public_url(url: str, *, allow_private: bool = False) -> str:
     if not host:
         raise UnsafeURLError("the link has no host name")
     normalised = str(parsed.with_fragment(None))
-    if allow_private:
+    if allow_private or (trusted_host is not None and parsed.host == trusted_host):
         return normalised
     for address in await _addresses(host, port):
         if not _is_public(address):
             raise UnsafeURLError(f"{parsed.host} points to a private or reserved address ({address})")
     return normalised
+
+
+def host_of(url: str) -> str | None:
+    """The host of a link as check_public_url compares it (lower case, IDNA); None without one."""
+    try:
+        return URL(url.strip()).host or None
+    except ValueError:
+        return None
 
 
 async def _addresses(host: str, port: int | None) -> list[IPAddress]:

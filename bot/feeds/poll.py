@@ -22,7 +22,7 @@ from bot.store.tables import Article, Feed, SimhashBand
 from web.extract import ExtractError, extract_article
 from web.fetch import Fetcher, FetchError
 from web.pool import ParseFailed, ParsePool
-from web.urlguard import check_public_url
+from web.urlguard import check_public_url, host_of
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +65,12 @@ class Poller:
         self._allow_private_urls = allow_private_urls
 
     def _guard(self, feed: Feed):
-        """Feeds from the config file are trusted; feeds users added are checked at every hop,
-        so a redirect or a teaser link cannot make the bot fetch a private address."""
-        return None if feed.from_config else partial(check_public_url, allow_private=self._allow_private_urls)
+        """The check of every URL a poll fetches, at every hop: a redirect or a teaser link cannot make
+        the bot fetch a private address. A feed from the config file may be on its owner's network:
+        its own host passes, but not the other hosts its entries link to, which whoever writes the
+        feed chooses."""
+        trusted_host = host_of(feed.url) if feed.from_config else None
+        return partial(check_public_url, allow_private=self._allow_private_urls, trusted_host=trusted_host)
 
     async def poll(self, feed: Feed, *, now: datetime | None = None) -> PollOutcome:
         now = now or datetime.now(UTC)
@@ -85,7 +88,8 @@ class Poller:
             )
         except (FetchError, FeedParseError, ParseFailed) as exc:
             error = f"the feed {exc}" if isinstance(exc, ParseFailed) else str(exc)
-            await self._record(feed.id, now, ok=False, error=error)
+            retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+            await self._record(feed.id, now, ok=False, error=error, retry_after=retry_after)
             return PollOutcome(feed.name, error=error)
         new_entries = await self._unseen(feed.id, parsed.entries)
         articles, page_errors = await self._articles(feed, new_entries, allow_file=trusted_files)
@@ -205,6 +209,7 @@ class Poller:
     async def _record(
         self, feed_id: int, now: datetime, *, ok: bool, error: str | None = None, problem: str | None = None,
         etag: str | None = None, last_modified: str | None = None, title: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         async with self._sessions() as session:
             feed = await session.get(Feed, feed_id)
@@ -219,9 +224,10 @@ class Poller:
             else:
                 feed.failures += 1
                 feed.last_error = error
-                # Back off exponentially on feeds that keep failing, up to a day.
-                delay = timedelta(seconds=feed.interval * 2 ** min(feed.failures, 10))
-                feed.next_poll_at = now + min(delay, MAX_BACKOFF)
+                # Back off exponentially on feeds that keep failing, up to a day; not sooner than
+                # the server asked (Retry-After), if that is later.
+                delay = max(feed.interval * 2 ** min(feed.failures, 10), retry_after or 0)
+                feed.next_poll_at = now + min(timedelta(seconds=delay), MAX_BACKOFF)
             await session.commit()
         if error:
             log.warning("feed %s: %s", feed_id, error)

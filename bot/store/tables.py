@@ -28,6 +28,7 @@ from config.settings import FeedSettings
 
 # Feeds added without an interval (at run time, by users) are polled as often as config feeds by default.
 FEED_INTERVAL = FeedSettings.model_fields["interval"].default
+FEED_NAME_CHARS = 200
 
 
 class UTCDateTime(TypeDecorator):
@@ -86,7 +87,7 @@ class Feed(Base):
     __tablename__ = "feeds"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(FEED_NAME_CHARS), unique=True)
     url: Mapped[str] = mapped_column(Text)
     interval: Mapped[int] = mapped_column(Integer, default=FEED_INTERVAL)  # seconds
     from_config: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -172,7 +172,7 @@ async def on_error(update: object, context: BotContext) -> None:
     message = update.effective_message if isinstance(update, Update) else None
     if isinstance(context.error, Refusal):
         if message is not None:
-            await message.reply_html(texts.refusal(context.language, context.error), link_preview_options=NO_PREVIEW)
+            await _answer_error(message, texts.refusal(context.language, context.error), context.error.key)
         else:
             log.warning("job declined: %s %s", context.error.key, context.error.params)
         return
@@ -180,8 +180,16 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(context.error, TelegramError):
         context.usecases.metrics.telegram_error(context.error)
     if message is not None:
-        with contextlib.suppress(TelegramError):
-            await message.reply_html(texts.text(context.language, "internal_error"))
+        await _answer_error(message, texts.text(context.language, "internal_error"), "internal_error")
+
+
+async def _answer_error(message: Message, answer: str, key: str) -> None:
+    # A failure here is logged once, plainly: raised, PTB would log it and the first error again,
+    # with both tracebacks.
+    try:
+        await message.reply_html(answer, link_preview_options=NO_PREVIEW)
+    except TelegramError as exc:
+        log.warning("could not answer chat %s with %s: %s", message.chat_id, key, exc)
 
 
 def user_handlers() -> list[BaseHandler]:

@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from html import escape
+from itertools import accumulate
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from bot.telegram.html import link
+from bot.telegram.html import TELEGRAM_LIMIT, link, plain_text
 
 if TYPE_CHECKING:
     from bot.usecases.channels import ChannelInfo, DigestOutcome, FeedInfo, ImportResult, Status
@@ -28,8 +29,13 @@ LOCALES = Path(__file__).with_name("locales")
 DOMAIN = "briefbot"
 # English first: the texts below are English, and the other languages have a catalog each.
 LANGUAGES = ("en", "ru", "fr", "de", "es", "ar", "cs")
-# Feeds listed in one message; a long list would pass Telegram's 4096 characters.
-MAX_FEED_LINES = 40
+# A value shown in a text (an argument echoed, a reason, a title) is cut to this, so every answer
+# fits in one message.
+MAX_ECHO_CHARS = 200
+# Room for each list of rules in a /filters answer: two of them and the text around stay within one message.
+FILTERS_ROOM = 1500
+# Room kept for the "… and N more" that ends a list cut short.
+MORE_ROOM = 60
 
 
 def N_(message: str) -> str:
@@ -85,6 +91,7 @@ MESSAGES: dict[str, str] = {
     "cannot_summarize": N_("I can't summarise this ({reason})."),
     "no_summary": N_("I couldn't write a useful summary of this. A longer text may work better."),
     "model_failed": N_('The summariser failed on this request. Please try again later.'),
+    "too_long": N_('That argument is too long ({length} characters; at most {limit}). Nothing was changed.'),
     "bad_language": N_("I don't know the language code {code}. Use a two-letter code such as en, fr, de, es or ru."),
     "language_set_user": N_("From now on I'll answer you and write your summaries in: {language}."),
     "language_set_channel": N_('Digests for {chat} will be written in: {language}.'),
@@ -162,11 +169,26 @@ def _translations(language: str) -> gettext.NullTranslations:
 
 
 def text(language: str | None, key: str, /, **params: object) -> Html:
-    """The text for `key` in `language` (English if the bot does not speak it); values are escaped unless Html."""
+    """The text for `key` in `language` (English if the bot does not speak it); values are shortened
+    and escaped unless Html."""
     template = _translations(ui_language(language)).gettext(MESSAGES[key])
     return Html(template.format(**{
-        name: value if isinstance(value, Html) else escape(str(value)) for name, value in params.items()
+        name: value if isinstance(value, Html) else escape(shortened(str(value))) for name, value in params.items()
     }))
+
+
+def shortened(value: str, limit: int = MAX_ECHO_CHARS) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _fitting(language: str, items: Sequence[str], room: int, separator: int = 1) -> list[str]:
+    """The HTML items, or when they don't fit in `room` visible characters (each followed by
+    `separator` characters) the first ones that do and "… and N more" for the others."""
+    used = list(accumulate(len(plain_text(item)) + separator for item in items))
+    if not used or used[-1] <= room:
+        return list(items)
+    kept = sum(1 for total in used if total <= room - MORE_ROOM)
+    return [*items[:kept], text(language, "and_more", count=len(items) - kept)]
 
 
 def refusal(language: str | None, refused: Refusal) -> Html:
@@ -194,7 +216,7 @@ def summary_reply(language: str, result: UserSummary) -> str:
         lines.append(f"<i>{text(language, 'partial')}</i>")
     footer = text(language, "source_language", language=result.source_language)
     if result.url:
-        footer += " · " + link(result.url, result.title or urlsplit(result.url).hostname or result.url)
+        footer += " · " + link(result.url, shortened(result.title or urlsplit(result.url).hostname or result.url))
     lines.append(f"<i>{footer}</i>")
     return "\n\n".join(lines)
 
@@ -219,9 +241,12 @@ def schedule_set(language: str, channel: ChannelInfo) -> Html:
 
 
 def filters_set(language: str, channel: ChannelInfo) -> Html:
-    nothing = text(language, "nothing")
-    answer = text(language, "filters_set", chat=channel.chat, include=", ".join(channel.include) or nothing,
-                  exclude=", ".join(channel.exclude) or nothing)
+    def listed(rules: list[str]) -> Html:
+        items = _fitting(language, [escape(rule) for rule in rules], FILTERS_ROOM, separator=len(", "))
+        return Html(", ".join(items)) or text(language, "nothing")
+
+    answer = text(language, "filters_set", chat=channel.chat, include=listed(channel.include),
+                  exclude=listed(channel.exclude))
     if channel.topic_threshold is not None:
         answer += " " + text(language, "topic_threshold", threshold=f"{channel.topic_threshold:g}")
     return Html(answer)
@@ -230,7 +255,8 @@ def filters_set(language: str, channel: ChannelInfo) -> Html:
 def feed_list(language: str, chat: str, feeds: Sequence[FeedInfo]) -> str:
     if not feeds:
         return text(language, "no_feeds", chat=chat)
-    return "\n".join([text(language, "feeds_header", chat=chat), *_feed_lines(language, feeds)])
+    header = text(language, "feeds_header", chat=chat)
+    return "\n".join([header, *_feed_lines(language, feeds, room=TELEGRAM_LIMIT - len(plain_text(header)))])
 
 
 def digest_outcome(language: str, outcome: DigestOutcome) -> Html:
@@ -244,7 +270,7 @@ def opml_imported(language: str, result: ImportResult) -> str:
     lines = [text(language, "opml_imported", chat=result.chat, added=len(result.added), known=result.known)]
     if result.refused:
         lines.append(text(language, "opml_refused"))
-        lines.extend(f"• {escape(line)}" for line in result.refused[:10])
+        lines.extend(f"• {escape(shortened(line))}" for line in result.refused[:10])
     return "\n".join(lines)
 
 
@@ -263,19 +289,16 @@ def status_report(language: str, status: Status) -> str:
             lines.append(text(language, "status_paused", reason=channel.paused_reason))
     lines.append(text(language, "status_model", model=status.model or text(language, "loading")))
     lines.append(text(language, "status_queues", waiting=status.waiting, unsent=status.unsent))
-    lines.extend(_feed_lines(language, status.feeds))
-    return "\n".join(lines)
+    room = TELEGRAM_LIMIT - len(plain_text("\n".join(lines)))
+    return "\n".join([*lines, *_feed_lines(language, status.feeds, room=room)])
 
 
-def _feed_lines(language: str, feeds: Sequence[FeedInfo]) -> list[str]:
-    lines = [_feed_line(language, feed) for feed in feeds[:MAX_FEED_LINES]]
-    if len(feeds) > MAX_FEED_LINES:
-        lines.append(text(language, "and_more", count=len(feeds) - MAX_FEED_LINES))
-    return lines
+def _feed_lines(language: str, feeds: Sequence[FeedInfo], *, room: int) -> list[str]:
+    return _fitting(language, [_feed_line(language, feed) for feed in feeds], room)
 
 
 def _feed_line(language: str, feed: FeedInfo) -> str:
-    line = f"• <b>{escape(feed.name)}</b> {link(feed.url, feed.title or feed.url)} — " + text(
+    line = f"• <b>{escape(shortened(feed.name))}</b> {link(feed.url, shortened(feed.title or feed.url))} — " + text(
         language, "feed_line", when=when(language, feed.last_polled_at)
     )
-    return line + (f" ⚠️ {escape(feed.last_error)}" if feed.last_error else "")
+    return line + (f" ⚠️ {escape(shortened(feed.last_error))}" if feed.last_error else "")

@@ -25,18 +25,22 @@ from bot.feeds.opml import MAX_OPML_BYTES, OpmlError, OpmlFeed, build_opml, pars
 from bot.feeds.parse import FeedParseError, parse_feed
 from bot.resources import Resources
 from bot.store.queries import all_channels, channel_fields, unsent_messages
-from bot.store.tables import Channel, Feed, utcnow
+from bot.store.tables import FEED_NAME_CHARS, Channel, Feed, utcnow
 from bot.usecases.digests import Digests
-from bot.usecases.refusal import Refusal
+from bot.usecases.refusal import Refusal, refuse_longer_than
 from bot.usecases.summaries import Summaries
-from bot.usecases.users import language_code
-from config.filters import compile_rule, topic_of, topic_rule
+from bot.usecases.users import chosen_language
+from config.filters import MAX_RULE_CHARS, compile_rule, topic_of, topic_rule
 from config.settings import ChannelSettings, DigestSchedule
 from web.fetch import FetchError
 from web.pool import ParseFailed
 from web.urlguard import UnsafeURLError, check_public_url
 
 MAX_IMPORTED_FEEDS = 200
+# Arguments longer than any real value of their kind are refused before they are looked at.
+MAX_URL_CHARS = 2048  # the sitemaps protocol's limit; longer links are rare and often refused by servers
+MAX_TIME_CHARS = len("HH:MM:SS")
+MAX_ZONE_CHARS = 64  # the longest IANA zone name has 32
 
 
 class DigestTimes(Protocol):
@@ -177,6 +181,7 @@ class Channels:
 
     async def add_feed(self, chat: ManagedChat, user_id: int, url: str) -> FeedInfo:
         """Check the link is a readable feed (one fetch), then add it to the channel."""
+        refuse_longer_than(MAX_URL_CHARS, url)
         try:
             url = await self._guard(url)
             result = await self._resources.fetcher.fetch(url, guard=self._guard)
@@ -195,6 +200,7 @@ class Channels:
         return _feed_info(feed)
 
     async def remove_feed(self, chat: ManagedChat, user_id: int, name: str) -> None:
+        refuse_longer_than(FEED_NAME_CHARS, name)
         async with self._sessions.begin() as session:
             channel = await self._existing(session, chat)
             names = [feed.name for feed in await self._channel_feeds(session, channel)]
@@ -206,15 +212,15 @@ class Channels:
             await self._forget_unused_feed(session, name)
 
     async def set_language(self, chat: ManagedChat, user_id: int, code: str) -> ChannelInfo:
-        language = language_code(code)
-        if language is None:
-            raise Refusal("bad_language", code=code)
+        language = chosen_language(code)
         async with self._changing(chat, user_id) as (_, channel):
             channel.language = language
         return self._info(chat, channel)
 
     async def set_schedule(self, chat: ManagedChat, user_id: int, at: str, timezone: str | None) -> ChannelInfo:
         """A daily digest at `at` (HH:MM) in `timezone`, or in the channel's current zone when None."""
+        refuse_longer_than(MAX_TIME_CHARS, at)
+        refuse_longer_than(MAX_ZONE_CHARS, timezone or "")
         async with self._changing(chat, user_id) as (_, channel):
             zone = timezone or channel.schedule.get("timezone", "UTC")
             try:
@@ -242,6 +248,7 @@ class Channels:
                     except ValueError:
                         raise Refusal("bad_topic") from None
                 else:
+                    refuse_longer_than(MAX_RULE_CHARS, word)
                     try:
                         compile_rule(word)
                     except re.error as exc:
@@ -260,8 +267,14 @@ class Channels:
             raise Refusal("bad_opml", reason=str(exc)) from None
         if len(listed) > MAX_IMPORTED_FEEDS:
             raise Refusal("opml_too_many", limit=MAX_IMPORTED_FEEDS)
+
+        async def check(url: str) -> str:
+            if len(url) > MAX_URL_CHARS:
+                raise UnsafeURLError(f"longer than {MAX_URL_CHARS} characters")
+            return await self._guard(url)
+
         # Each check resolves a host name: up to MAX_IMPORTED_FEEDS of them, at once.
-        checked = await asyncio.gather(*(self._guard(feed.url) for feed in listed), return_exceptions=True)
+        checked = await asyncio.gather(*(check(feed.url) for feed in listed), return_exceptions=True)
         safe, refused = [], []
         for feed, url in zip(listed, checked, strict=True):
             if isinstance(url, UnsafeURLError):

@@ -10,3 +10,9 @@ class Refusal(Exception):
         super().__init__(key)
         self.key = key
         self.params = params
+
+
+def refuse_longer_than(limit: int, value: str) -> None:
+    """Refuse an argument longer than any real value of its kind, before anything is looked up or saved."""
+    if len(value) > limit:
+        raise Refusal("too_long", length=len(value), limit=limit)

@@ -1,4 +1,5 @@
-"""A local HTTP server for feed tests: 127.0.0.1 on a random port, routes set per test, requests counted."""
+"""A local HTTP server for feed tests: 127.0.0.1 (or another loopback address) on a random port, routes
+set per test, requests counted."""
 
 from __future__ import annotations
 
@@ -16,14 +17,14 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class FeedServer:
     """Use as `async with FeedServer() as server:`; then `server.route(path, handler)` and `server.url(path)`."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.hits: Counter[str] = Counter()  # requests seen per path
         self.headers: list[CIMultiDictProxy[str]] = []  # request headers, in arrival order
         self.closing = asyncio.Event()  # set on shutdown, so handlers that stall can stop waiting
         self._routes: dict[str, Handler] = {}
         app = web.Application()
         app.router.add_route("*", "/{path:.*}", self._dispatch)
-        self._server = TestServer(app, host="127.0.0.1")
+        self._server = TestServer(app, host=host)
 
     def route(self, path: str, handler: Handler) -> None:
         self._routes[path] = handler
@@ -64,5 +65,19 @@ def replies(*handlers: Handler) -> Handler:
     async def handler(request: web.Request) -> web.StreamResponse:
         current = queue.pop(0) if len(queue) > 1 else queue[0]
         return await current(request)
+
+    return handler
+
+
+def dripping(server: FeedServer, every: float = 0.1) -> Handler:
+    """A handler that starts a 200 answer and then sends one byte every `every` seconds, without end."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})  # chunked: no length
+        await response.prepare(request)
+        while not server.closing.is_set():
+            await response.write(b" ")
+            await asyncio.sleep(every)
+        return response
 
     return handler
