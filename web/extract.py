@@ -54,7 +54,8 @@ _STUB_PHRASES = {
         r"go back to the homepage", r"на главную страницу", r"الصفحة الرئيسية",
     ),
 }
-_STUB_PATTERNS = {kind: [re.compile(phrase, re.IGNORECASE) for phrase in phrases] for kind, phrases in _STUB_PHRASES.items()}
+_STUB_PATTERNS = {kind: re.compile("|".join(f"(?:{phrase})" for phrase in phrases), re.IGNORECASE)
+                  for kind, phrases in _STUB_PHRASES.items()}
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,8 @@ def stub_kind(title: str, text: str) -> str | None:
     if len(text) > MAX_STUB_CHARS:
         return None
     page = f"{title}\n{text}"
-    for kind, patterns in _STUB_PATTERNS.items():
-        if sum(1 for pattern in patterns if pattern.search(page)) >= 2:
+    for kind, pattern in _STUB_PATTERNS.items():
+        if len({match.group().lower() for match in pattern.finditer(page)}) >= 2:
             return kind
     return None
 

@@ -86,8 +86,10 @@ class Topics:
         centres = await language_centres(session, self.embedder)
         vectors = centres.centre(np.stack([by_article[a.id] for a in articles]), [a.language for a in articles])
         margins = decide(vectors, [phrases[w] for w in words], phrases, centres)
-        margins[[stub_kind(a.title, a.text) is not None for a in articles]] = -np.inf
         needed = np.array([-self.margins[rule.strictness] for rule in rules])
+        for index in np.flatnonzero((margins >= needed).any(axis=1)):  # only those that would match
+            if stub_kind(articles[index].title, articles[index].text):
+                margins[index] = -np.inf
         found, start = [], 0
         for story in stories:
             best = margins[start : start + len(story)].max(axis=0)
