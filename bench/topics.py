@@ -147,6 +147,7 @@ def measure(threads: int | None = None, cache: Path | None = None) -> dict:
     from bot.digest.topics import decide
     from config.settings import TOPIC_MARGIN
     from summarizer.embeddings import LanguageCentres
+    from web.extract import stub_kind
 
     loaded = []
 
@@ -174,10 +175,14 @@ def measure(threads: int | None = None, cache: Path | None = None) -> dict:
         topics = [phrases[TOPIC_WORDS[topic][words_language]] for topic in TOPICS]
         margins = decide(centred, topics, phrases, centres)
         found, fitted = held_out(margins[:n], truth, languages[:n])
+        near = (margins[n:] >= -TOPIC_MARGIN).any(axis=1)
         result[words_language] = {
             **report(found, truth, languages[:n]),
             "margins_fitted": fitted,
-            "pages_on_a_topic": int((margins[n:] >= -TOPIC_MARGIN).any(axis=1).sum()),
+            # By their vectors alone, and as the bot decides (such pages are on no topic).
+            "pages_near_a_topic": int(near.sum()),
+            "pages_on_a_topic": sum(1 for page, close in zip(pages, near, strict=True)
+                                    if close and not stub_kind(page.title, page.text)),
         }
     # The margin fitted on all the set, English words: the bot's default.
     english = decide(centred, [phrases[TOPIC_WORDS[t]["en"]] for t in TOPICS], phrases, centres)[:n]
@@ -201,20 +206,23 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return
-    print(f"{result['model']}: {result['articles']} articles ({result['on_topic']} on a topic), {result['pages']} pages "
+    print(f"{result['model']}: {result['articles']} articles ({result['on_topic']} on a topic), "
+          f"{result['pages']} pages "
           f"that are not articles, {len(result['topics'])} topics; held out")
     for language in WORD_LANGUAGES:
         row = result[language]
         recall = " ".join(f"{lang} {value:.2f}" for lang, value in row["recall_per_language"].items())
         print(f"topic words in {language}: {row['micro']}; wrong topic {row['wrong_topic']}, missed {row['missed']}, "
-              f"pages on a topic {row['pages_on_a_topic']}\n  recall by language: {recall}")
+              f"pages on a topic {row['pages_on_a_topic']} ({row['pages_near_a_topic']} by their vectors alone)")
+        print(f"  recall by language: {recall}")
         if language == "en":
             for topic, values in row["per_topic"].items():
                 print(f"  {topic:<10} {values}")
     old = result["before_absolute_cosine"]
     print(f"before (cosine >= {OLD_THRESHOLD}, English words): {old['micro']}; recall by language: "
           + " ".join(f"{lang} {value:.2f}" for lang, value in old["recall_per_language"].items()))
-    print(f"margin fitted on all the set: {result['margin_fitted_on_all']}; at the default: {result['at_default_margin']}")
+    print(f"margin fitted on all the set: {result['margin_fitted_on_all']}; "
+          f"at the default: {result['at_default_margin']}")
 
 
 if __name__ == "__main__":

@@ -90,8 +90,8 @@ def embedder() -> Meanings:
 
 
 async def chosen_titles(sessions, topics: Topics | None, include: list[str], exclude: list[str] = ()) -> list[str]:
-    channel = Channel(id=1, chat="@c", language="en", schedule={}, feeds=None, include=[checked_rule(r) for r in include],
-                      exclude=[checked_rule(r) for r in exclude], max_stories=10)
+    channel = Channel(id=1, chat="@c", language="en", schedule={}, feeds=None, max_stories=10,
+                      include=[checked_rule(r) for r in include], exclude=[checked_rule(r) for r in exclude])
     async with sessions() as session:
         stories = await choose_stories(session, channel, topics)
     return sorted(story.articles[0].title for story in stories)
@@ -149,7 +149,9 @@ def test_a_channel_sets_the_strictness_of_its_topics_and_a_topic_its_own():
     channel = ChannelSettings(chat="@c", topic_strictness="strict", include=[
         {"topic": "sports"}, "topic:football", {"topic": "tennis", "strictness": "loose"}, "topic(normal):golf", "golf",
     ])
-    assert channel.include == ["topic(strict):sports", "topic(strict):football", "topic(loose):tennis", "topic:golf", "golf"]
+    assert channel.include == [
+        "topic(strict):sports", "topic(strict):football", "topic(loose):tennis", "topic:golf", "golf",
+    ]
     with pytest.raises(ValueError, match="strictness"):
         ChannelSettings(chat="@c", include=[{"topic": "sports", "strictness": "very"}])
 

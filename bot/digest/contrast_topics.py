@@ -14,13 +14,15 @@ CONTRAST_TOPICS: dict[str, tuple[str, ...]] = {
         "religion and faith", "travel and tourism", "food and cooking", "home and garden", "fashion and beauty",
     ),
     "de": (
-        "Politik und Wahlen", "Krieg und Terrorismus", "Wirtschaft, Unternehmen und Finanzen", "Wissenschaft und Technik",
+        "Politik und Wahlen", "Krieg und Terrorismus", "Wirtschaft, Unternehmen und Finanzen",
+        "Wissenschaft und Technik",
         "Gesundheit und Medizin", "Sport", "Kriminalität und Justiz", "Katastrophen, Unfälle und Wetter",
         "Kultur, Unterhaltung und Prominente", "Umwelt und Klima", "Bildung und Schulen",
         "Religion und Glaube", "Reisen und Tourismus", "Essen und Kochen", "Haus und Garten", "Mode und Schönheit",
     ),
     "fr": (
-        "politique et élections", "guerre et terrorisme", "économie, entreprises et finance", "sciences et technologies",
+        "politique et élections", "guerre et terrorisme", "économie, entreprises et finance",
+        "sciences et technologies",
         "santé et médecine", "sport", "criminalité et justice", "catastrophes, accidents et météo",
         "culture, divertissement et célébrités", "environnement et climat", "éducation et écoles",
         "religion et foi", "voyages et tourisme", "alimentation et cuisine", "maison et jardin", "mode et beauté",
