@@ -11,7 +11,9 @@ is a JSON Feed file in a temporary folder, polled by the project's Poller into a
 
 Stages timed: poll (fetch, parse, language detection, insert), embed (the offline embedder's
 vectors of every article, stored), group (group_new_articles over the stored vectors),
-choose (choose_stories for one English channel), summarise (StorySummaries with a stand-in model
+choose (choose_stories for one English channel), topic_words (embedding a channel's topics and
+the contrast topics, once for the process), choose_by_topic (choose_stories for a channel that
+includes one topic and excludes another, from the stored vectors), summarise (StorySummaries with a stand-in model
 that returns the first sentence of its source, so the time is the pipeline's own: cleaning,
 language checks, grounding, the summary cache) and format (render_digest).
 
@@ -39,6 +41,8 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench.common import machine  # noqa: E402
 from bot.digest.choose import choose_stories  # noqa: E402
+from bot.digest.contrast_topics import CONTRAST_TOPICS  # noqa: E402
+from bot.digest.topics import Topics  # noqa: E402
 from bot.digest.items import build_item  # noqa: E402
 from bot.digest.summaries import StorySummaries  # noqa: E402
 from bot.feeds import fingerprint  # noqa: E402
@@ -58,6 +62,7 @@ from web.fetch import Fetcher, create_session  # noqa: E402
 from web.pool import ParsePool  # noqa: E402
 
 ARTICLES = ROOT / "tests" / "data" / "stories.jsonl"
+TOPIC_FILTERS = ("economy, business and finance", "crime and courts")  # included, excluded
 ARTICLES_PER_STORY = 5
 REPEAT_EVERY = timedelta(days=8)  # longer than the sample's own span (five days): repeats never overlap
 REWRITE_DELAY = timedelta(hours=2)
@@ -188,6 +193,18 @@ async def measure(folder: Path, stories: int, threads: int | None) -> dict[str, 
             chosen = await choose_stories(session, channel)
             lap("choose", started)
 
+            # Topic filters: the words and contrast topics are embedded once for the process, then
+            # each digest decides from the stored vectors.
+            topics = Topics(embedder)
+            started = time.perf_counter()
+            await topics.vectors([*TOPIC_FILTERS, *(phrase for group in CONTRAST_TOPICS.values() for phrase in group)])
+            lap("topic_words", started)
+            filtered = Channel(id=channel.id + 1, chat="@bench_topics", **channel_fields(ChannelSettings(
+                chat="@bench_topics", include=[{"topic": TOPIC_FILTERS[0]}], exclude=[{"topic": TOPIC_FILTERS[1]}])))
+            started = time.perf_counter()
+            on_topic = await choose_stories(session, filtered, topics)
+            lap("choose_by_topic", started)
+
         summaries = StorySummaries(sessions, FirstSentence(), max_chars=400)
         started = time.perf_counter()
         # Concurrently, as the digest use case asks for them.
@@ -207,6 +224,7 @@ async def measure(folder: Path, stories: int, threads: int | None) -> dict[str, 
         "stories_generated": stories,
         "feeds": len(feeds),
         "chosen_stories": len(chosen),
+        "chosen_by_topic": len(on_topic),
         "messages": len(messages),
         "summarizer": STAND_IN,
         "seconds": seconds,

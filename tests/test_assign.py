@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.store.db import open_store
 from bot.store.tables import Article, ArticleVector, Feed
 from bot.stories import assign
-from bot.stories.assign import EMBED_BATCH, article_text, article_vectors, group_new_articles
+from bot.stories.assign import EMBED_BATCH, article_text, article_vectors, group_new_articles, language_centres
 from tests.tinymodels import Counting
 
 NOW = datetime(2026, 11, 20, 8, tzinfo=UTC)
@@ -34,10 +34,10 @@ async def sessions(store_url):
     await engine.dispose()
 
 
-def article(number: int, title: str, text: str, *, duplicate_of: int | None = None) -> Article:
+def article(number: int, title: str, text: str, *, duplicate_of: int | None = None, language: str = "en") -> Article:
     return Article(
         id=number, feed_id=1, guid=f"g{number}", title=title, text=text, text_hash=f"h{number}",
-        language="en", published_at=NOW + timedelta(minutes=number), duplicate_of=duplicate_of,
+        language=language, published_at=NOW + timedelta(minutes=number), duplicate_of=duplicate_of,
     )
 
 
@@ -128,3 +128,24 @@ def test_what_is_embedded_is_the_title_and_the_lead():
     text = article_text("Port strike", "Port strike. " + "Dock workers walked out on Monday. " * 40)
     assert text.startswith("Port strike\nDock workers walked out")  # the repeated title is dropped
     assert len(text) <= 600
+
+
+async def test_language_means_come_from_the_newest_stored_vectors_of_the_model(sessions, tiny_embedder):
+    async with sessions() as session:
+        session.add_all([
+            article(1, "Port strike", "Dock workers walked out."),
+            article(2, "Grève au port", "Les dockers ont cessé le travail.", language="fr"),
+            article(3, "Rate cut", "The bank cut rates."),
+            article(4, "Baisse des taux", "La banque a baissé ses taux.", language="fr"),
+        ])
+        await session.commit()
+        vectors = await article_vectors(session, tiny_embedder, list(await session.scalars(select(Article))))
+        session.add(article(5, "Rate rise", "The bank raised rates."))
+        await session.flush()
+        session.add(ArticleVector(article_id=5, model="another-model", vector=np.ones(vectors[1].size)))
+        centres = await language_centres(session, tiny_embedder, sample=3)
+        empty = await language_centres(session, Counting(tiny_embedder, "unseen-model"))
+    # The newest three: articles 4, 3 and 2; the other model's vector is not among them.
+    assert centres.model_id == tiny_embedder.model_id and centres.counts == {"fr": 2, "en": 1}
+    np.testing.assert_allclose(centres.overall, np.mean([vectors[2], vectors[3], vectors[4]], axis=0), rtol=1e-5)
+    assert empty.counts == {}

@@ -114,7 +114,8 @@ async def test_topic_filters_set_in_telegram_choose_the_digest_stories_by_meanin
     assert empty == "A topic is a few words, e.g. +topic:energy and climate."
     assert answer == (
         "Filters for @briefnews. Must contain one of: topic:public transport. Must not contain: topic:labour strikes. "
-        "Topics match stories at a similarity in meaning of 0.785 or more."
+        "Topics match the stories more about them than about other subjects; +topic(strict):words asks for closer "
+        "matches, +topic(loose):words for more."
     )
     assert (channel.include, channel.exclude) == (["topic:public transport"], ["topic:labour strikes"])
     # The tram story is about public transport; the dock strike is not (and is about a strike).

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timezone
+from html import escape
 
 import pytest
 
 from bot.feeds.parse import FeedEntry
 from bot.feeds.teaser import is_teaser
-from web.extract import ExtractError, extract_article
+from bench.topics import labelled_articles, stub_pages
+from web.extract import ExtractError, extract_article, stub_kind
 
 ARTICLE_PAGE = """<!DOCTYPE html>
 <html lang="en-GB">
@@ -79,6 +81,36 @@ def test_not_an_html_page(body: bytes) -> None:
     with pytest.raises(ExtractError) as caught:
         extract_article(body, url="https://times.example/image.png")
     assert str(caught.value) == "not an HTML page"
+
+
+def as_page(title: str, text: str) -> bytes:
+    paragraphs = "".join(f"<p>{escape(line)}</p>" for line in text.splitlines())
+    return (f"<!DOCTYPE html><html><head><title>{escape(title)}</title></head><body><nav><a href='/'>Home</a></nav>"
+            f"<main><article><h1>{escape(title)}</h1>{paragraphs}</article></main></body></html>").encode()
+
+
+@pytest.mark.parametrize("page", stub_pages(), ids=lambda page: f"{page.language}-{page.kind}")
+def test_cookie_walls_consent_paywall_and_error_pages_are_not_articles(page) -> None:
+    expected = {"cookie wall": "a cookie or consent page", "consent": "a cookie or consent page",
+                "paywall": "a paywall", "error": "an error page"}[page.kind]
+    assert stub_kind(page.title, page.text) == expected
+    html = as_page(page.title, page.text)
+    with pytest.raises(ExtractError) as caught:
+        extract_article(html, url="https://times.example/story")
+    assert str(caught.value) == f"the page is {expected}, not an article"
+
+
+def test_news_articles_are_not_taken_for_such_pages() -> None:
+    articles = labelled_articles()
+    assert len(articles) >= 150
+    assert [article.title for article in articles if stub_kind(article.title, article.text)] == []
+    # Quoting one such phrase is not enough: a story about consent banners stays an article.
+    story = ("Regulator fines news sites over cookie banners",
+             "The data protection authority fined three news sites because their banners had an “Accept all” "
+             "button but no way to refuse, and said every privacy policy must be written in plain language.")
+    assert stub_kind(*story) is None
+    page = extract_article(as_page(story[0], story[1] + " " + LONG), url="https://times.example/fines")
+    assert page.title == story[0]
 
 
 LONG = "The council met for six hours and discussed every detail of the plan. " * 10  # about 700 characters

@@ -274,6 +274,39 @@ async def test_a_configured_feed_on_a_private_host_has_its_links_fetched_on_that
     assert elsewhere.hits["/secret"] == 0 and server.hits["/news/budget"] == 1
 
 
+CONSENT_PAGE = """<!DOCTYPE html><html lang="en"><head><title>Before you continue</title></head><body><main><article>
+<h1>We value your privacy</h1>
+<p>We and our 842 partners store and/or access information on a device, such as cookies, and process personal
+data, such as unique identifiers, for personalised ads and content, ad and content measurement and audience insights.</p>
+<p>You can accept or manage your choices by clicking below, including your right to object.</p>
+<p>Accept all</p><p>Reject all</p><p>Manage options</p>
+</article></main></body></html>"""
+
+
+async def test_a_teaser_whose_page_is_a_consent_wall_keeps_the_teaser(server, sessions, poller):
+    server.route("/news/budget", reply(CONSENT_PAGE.encode(), headers=HTML_TYPE))
+    link = server.url("/news/budget")
+    server.route("/feed.xml", serving(Item("budget", "Council approves budget", TEASER, link=link)))
+    feed = await add_feed(sessions, "teasers", server.url("/feed.xml"))
+    outcome = await poller.poll(feed, now=NOW)
+
+    assert outcome.new_articles == 1
+    [article] = await articles_of(sessions, feed)
+    assert article.text == TEASER
+    assert article.extract_error == "the page is a cookie or consent page, not an article"
+
+
+async def test_an_entry_that_is_itself_a_cookie_wall_is_not_stored(server, sessions, poller):
+    wall = Item("wall", "The Courier Mail No Cookies", "Please enable cookies in your browser to continue. By continuing "
+                "to browse you agree to our use of cookies; see our privacy policy.")
+    server.route("/feed.xml", serving(wall, story(1)))
+    feed = await add_feed(sessions, "scraped", server.url("/feed.xml"))
+    outcome = await poller.poll(feed, now=NOW)
+
+    assert outcome.new_articles == 1
+    assert [article.title for article in await articles_of(sessions, feed)] == ["Story 1"]
+
+
 # --- failing feeds ------------------------------------------------------------------------------------
 
 

@@ -13,25 +13,25 @@ from sqlalchemy.orm import selectinload
 from bot.digest.topics import Topics
 from bot.store.tables import Article, Channel, Feed, PostedArticle, PostedStory, Story
 from bot.stories.grouping import STORY_WINDOW
-from config.filters import compile_rule, topic_of
+from config.filters import TopicRule, compile_rule, parse_topic
 
 
-def matches(rule: str, text: str, topics: Set[str]) -> bool:
+def matches(rule: str, text: str, topics: Set[TopicRule]) -> bool:
     """A topic rule matches a story on that topic (`topics`: those it is on); others match its text."""
-    topic = topic_of(rule)
+    topic = parse_topic(rule)
     return topic in topics if topic is not None else bool(compile_rule(rule).search(text))
 
 
-def passes_filters(text: str, include: list[str], exclude: list[str], topics: Set[str] = frozenset()) -> bool:
+def passes_filters(text: str, include: list[str], exclude: list[str], topics: Set[TopicRule] = frozenset()) -> bool:
     """One include rule at least (when there are any) and no exclude rule match."""
     if include and not any(matches(rule, text, topics) for rule in include):
         return False
     return not any(matches(rule, text, topics) for rule in exclude)
 
 
-def channel_topics(channel: Channel) -> list[str]:
+def channel_topics(channel: Channel) -> list[TopicRule]:
     """The topics a channel's filters name."""
-    return [topic for rule in [*channel.include, *channel.exclude] if (topic := topic_of(rule)) is not None]
+    return [topic for rule in [*channel.include, *channel.exclude] if (topic := parse_topic(rule)) is not None]
 
 
 @dataclass

@@ -19,7 +19,7 @@ from bot.feeds.fingerprint import Fingerprint, fingerprint
 from bot.feeds.parse import FeedEntry, FeedParseError, parse_feed
 from bot.feeds.teaser import is_teaser
 from bot.store.tables import Article, Feed, SimhashBand
-from web.extract import ExtractError, extract_article
+from web.extract import ExtractError, extract_article, stub_kind
 from web.fetch import Fetcher, FetchError
 from web.pool import ParseFailed, ParsePool
 from web.urlguard import check_public_url, host_of
@@ -91,7 +91,9 @@ class Poller:
             retry_after = exc.retry_after if isinstance(exc, FetchError) else None
             await self._record(feed.id, now, ok=False, error=error, retry_after=retry_after)
             return PollOutcome(feed.name, error=error)
-        new_entries = await self._unseen(feed.id, parsed.entries)
+        # An entry that is itself a cookie wall or an error page (a scraper's feed) is no story.
+        entries = [entry for entry in parsed.entries if not stub_kind(entry.title, entry.content or entry.summary)]
+        new_entries = await self._unseen(feed.id, entries)
         articles, page_errors = await self._articles(feed, new_entries, allow_file=trusted_files)
         added = await self._store(articles)
         problems = [p for p in [parsed.problem, *page_errors[:3]] if p]

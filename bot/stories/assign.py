@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.store.tables import Article, ArticleVector, Story
 from bot.stories.grouping import STORY_WINDOW, Document, assign_stories
 from summarizer.embeddings import Embedder
+from summarizer.embeddings.languages import LanguageCentres
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ ARTICLE_CHARS = 600
 # steps, the store's write lock is never held while the model runs, and the offline engine's
 # working memory, which grows with the texts of a call, stays near 150 MB.
 EMBED_BATCH = 32
+# Stored vectors the languages' means are estimated from: the newest, so that the means follow what
+# the feeds publish now; enough for a few hundred articles of each frequent language.
+CENTRE_SAMPLE = 5000
 # Ids per IN (...) list: well under every database's limit on bound parameters.
 _IDS_PER_QUERY = 500
 
@@ -83,6 +87,21 @@ async def article_vectors(
         await session.commit()
         vectors.update(zip(ids, embedded))
     return vectors
+
+
+async def language_centres(session: AsyncSession, embedder: Embedder, *, sample: int = CENTRE_SAMPLE) -> LanguageCentres:
+    """The mean article vector of each language (summarizer.embeddings.languages), from the newest
+    `sample` stored vectors of the embedder's model. Centre article vectors with it before comparing
+    them with each other or with other texts: `centres.centre(vectors, languages)`."""
+    rows = (await session.execute(
+        select(ArticleVector.vector, Article.language)
+        .join(Article, Article.id == ArticleVector.article_id)
+        .where(ArticleVector.model == embedder.model_id)
+        .order_by(ArticleVector.article_id.desc())
+        .limit(sample)
+    )).all()
+    vectors = np.stack([vector for vector, _ in rows]) if rows else np.empty((0, embedder.dimension or 0), np.float32)
+    return LanguageCentres.estimate(embedder.model_id, vectors, [language for _, language in rows])
 
 
 def _document(article: Article, vector: np.ndarray) -> Document:

@@ -121,7 +121,10 @@ MESSAGES: dict[str, str] = {
         '+topic:words or -topic:words for a topic, or clear.'
     ),
     "bad_topic": N_('A topic is a few words, e.g. <code>+topic:energy and climate</code>.'),
-    "topic_threshold": N_('Topics match stories at a similarity in meaning of {threshold} or more.'),
+    "topic_strictness": N_(
+        'Topics match the stories more about them than about other subjects; '
+        '<code>+topic(strict):words</code> asks for closer matches, <code>+topic(loose):words</code> for more.'
+    ),
     "bad_regex": N_('The pattern {rule} is not a valid regular expression ({reason}).'),
     "bad_opml": N_("I can't read that file as an OPML feed list: {reason}."),
     "opml_too_big": N_('That file is too big for a feed list (more than {limit} KB).'),
@@ -247,8 +250,8 @@ def filters_set(language: str, channel: ChannelInfo) -> Html:
 
     answer = text(language, "filters_set", chat=channel.chat, include=listed(channel.include),
                   exclude=listed(channel.exclude))
-    if channel.topic_threshold is not None:
-        answer += " " + text(language, "topic_threshold", threshold=f"{channel.topic_threshold:g}")
+    if channel.has_topics:
+        answer += " " + text(language, "topic_strictness")
     return Html(answer)
 
 

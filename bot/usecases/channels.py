@@ -29,8 +29,8 @@ from bot.store.tables import FEED_NAME_CHARS, Channel, Feed, utcnow
 from bot.usecases.digests import Digests
 from bot.usecases.refusal import Refusal, refuse_longer_than
 from bot.usecases.summaries import Summaries
-from bot.usecases.users import chosen_language
-from config.filters import MAX_RULE_CHARS, compile_rule, topic_of, topic_rule
+from bot.usecases.users import chosen_language, language_code
+from config.filters import MAX_RULE_CHARS, compile_rule, parse_topic, topic_of, topic_rule
 from config.settings import ChannelSettings, DigestSchedule
 from web.fetch import FetchError
 from web.pool import ParseFailed
@@ -83,7 +83,7 @@ class ChannelInfo:
     include: list[str]
     exclude: list[str]
     paused_reason: str | None
-    topic_threshold: float | None  # None: the filters name no topic
+    has_topics: bool  # the filters name a topic
 
 
 @dataclass(frozen=True)
@@ -242,9 +242,9 @@ class Channels:
                 sign, word = rule[:1], rule[1:]
                 if sign not in "+-" or not word:
                     raise Refusal("bad_filters", rule=rule)
-                if (topic := topic_of(word)) is not None:
+                if (topic := parse_topic(word)) is not None:
                     try:
-                        word = topic_rule(topic)
+                        word = topic_rule(topic.words, topic.strictness)
                     except ValueError:
                         raise Refusal("bad_topic") from None
                 else:
@@ -379,5 +379,5 @@ class Channels:
         return ChannelInfo(
             chat.label, channel.language, dict(channel.schedule), self._digest_times.next_digest(channel.id),
             list(channel.include), list(channel.exclude), channel.paused_reason,
-            self._resources.settings.embeddings.topic_threshold if channel_topics(channel) else None,
+            bool(channel_topics(channel)),
         )

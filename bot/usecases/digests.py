@@ -127,7 +127,7 @@ class Digests:
         """One for the process, so each topic is embedded once for every channel and digest."""
         if self._topics is None:
             embedder = await self._resources.load_embedder()
-            self._topics = Topics(embedder, self._resources.settings.embeddings.topic_threshold)
+            self._topics = Topics(embedder, self._resources.settings.embeddings.topic_margin)
         return self._topics
 
     async def _queue(self, channel: Channel, digest: ChannelDigest) -> int | None:

