@@ -65,7 +65,7 @@ def index_sources(sources: Sequence[str]) -> SourceIndex:
     for source in sources:
         name_keys |= searchable_name_keys(source)
         words |= content_words(source)
-        mentions += extract_mentions(source)
+        mentions += extract_mentions(source, numbers_in_words=True)
     dates = tuple(mention for mention in mentions if isinstance(mention, Date))
     date_parts = {day for date in dates for _, day in date.days} | {date.year for date in dates if date.year}
     weekdays = {mention.day for mention in mentions if isinstance(mention, Weekday)}
@@ -158,7 +158,7 @@ def _doubtful(name: Name, confirmed: set[str], nouns_capitalised: bool) -> bool:
 def ungrounded_mentions(summary: str, sources: Sequence[str] | SourceIndex) -> list[Mention]:
     """The names, numbers and dates of the summary that no source mentions, in order."""
     known = sources if isinstance(sources, SourceIndex) else index_sources(sources)
-    mentions = extract_mentions(summary)
+    mentions = extract_mentions(summary, numbers_in_words=True)
     names = [mention for mention in mentions if isinstance(mention, Name)]
     confirmed = {key for name in names if not name.sentence_initial for key in name.keys}
     nouns_capitalised = bool(names) and detect_language(summary) in NOUN_CAPITALISING

@@ -381,13 +381,14 @@ def _blanked(text: str, mentions: list[Date] | list[Weekday] | list[Number]) -> 
     return "".join([*parts, text[end:]])
 
 
-def extract_mentions(text: str) -> list[Mention]:
-    """The names, numbers, dates and weekdays mentioned in a text, in order of appearance."""
-    # Each kind is blanked out once read (offsets kept), so that the digits and month names of a
-    # date are no number, and "Sieben", "Tuesday" opening a sentence no name.
+def extract_mentions(text: str, *, numbers_in_words: bool = False) -> list[Mention]:
+    """The names, numbers, dates and weekdays mentioned in a text, in order of appearance; numbers in
+    words on request: the fact check needs them, story grouping does worse with them (recall 0.94 ->
+    0.92 on tests/data/stories.jsonl: "two", "three" are common to unrelated stories)."""
+    # Each kind read is blanked out (offsets kept): a date's digits are no number, "Sieben" no name.
     blanked = text
     mentions: list[Mention] = []
-    for find in (find_dates, find_weekdays, find_number_words):
+    for find in (find_dates, find_weekdays, *([find_number_words] if numbers_in_words else [])):
         found = find(blanked)
         blanked = _blanked(blanked, found)
         mentions += found

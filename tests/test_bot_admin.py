@@ -14,8 +14,8 @@ from tests.botharness import (
     ADMIN_ID,
     CHANNEL,
     CHANNEL_ID,
-    SUMMARY,
     USER_ID,
+    FixedBackend,
     bot_settings,
     quiet_schedule,
     run_job,
@@ -25,6 +25,8 @@ from tests.fakebotapi import FakeBotApi
 from tests.feedserver import reply
 
 GROUP_ID = -1007770001
+# Names nothing, so the gate lets it through for either story (a weekday would have to be theirs).
+SUMMARY = "The city council approved the new budget after a long debate about schools."
 STORIES = [
     ("Harbour cranes return after strike",
      "Dock workers in the harbour ended their two-week strike on Monday after the port authority agreed to hire "
@@ -67,7 +69,7 @@ async def test_admin_adds_a_feed_sets_a_schedule_and_the_digest_is_posted_at_tha
     web.route("/feed.xml", reply(rss(STORIES), headers={"Content-Type": "application/rss+xml"}))
     add_channel(fake_api)
     settings = bot_settings(tmp_path, fake_api, security={"allow_private_urls": True})
-    async with running_bot(settings) as application:
+    async with running_bot(settings, backend=FixedBackend(SUMMARY)) as application:
         # The test runs the poll round itself: a scheduled one at the same time could store the
         # articles first and still be grouping them when the digest is built.
         [poll_round] = application.job_queue.get_jobs_by_name("poll")

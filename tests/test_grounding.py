@@ -318,6 +318,6 @@ def test_numbers_in_words_and_weekdays_are_checked_in_every_language(summary, so
 
 
 def test_number_words_and_weekdays_opening_a_sentence_are_no_names() -> None:
-    mentions = extract_mentions("Sieben Schiffe sanken. Sedm lidí zemřelo. Dienstag war es ruhig.")
+    mentions = extract_mentions("Sieben Schiffe sanken. Sedm lidí zemřelo. Dienstag war es ruhig.", numbers_in_words=True)
     assert [(type(mention).__name__, mention.text) for mention in mentions if mention.text != "Schiffe"] == [
         ("Number", "Sieben"), ("Number", "Sedm"), ("Weekday", "Dienstag")]
