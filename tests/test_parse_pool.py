@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import time
@@ -14,7 +15,8 @@ import pytest
 from tests.crashingparser import MARKER, abort_on_marker
 from tests.newssite import NewsSite
 from web.extract import ExtractError, extract_article
-from web.pool import ParsePool, ParserCrashed, ParserTimeout
+from web import pool as pool_module
+from web.pool import ParsePool, ParserCrashed, ParserLost, ParserTimeout
 
 # Jobs run in other processes, so they are module-level functions that pickle by name.
 
@@ -114,3 +116,28 @@ async def test_a_crashing_page_among_real_looking_pages_fails_alone(tmp_path):
     assert isinstance(crashed, ParserCrashed) and tries(log) == 2
     for page, (_, article) in zip(fine, pages, strict=True):
         assert all(paragraph[:60] in page.text for paragraph in article.paragraphs)
+
+
+def never_answered(*args: object, **kwargs: object) -> concurrent.futures.Future:
+    """What pebble hands back for a job it lost: a future that never ends."""
+    return concurrent.futures.Future()
+
+
+async def test_a_job_the_pool_never_answers_is_given_up_and_runs_again_in_new_workers(monkeypatch, caplog):
+    monkeypatch.setattr(pool_module, "WORKER_START", 0.5)
+    async with ParsePool(1, timeout=0.5) as pool:
+        losing = await pool._running_pool()
+        monkeypatch.setattr(losing, "schedule", never_answered)
+        assert await pool.run(pid_after, 0) != os.getpid()
+        assert await pool._running_pool() is not losing
+    assert any("got no answer from the parser within 1.5 s" in record.message for record in caplog.records)
+
+
+async def test_a_job_lost_twice_is_reported_and_the_pool_carries_on(monkeypatch):
+    monkeypatch.setattr(pool_module, "WORKER_START", 0.5)
+    monkeypatch.setattr(pool_module.ProcessPool, "schedule", never_answered)
+    async with ParsePool(1, timeout=0.5) as pool:
+        with pytest.raises(ParserLost, match="got no answer from the parser"):
+            await pool.run(pid_after, 0)
+        monkeypatch.undo()
+        assert await pool.run(pid_after, 0) != os.getpid()
