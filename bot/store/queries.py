@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store.db import Turn, wait_for_turn
 from bot.store.tables import Channel, Feed, OutboxMessage
 from config.settings import ChannelSettings, FeedSettings, Settings
 
@@ -20,7 +21,11 @@ def resolve_feed_url(url: str, config_dir: Path) -> str:
 
 
 async def sync_config(session: AsyncSession, settings: Settings, config_dir: Path) -> None:
-    """Make the store's config-owned feeds and channels match the config; keep runtime additions."""
+    """Make the store's config-owned feeds and channels match the config; keep runtime additions.
+
+    Processes starting together on one database do it one after the other: each finds what the
+    one before it wrote."""
+    await wait_for_turn(session, Turn.CONFIG)
     await _sync_feeds(session, settings.feeds, config_dir)
     await _sync_channels(session, settings.channels)
     await session.commit()
