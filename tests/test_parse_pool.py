@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -141,3 +142,25 @@ async def test_a_job_lost_twice_is_reported_and_the_pool_carries_on(monkeypatch)
             await pool.run(pid_after, 0)
         monkeypatch.undo()
         assert await pool.run(pid_after, 0) != os.getpid()
+
+
+def test_a_pool_start_that_never_ends_holds_up_neither_its_jobs_nor_the_loops_shutdown(monkeypatch):
+    never_started = threading.Event()
+    monkeypatch.setattr(pool_module.ProcessPool, "_start_pool", lambda self: never_started.wait())
+    monkeypatch.setattr(pool_module, "POOL_START", 0.5)
+    outcome: list[BaseException] = []
+
+    async def a_job_then_shutdown() -> None:
+        async with ParsePool(1) as pool:
+            try:
+                await pool.run(pid_after, 0)
+            except ParserLost as exc:
+                outcome.append(exc)
+
+    # asyncio.run ends by waiting for its loop's threads: a start stuck in one would keep it for ever.
+    runner = threading.Thread(target=asyncio.run, args=(a_job_then_shutdown(),), daemon=True)
+    runner.start()
+    runner.join(30)
+    never_started.set()
+    assert not runner.is_alive()
+    assert [str(exc) for exc in outcome] == ["got no answer from the parser within 0.5 s"]

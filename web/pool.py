@@ -20,6 +20,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, Self, TypeVar
 
@@ -39,6 +40,8 @@ TRIES = 2
 WORKER_START = 30.0
 # Seconds close() waits for the workers to stop; a broken pool may never report that it has.
 STOP_WAIT = 10.0
+# Seconds jobs wait for a pool to start before they fail (ParserLost).
+POOL_START = 600.0
 
 
 class ParseFailed(Exception):
@@ -146,7 +149,10 @@ class ParsePool:
         self._closed = True
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            await asyncio.to_thread(_stop_in_background(pool).join, STOP_WAIT)
+            try:
+                await asyncio.wait_for(_in_daemon_thread(partial(_stop, pool)), STOP_WAIT)
+            except TimeoutError:
+                log.warning("the parse workers did not stop within %g s", STOP_WAIT)
 
     def _discard(self, pool: ProcessPool) -> None:
         """Replace `pool` with a new one on the next job; stopping it may hang, so nothing waits for that."""
@@ -164,17 +170,61 @@ class ParsePool:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["__main__", *self._preload])
                 pool = ProcessPool(self.workers, initializer=self._initializer, context=context)
-                # Starting forks the workers (and the fork server, the first time): not on the event loop.
-                await asyncio.to_thread(lambda: pool.active)
-                self._pool = pool
+                self._pool = await _started(pool)
             return self._pool
 
 
-def _stop_in_background(pool: ProcessPool) -> threading.Thread:
+async def _started(pool: ProcessPool) -> ProcessPool:
+    """`pool` with its workers running, or ParserLost past POOL_START.
+
+    Starting forks the fork server the first time (it imports the preloaded modules: a minute or
+    more on a busy machine), then the workers. Off the event loop, in a daemon thread: a start that
+    never ends must keep neither the loop's shutdown nor the process's exit waiting. A start given
+    up (or whose caller was cancelled) stops the pool once it is done."""
+    abandoned = threading.Event()
+
+    def start() -> None:
+        pool.active  # the property starts the pool
+        if abandoned.is_set():
+            _stop(pool)
+
+    try:
+        await asyncio.wait_for(_in_daemon_thread(start), POOL_START)
+    except TimeoutError:
+        abandoned.set()
+        raise ParserLost(POOL_START) from None
+    except asyncio.CancelledError:
+        abandoned.set()
+        raise
+    return pool
+
+
+async def _in_daemon_thread(function: Callable[[], T]) -> T:
+    """`function()` in a thread of its own that the process does not wait for at exit (asyncio.to_thread's are)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if not future.done():
+            future.set_exception(error) if error is not None else future.set_result(result)
+
+    def run() -> None:
+        try:
+            result, error = function(), None
+        except BaseException as exc:
+            result, error = None, exc
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:  # the loop has closed meanwhile
+            pass
+
+    threading.Thread(target=run, name="parse-pool", daemon=True).start()
+    return await future
+
+
+def _stop_in_background(pool: ProcessPool) -> None:
     # A daemon thread: one stuck on a broken pool must not keep the process from exiting.
-    thread = threading.Thread(target=_stop, args=(pool,), name="parse-pool-stop", daemon=True)
-    thread.start()
-    return thread
+    threading.Thread(target=_stop, args=(pool,), name="parse-pool-stop", daemon=True).start()
 
 
 def _stop(pool: ProcessPool) -> None:
