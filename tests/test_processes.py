@@ -1,5 +1,5 @@
 """Several `bot run` processes on one PostgreSQL database, the CPU kept busy: every story reaches each
-channel once, and each process stops on SIGTERM within seconds (bench/processes.py measures more)."""
+channel once, each due feed is fetched by one of them, and each process stops on SIGTERM within seconds (bench/processes.py measures more)."""
 
 from __future__ import annotations
 
@@ -18,5 +18,6 @@ async def test_processes_on_one_database_post_every_story_once_and_stop_on_sigte
     assert result["exited_early"] == []
     assert (result["missing"], result["repeated"]) == (0, 0)
     assert result["exit_codes"] == [0] * processes
+    assert result["fetches_per_feed"] == 1  # the processes share the polling
     # SIGTERM to exit; the margin is for the busy machine (the bench reports the times).
     assert max(result["stop_seconds"]) < 15

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.db import Turn, wait_for_turn
 from bot.store.tables import Channel, Feed, OutboxMessage
 from config.settings import ChannelSettings, FeedSettings, Settings
+
+
+# How long a feed claimed for polling stays claimed when its poll records no outcome (the process
+# died): then another process polls it. A poll that outlasts it may be repeated by another process,
+# which stores nothing twice.
+POLL_LEASE = timedelta(seconds=60)
 
 
 def resolve_feed_url(url: str, config_dir: Path) -> str:
@@ -74,12 +80,22 @@ async def _sync_channels(session: AsyncSession, channels: list[ChannelSettings])
             await session.delete(leftover)
 
 
-async def feeds_due(session: AsyncSession, now: datetime) -> list[Feed]:
-    return list(
-        await session.scalars(
-            select(Feed).where(or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now)).order_by(Feed.id)
-        )
+async def claim_due_feeds(session: AsyncSession, now: datetime, lease: timedelta = POLL_LEASE) -> list[Feed]:
+    """The feeds due at `now`, claimed for polling: one statement moves each one's next poll `lease`
+    on, so other processes sharing the database (and later rounds) find it not due, and the poll then
+    records its real next time. A process that dies mid-poll leaves its feeds due again after `lease`.
+    On PostgreSQL, rows another process is claiming at that moment are skipped, not waited for."""
+    is_due = or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now)
+    due = select(Feed.id).where(is_due).with_for_update(skip_locked=True).scalar_subquery()
+    claim = (
+        update(Feed).where(Feed.id.in_(due), is_due).values(next_poll_at=now + lease).returning(Feed.id)
+        .execution_options(synchronize_session=False)
     )
+    claimed = list(await session.scalars(claim))
+    await session.commit()
+    if not claimed:
+        return []
+    return list(await session.scalars(select(Feed).where(Feed.id.in_(claimed)).order_by(Feed.id)))
 
 
 async def all_feeds(session: AsyncSession) -> list[Feed]:

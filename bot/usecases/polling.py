@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.feeds.poll import PollOutcome, poll_all
 from bot.metrics import Metrics
 from bot.resources import Resources
-from bot.store.queries import all_feeds, feeds_due
+from bot.store.queries import all_feeds, claim_due_feeds
 from bot.store.tables import utcnow
 from bot.stories.assign import EMBED_TIME_PER_ROUND, group_new_articles
 
@@ -27,9 +27,10 @@ class PollReport:
 
 
 async def poll_feeds(resources: Resources, metrics: Metrics, *, only_due: bool) -> PollReport:
-    """Poll the feeds (those due, or all of them), then group every article still without a story."""
+    """Poll the feeds (those due, claimed so that processes sharing the store poll each once, or all
+    of them), then group every article still without a story."""
     async with resources.sessions() as session:
-        feeds = await feeds_due(session, utcnow()) if only_due else await all_feeds(session)
+        feeds = await claim_due_feeds(session, utcnow()) if only_due else await all_feeds(session)
     outcomes = await poll_all(resources.poller, feeds, resources.settings.fetch.concurrency) if feeds else []
     metrics.feeds_polled.inc(len(outcomes))
     metrics.fetch_errors.inc(sum(1 for outcome in outcomes if outcome.error))
