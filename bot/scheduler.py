@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 JobCallback = Callable[["BotContext"], Awaitable[None]]
 
 # Every feed is polled when its own interval (or its failure back-off) says it is due; this is how
-# often the bot looks.
-POLL_EVERY = 30.0
+# often the bot looks, so a feed is polled at most this late (unless a long round is still running).
+# A look at nothing due costs two small queries.
+POLL_EVERY = 5.0
 # How often messages left unsent (flood limits, network trouble, a restart) are tried again.
 OUTBOX_EVERY = 10.0
 # A digest held up (the bot was down or busy at its time) still goes out within the hour, once;
