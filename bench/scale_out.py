@@ -1,17 +1,20 @@
-"""Several `bot run` processes on one PostgreSQL database, on a busy machine: is every story posted once?
+"""Several `bot run` processes on one PostgreSQL database: is every story posted once, and how is the work shared?
 
-Usage: .venv/bin/python bench/processes.py [--processes 3] [--feeds 4] [--stories 8] [--load 2]
-                                           [--timeout 300] [--database-url URL]
+Usage: .venv/bin/python bench/scale_out.py [--processes 3] [--feeds 4] [--stories 8] [--load 2]
+                                           [--model-delay 0] [--timeout 300] [--database-url URL] [--json]
 
 Starts the processes together on one config and one new database (dropped afterwards), with local
 RSS feeds of full-text stories, a stand-in OpenAI-compatible model server (its summary is the
-article's first sentence, its vectors tell every article apart) and the fake Bot API, while
-`--load` busy loops keep the CPU saturated. Two channels take every feed, with a digest each
-minute. When every story has reached both channels (or at the timeout) each process gets SIGTERM.
-Prints one JSON object: {"processes", "stories", "delivered" (stories posted, per channel),
-"missing", "repeated" (stories posted more than once), "seconds" (start to the last story),
-"stop_seconds" (per process, SIGTERM to exit), "exit_codes", "log_errors" (tracebacks in the logs),
-"fetches_per_feed" (the most any feed was fetched; each is due once in a run)}.
+article's first sentence, after --model-delay seconds; its vectors tell every article apart) and
+the fake Bot API, while `--load` busy loops keep the CPU busy. Two channels take every feed, with a
+digest each minute. When every story has reached both channels (or at the timeout) each process
+gets SIGTERM. Prints a line per figure, or with --json one JSON object: {"processes", "feeds", "stories", "messages_expected" and
+"messages_delivered" (a story reaching a channel, by its link), "missing", "duplicates" (a story
+posted to a channel more than once), "seconds" (start to the last story), "stop_seconds" (per
+process, SIGTERM to exit), "exit_codes", "log_errors" (tracebacks in the logs),
+"fetches_per_due_feed" (the most any feed was fetched; each is due once in a run),
+"summaries_per_story_language" (the most summaries asked of the model for one story in one
+language), "summaries_per_minute" (summaries the model server answered, per minute of the run)}.
 """
 
 from __future__ import annotations
@@ -77,8 +80,9 @@ def rss(feed: int, numbers: list[int]) -> bytes:
             f"<link>https://news.example/{feed}</link><description>test</description>{items}</channel></rss>").encode()
 
 
-def model_server() -> web.Application:
-    """Summaries that copy the article's first sentence; vectors that tell every text apart."""
+def model_server(delay: float, summarised: Counter[int]) -> web.Application:
+    """Summaries that copy the article's first sentence, after `delay` seconds, counted per story in
+    `summarised`; vectors that tell every text apart."""
 
     def first_sentence(prompt: str) -> str:
         source = prompt.split("\n\n", 1)[-1]
@@ -91,6 +95,8 @@ def model_server() -> web.Application:
 
     async def chat(request: web.Request) -> web.Response:
         prompt = (await request.json())["messages"][-1]["content"]
+        summarised.update(int(number) for number in set(_TITLE.findall(prompt)))  # headline prompts name none
+        await asyncio.sleep(delay)
         message = {"role": "assistant", "content": first_sentence(prompt)}
         return web.json_response({"object": "chat.completion",
                                   "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
@@ -172,7 +178,7 @@ async def stop(process: asyncio.subprocess.Process) -> float:
 
 
 async def run(folder: Path, database_url: str, *, processes: int = 3, feeds: int = 4, stories: int = 8,
-              load: int = 2, timeout: float = 300) -> dict:
+              load: int = 2, model_delay: float = 0.0, timeout: float = 300) -> dict:
     numbers = list(range(1, feeds * stories + 1))
     loads = await busy_loops(load, timeout + STOP_WAIT)
     try:
@@ -182,7 +188,8 @@ async def run(folder: Path, database_url: str, *, processes: int = 3, feeds: int
             for feed in range(feeds):
                 feed_server.route(f"/feed-{feed}.xml", reply(rss(feed, numbers[feed * stories:(feed + 1) * stories]),
                                                              headers={"Content-Type": "application/rss+xml"}))
-            runner, model_url = await serve(model_server())
+            summarised: Counter[int] = Counter()
+            runner, model_url = await serve(model_server(model_delay, summarised))
             try:
                 config = write_config(folder, api, [feed_server.url(f"/feed-{n}.xml") for n in range(feeds)],
                                       model_url, database_url)
@@ -211,16 +218,20 @@ async def run(folder: Path, database_url: str, *, processes: int = 3, feeds: int
     logs = "".join((folder / f"bot-{n}.log").read_text(errors="replace") for n in range(processes))
     return {
         "processes": processes,
+        "feeds": feeds,
         "stories": len(numbers),
-        "delivered": {CHANNELS[chat]: len(counts) for chat, counts in posted.items()},
+        "messages_expected": len(numbers) * len(CHANNELS),
+        "messages_delivered": sum(len(counts) for counts in posted.values()),
         "missing": sum(len(set(numbers) - set(counts)) for counts in posted.values()),
-        "repeated": sum(count - 1 for counts in posted.values() for count in counts.values()),
+        "duplicates": sum(count - 1 for counts in posted.values() for count in counts.values()),
         "seconds": seconds,
         "exited_early": [code for code in exit_codes_before if code is not None],
         "stop_seconds": stop_seconds,
         "exit_codes": [bot.returncode for bot in bots],
         "log_errors": logs.count("Traceback"),
-        "fetches_per_feed": max(feed_server.hits[f"/feed-{n}.xml"] for n in range(feeds)),
+        "fetches_per_due_feed": max(feed_server.hits[f"/feed-{n}.xml"] for n in range(feeds)),
+        "summaries_per_story_language": max(summarised.values(), default=0),
+        "summaries_per_minute": round(summarised.total() / (seconds / 60), 1),
     }
 
 
@@ -228,7 +239,8 @@ async def main_async(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         async with throwaway_database(args.database_url) as database_url:
             result = await run(Path(tmp), database_url, processes=args.processes, feeds=args.feeds,
-                               stories=args.stories, load=args.load, timeout=args.timeout)
+                               stories=args.stories, load=args.load, model_delay=args.model_delay,
+                               timeout=args.timeout)
         if args.keep_logs:
             for log in Path(tmp).glob("bot-*.log"):
                 (args.keep_logs / log.name).write_bytes(log.read_bytes())
@@ -243,11 +255,18 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=4)
     parser.add_argument("--stories", type=int, default=8, help="stories per feed")
     parser.add_argument("--load", type=int, default=2, help="busy loops beside the bots")
+    parser.add_argument("--model-delay", type=float, default=0.0, help="seconds the model server takes per summary")
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--json", action="store_true", help="one JSON object instead of a line per figure")
     parser.add_argument("--database-url", default=SERVER_URL, help="a PostgreSQL server that allows CREATE DATABASE")
     parser.add_argument("--keep-logs", type=Path, default=None, help="copy the bots' logs into this folder")
     args = parser.parse_args()
-    print(json.dumps({**asyncio.run(main_async(args)), "machine": machine()}))
+    result = {**asyncio.run(main_async(args)), "machine": machine()}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>30}: {value}")
 
 
 if __name__ == "__main__":
