@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.store.db import open_store
-from bot.store.queries import POLL_LEASE, claim_due_feeds
-from bot.store.tables import Feed
+from sqlalchemy import select, update
+
+from bot.store.queries import POLL_LEASE, claim_due_feeds, kept_claimed
+from bot.store.tables import Feed, utcnow
 
 NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
 
@@ -55,5 +57,24 @@ async def test_a_feed_whose_poll_never_ended_is_due_again_after_the_lease(store_
     try:
         assert await claim(sessions, NOW) == ["feed-0"]  # and the process dies before recording the poll
         assert await claim(sessions, NOW + POLL_LEASE) == ["feed-0"]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_claim_is_renewed_while_its_poll_runs_and_left_alone_once_the_poll_recorded(store_url):
+    lease = timedelta(seconds=0.6)
+    [(engine, sessions)] = await stores_with_feeds(store_url, 1, [None, None])
+    recorded = utcnow() + timedelta(hours=1)
+    try:
+        now = utcnow()
+        async with sessions() as session:
+            feeds = await claim_due_feeds(session, now, lease)
+        async with kept_claimed(sessions, feeds, now + lease, lease):
+            async with sessions.begin() as session:  # feed-1's poll ends: it records its next time
+                await session.execute(update(Feed).where(Feed.name == "feed-1").values(next_poll_at=recorded))
+            await asyncio.sleep(3 * lease.total_seconds())  # without renewals, feed-0 would be due again
+            assert await claim(sessions, utcnow()) == []
+        async with sessions() as session:
+            assert await session.scalar(select(Feed.next_poll_at).where(Feed.name == "feed-1")) == recorded
     finally:
         await engine.dispose()

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.store.db import Turn, wait_for_turn
-from bot.store.tables import Channel, Feed, OutboxMessage
+from bot.store.tables import Channel, Feed, OutboxMessage, utcnow
 from config.settings import ChannelSettings, FeedSettings, Settings
 
 
-# How long a feed claimed for polling stays claimed when its poll records no outcome (the process
-# died): then another process polls it. A poll that outlasts it may be repeated by another process,
-# which stores nothing twice.
+log = logging.getLogger(__name__)
+
+# How long a claim on a feed being polled lasts unless renewed: a process that dies mid-poll leaves
+# the feed to the others this long after its last renewal.
 POLL_LEASE = timedelta(seconds=60)
 
 
@@ -81,10 +87,11 @@ async def _sync_channels(session: AsyncSession, channels: list[ChannelSettings])
 
 
 async def claim_due_feeds(session: AsyncSession, now: datetime, lease: timedelta = POLL_LEASE) -> list[Feed]:
-    """The feeds due at `now`, claimed for polling: one statement moves each one's next poll `lease`
-    on, so other processes sharing the database (and later rounds) find it not due, and the poll then
-    records its real next time. A process that dies mid-poll leaves its feeds due again after `lease`.
-    On PostgreSQL, rows another process is claiming at that moment are skipped, not waited for."""
+    """The feeds due at `now`, claimed for polling: one statement moves each one's next poll to
+    `now + lease`, so other processes sharing the database (and later rounds) find it not due; the
+    poll then records its real next time, and `kept_claimed` renews the claim while it runs. A
+    process that dies mid-poll leaves its feeds due again within `lease`. On PostgreSQL, rows another
+    process is claiming at that moment are skipped, not waited for."""
     is_due = or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now)
     due = select(Feed.id).where(is_due).with_for_update(skip_locked=True).scalar_subquery()
     claim = (
@@ -96,6 +103,35 @@ async def claim_due_feeds(session: AsyncSession, now: datetime, lease: timedelta
     if not claimed:
         return []
     return list(await session.scalars(select(Feed).where(Feed.id.in_(claimed)).order_by(Feed.id)))
+
+
+@asynccontextmanager
+async def kept_claimed(
+    sessions: async_sessionmaker[AsyncSession], feeds: list[Feed], claimed_until: datetime, lease: timedelta = POLL_LEASE
+) -> AsyncIterator[None]:
+    """Inside the block, the claim on `feeds` (made by claim_due_feeds, lasting to `claimed_until`)
+    is renewed every third of `lease`; a feed whose poll has recorded its next time is left alone."""
+    ids = [feed.id for feed in feeds]
+
+    async def renew() -> None:
+        until = claimed_until
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            renewed = utcnow() + lease
+            try:
+                async with sessions.begin() as session:
+                    await session.execute(
+                        update(Feed).where(Feed.id.in_(ids), Feed.next_poll_at == until).values(next_poll_at=renewed)
+                    )
+                until = renewed
+            except SQLAlchemyError as exc:  # tried again a third of a lease later
+                log.warning("could not renew the claim on the feeds being polled: %s", exc.__class__.__name__)
+
+    renewal = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        renewal.cancel()
 
 
 async def all_feeds(session: AsyncSession) -> list[Feed]:
