@@ -8,7 +8,7 @@ import bot.resources
 from bot.__main__ import main
 from bot.digest.choose import passes_filters
 from bot.telegram.html import TELEGRAM_LIMIT
-from tests.botharness import FixedBackend
+from tests.doubles import FakeBackend
 
 
 def run_digest(config, capsys) -> dict:
@@ -69,7 +69,7 @@ def model_writes(monkeypatch):
     """The stand-in model, through the real pre- and postprocessing, writes `text` for every story."""
 
     def use(text: str) -> None:
-        monkeypatch.setattr(bot.resources, "load_backend", lambda *args, **kwargs: FixedBackend(text))
+        monkeypatch.setattr(bot.resources, "load_backend", lambda *args, **kwargs: FakeBackend(text))
 
     return use
 

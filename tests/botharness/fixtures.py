@@ -1,11 +1,8 @@
 """Pytest fixtures for bot tests (register with ``pytest_plugins``)."""
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from summarizer.language import detect_language
-from tests.feedserver import FeedServer
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -19,10 +16,3 @@ def _language_detector() -> None:
 def _retry_after_as_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
     # PTB 22 warns when RetryAfter.retry_after is read as an int.
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
-@pytest.fixture
-async def web() -> AsyncIterator[FeedServer]:
-    """A web server on 127.0.0.1 for pages and feeds."""
-    async with FeedServer() as server:
-        yield server
