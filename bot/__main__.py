@@ -165,9 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     # Says when the first run converts the model, the one step that takes minutes.
-    logging.getLogger("summarizer.model_files").setLevel(logging.INFO)
+    logging.getLogger("summarizer.backends.model_files").setLevel(logging.INFO)
     from bot.store.db import StoreError
-    from summarizer.types import SummarizerError
+    from summarizer import SummarizerError
 
     try:
         settings = load_settings(args.config)

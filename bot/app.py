@@ -36,8 +36,7 @@ from bot.usecases import UseCases, build_use_cases
 from bot.usecases.health import health
 from bot.usecases.summaries import Limits
 from config.settings import ConfigError, Settings
-from summarizer.backends.base import Backend
-from summarizer.language import detect_language
+from summarizer import Backend, detect_language
 
 log = logging.getLogger(__name__)
 

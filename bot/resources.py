@@ -15,11 +15,8 @@ from bot.feeds.poll import Poller
 from bot.store.db import open_store
 from bot.store.queries import sync_config
 from config.settings import Settings
-from summarizer.backends.base import Backend
-from summarizer.checks import Gate
-from summarizer.checks.support import EmbeddingSupport
+from summarizer import Backend, EmbeddingSupport, EntailmentCheck, Gate, load_backend
 from summarizer.embeddings import Embedder, load_embedder
-from summarizer.loader import load_backend
 from web.fetch import Fetcher, create_session
 from web.pool import ParsePool
 
@@ -58,8 +55,6 @@ class Resources:
         if trust.support_threshold is not None:
             checks.append(EmbeddingSupport(await self.load_embedder(), trust.support_threshold))
         if trust.verifier:
-            from summarizer.checks.entailment import EntailmentCheck
-
             checks.append(await asyncio.to_thread(
                 EntailmentCheck, trust.verifier, trust.verifier_threshold, cache_dir=trust.cache_dir
             ))

@@ -9,7 +9,7 @@ from config.settings import Settings
 from summarizer.checks import NAMES_ONLY, Evidence, Gate, SentenceCheck, Verdict
 from summarizer.checks.entailment import MAX_PASSAGES, EntailmentCheck, _passages
 from summarizer.checks.support import EmbeddingSupport
-from summarizer.trust import reasons_to_withhold
+from summarizer.checks.trust import reasons_to_withhold
 from summarizer.types import ModelLoadError, SummaryRequest
 from tests.doubles import FakeBackend, FakeEmbedder
 from tests.tinymodels import build_tiny_nli

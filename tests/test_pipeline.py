@@ -5,8 +5,8 @@ import asyncio
 import pytest
 
 from summarizer.backends.causal import CausalLMBackend
-from summarizer.model_files import ModelSource
-from summarizer.prompts import COMPLETION_VARIANTS
+from summarizer.backends.model_files import ModelSource
+from summarizer.backends.prompts import COMPLETION_VARIANTS
 from summarizer.types import SummaryRequest, UnsupportedInputError
 
 ENGLISH = (
@@ -111,7 +111,7 @@ def test_prompt_style_from_the_config_overrides_the_tokenizer(tiny_causal_dir):
 def test_model_threads_from_the_config_reach_torch(tiny_causal_dir):
     import torch
 
-    from summarizer.loader import load_backend
+    from summarizer.backends.loader import load_backend
 
     before = torch.get_num_threads()
     try:

@@ -24,11 +24,8 @@ from dataclasses import dataclass, field
 from bot.digest.choose import ChosenStory
 from bot.digest.summaries import StorySummaries
 from bot.store.tables import Article, SummaryRecord
+from summarizer import SummarizerError, candidate_sentences, new_sentences, reasons_to_withhold, trim_to_sentences
 from summarizer.embeddings import Embedder
-from summarizer.novelty import candidate_sentences, new_sentences
-from summarizer.text import trim_to_sentences
-from summarizer.trust import reasons_to_withhold
-from summarizer.types import SummarizerError
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.store.tables import Article, SummaryRecord
-from summarizer.backends.base import Backend
-from summarizer.types import SummaryRequest
+from summarizer import Backend, SummaryRequest
 
 
 class StorySummaries:

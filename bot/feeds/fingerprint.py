@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.feeds.dedupe import simhash
-from summarizer.language import detect_language
+from summarizer import detect_language
 
 # For the parse pool: its workers then share one copy of the language detector's models.
 PRELOAD = ("bot.feeds.languagemodels",)

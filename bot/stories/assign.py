@@ -19,8 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.tables import Article, ArticleVector, Story
 from bot.stories.grouping import STORY_WINDOW, Document, assign_stories
-from summarizer.embeddings import Embedder
-from summarizer.embeddings.languages import LanguageCentres
+from summarizer.embeddings import Embedder, LanguageCentres
 
 log = logging.getLogger(__name__)
 

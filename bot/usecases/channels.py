@@ -29,7 +29,7 @@ from bot.store.tables import FEED_NAME_CHARS, Channel, Feed, utcnow
 from bot.usecases.digests import Digests
 from bot.usecases.refusal import Refusal, refuse_longer_than
 from bot.usecases.summaries import Summaries
-from bot.usecases.users import chosen_language, language_code
+from bot.usecases.users import chosen_language
 from config.filters import MAX_RULE_CHARS, compile_rule, parse_topic, topic_of, topic_rule
 from config.settings import ChannelSettings, DigestSchedule
 from web.fetch import FetchError

@@ -15,10 +15,14 @@ from math import ceil
 from bot.metrics import Metrics
 from bot.resources import Resources
 from bot.usecases.refusal import Refusal
-from summarizer.language import is_supported
-from summarizer.text import trim_to_sentences
-from summarizer.trust import reasons_to_withhold
-from summarizer.types import SummarizerError, SummaryRequest, UnsupportedInputError
+from summarizer import (
+    SummarizerError,
+    SummaryRequest,
+    UnsupportedInputError,
+    is_supported,
+    reasons_to_withhold,
+    trim_to_sentences,
+)
 from web.extract import ExtractError, extract_article
 from web.fetch import FetchError
 from web.pool import ParseFailed

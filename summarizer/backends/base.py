@@ -13,14 +13,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from summarizer.backends.chunking import chunk_text
+from summarizer.backends.prompts import join_sources
 from summarizer.backends.steering import Steering
 from summarizer.checks import NAMES_ONLY, Evidence, Gate
-from summarizer.chunking import chunk_text
-from summarizer.grounding import SourceIndex, find_ungrounded, index_sources
+from summarizer.facts.grounding import SourceIndex, find_ungrounded, index_sources
+from summarizer.facts.mentions import Name, extract_mentions, searchable_name_keys
+from summarizer.facts.name_keys import keys_match
 from summarizer.language import detect_language, is_supported
-from summarizer.mentions import Name, extract_mentions, searchable_name_keys
-from summarizer.name_keys import keys_match
-from summarizer.prompts import join_sources
 from summarizer.text import clean_text, prose_ratio, split_sentences, strip_urls, trim_to_sentences
 from summarizer.types import Summary, SummaryRequest, UnsupportedInputError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from summarizer.backends.base import Backend
-from summarizer.model_files import resolve
+from summarizer.backends.model_files import resolve
 from summarizer.types import ModelLoadError, first_line
 
 
