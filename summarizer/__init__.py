@@ -5,7 +5,8 @@ modules behind it (backends, checks, facts, cli) are the summarizer's own.
 - The gate: a `Gate` of sentence checks (names and numbers always; `EmbeddingSupport`,
   `EntailmentCheck` when configured); `reasons_to_withhold` is its verdict on a text.
 - Facts: `extract_mentions` finds the names (`Name`), numbers (`Number`) and dates (`Date`) of a text.
-- Text: `detect_language`, `is_supported`, `trim_to_sentences`; what is new in a story:
+- Text: `detect_language` (`load_language_detector` loads its models up front), `is_supported`,
+  `source_text` (an article as it is summarised), `trim_to_sentences`, `pack`; what is new in a story:
   `candidate_sentences`, `new_sentences`.
 Sentence embeddings have their own public face, summarizer.embeddings.
 """
@@ -17,9 +18,9 @@ from summarizer.checks.entailment import EntailmentCheck
 from summarizer.checks.support import EmbeddingSupport
 from summarizer.checks.trust import reasons_to_withhold
 from summarizer.facts.mentions import Date, Name, Number, extract_mentions, uncased_word_keys
-from summarizer.language import detect_language, is_supported
+from summarizer.language import detect_language, is_supported, load_language_detector
 from summarizer.novelty import candidate_sentences, new_sentences
-from summarizer.text import trim_to_sentences
+from summarizer.text import pack, source_text, trim_to_sentences
 from summarizer.types import SummarizerError, Summary, SummaryRequest, UnsupportedInputError
 
 __all__ = [
@@ -39,8 +40,11 @@ __all__ = [
     "extract_mentions",
     "is_supported",
     "load_backend",
+    "load_language_detector",
     "new_sentences",
+    "pack",
     "reasons_to_withhold",
+    "source_text",
     "trim_to_sentences",
     "uncased_word_keys",
 ]

@@ -11,7 +11,7 @@ from bot.feeds.dedupe import simhash
 from summarizer import detect_language
 
 # For the parse pool: its workers then share one copy of the language detector's models.
-PRELOAD = ("bot.feeds.languagemodels",)
+PRELOAD = ("bot.feeds.language_detector",)
 
 
 @dataclass(frozen=True)

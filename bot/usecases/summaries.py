@@ -21,6 +21,7 @@ from summarizer import (
     UnsupportedInputError,
     is_supported,
     reasons_to_withhold,
+    source_text,
     trim_to_sentences,
 )
 from web.extract import ExtractError, extract_article
@@ -176,7 +177,7 @@ class Summaries:
         except (ExtractError, ParseFailed):  # no article text, or a page the parser could not survive
             raise Refusal("no_article") from None
         title = article.title
-        return article.canonical_url or page.url, title, f"{title}\n{article.text}" if title else article.text
+        return article.canonical_url or page.url, title, source_text(title, article.text)
 
     async def _summarize(self, text: str, language: str, *, url: str | None, title: str | None) -> UserSummary:
         backend = self._resources.backend

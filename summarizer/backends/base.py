@@ -21,7 +21,7 @@ from summarizer.facts.grounding import SourceIndex, find_ungrounded, index_sourc
 from summarizer.facts.mentions import Name, extract_mentions, searchable_name_keys
 from summarizer.facts.name_keys import keys_match
 from summarizer.language import detect_language, is_supported
-from summarizer.text import clean_text, prose_ratio, split_sentences, strip_urls, trim_to_sentences
+from summarizer.text import clean_text, pack, prose_ratio, split_sentences, strip_urls, trim_to_sentences
 from summarizer.types import Summary, SummaryRequest, UnsupportedInputError
 
 # Bounds the work one request may cause: map-reduce stops refining after this many model calls
@@ -182,13 +182,8 @@ class Backend(ABC):
 
     def _pack(self, summaries: list[str]) -> list[str]:
         """Group consecutive partial summaries into as few chunks as fit, so each round shrinks."""
-        groups: list[list[str]] = []
-        for summary in summaries:
-            if groups and self.count_tokens(join_sources([*groups[-1], summary])) <= self.chunk_tokens:
-                groups[-1].append(summary)
-            else:
-                groups.append([summary])
-        return [join_sources(group) for group in groups]
+        fits = lambda group: self.count_tokens(join_sources(group)) <= self.chunk_tokens  # noqa: E731
+        return [join_sources(group) for group in pack(summaries, fits)]
 
     async def _generate_text(self, source: str, language: str, max_chars: int) -> str:
         raw = await self.generate(self.prompt(source, language, max_chars, 0), self.max_new_tokens(max_chars))

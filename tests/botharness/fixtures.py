@@ -2,14 +2,14 @@
 
 import pytest
 
-from summarizer.language import detect_language
+from summarizer import load_language_detector
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _language_detector() -> None:
     # It loads its models on first use, once per process (about ten seconds): done up front, that
     # cost shows as this fixture's instead of in whichever test happens to run first.
-    detect_language("Any sentence loads the language detector.")
+    load_language_detector()
 
 
 @pytest.fixture(autouse=True)
