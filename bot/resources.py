@@ -38,14 +38,13 @@ class Resources:
     async def load_model(self) -> Backend:
         """Blocking work (weights, first-run conversion) runs in a worker thread."""
         if self.backend is None:
-            model = self.settings.model
+            model, checks = self.settings.model, await self.load_checks()
             self.backend = await asyncio.to_thread(
                 load_backend, model.name, backend=model.backend, base_url=model.base_url,
                 api_key=model.api_key, cache_dir=model.cache_dir, timeout=model.timeout,
                 candidates=model.candidates, threads=model.threads, prompt_style=model.prompt_style,
-                per_source=model.per_source,
+                per_source=model.per_source, checks=checks,
             )
-            self.backend.checks = await self.load_checks()
         return self.backend
 
     async def load_checks(self) -> Gate:

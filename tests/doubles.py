@@ -11,6 +11,7 @@ import numpy as np
 import regex
 
 from summarizer.backends.base import Backend
+from summarizer.checks import NAMES_ONLY, Gate
 from summarizer.embeddings import Embedder
 
 SUMMARY = "The city council approved the new budget on Tuesday after a long debate about schools."
@@ -20,12 +21,16 @@ class FakeBackend(Backend):
     """A model backend that writes the same summary for every request, through the real pre- and
     postprocessing.
 
-    With `gate` set, generation waits until the test opens it, to hold requests in progress.
+    With `gate` set, generation waits until the test opens it, to hold requests in progress; `checks`
+    is its gate, as load_backend's.
     """
 
     backend_name = "fixed"
 
-    def __init__(self, summary: str = SUMMARY, *, gate: asyncio.Event | None = None) -> None:
+    def __init__(
+        self, summary: str = SUMMARY, *, gate: asyncio.Event | None = None, checks: Gate = NAMES_ONLY
+    ) -> None:
+        self.checks = checks
         self.model_name = "fixed-test-model"
         self.summary = summary
         self.gate = gate

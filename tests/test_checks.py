@@ -30,8 +30,7 @@ def support_gate(threshold: float = 0.5) -> Gate:
 
 
 async def summarise(text: str, checks: Gate) -> str:
-    backend = FakeBackend(text)
-    backend.checks = checks
+    backend = FakeBackend(text, checks=checks)
     [summary] = await backend.summarize([SummaryRequest.of(STRIKE, "en")])
     return summary.summary
 
@@ -156,8 +155,8 @@ async def test_the_bot_builds_the_gate_its_trust_settings_ask_for(tiny_nli_dir):
 class OneAnswerPerSource(FakeBackend):
     """Answers each source's prompt with the text given for the source it quotes."""
 
-    def __init__(self, answers: dict[str, str]) -> None:
-        super().__init__()
+    def __init__(self, answers: dict[str, str], checks: Gate) -> None:
+        super().__init__(checks=checks)
         self.answers = answers
         self.per_source = len(answers)
 
@@ -168,7 +167,6 @@ class OneAnswerPerSource(FakeBackend):
 async def test_a_candidate_that_fails_the_gate_loses_to_a_shorter_one_that_passes():
     other = "Shipping lines diverted vessels to Antwerp and Le Havre during the Rotterdam strike on Friday."
     invented = "Rotterdam harbour will stay closed for a whole year because of the storm damage and the floods."
-    backend = OneAnswerPerSource({STRIKE[:40]: invented, other[:40]: FAITHFUL})
-    backend.checks = support_gate()
+    backend = OneAnswerPerSource({STRIKE[:40]: invented, other[:40]: FAITHFUL}, support_gate())
     [summary] = await backend.summarize([SummaryRequest.of([STRIKE, other], "en")])
     assert summary.summary == FAITHFUL

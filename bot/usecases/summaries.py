@@ -20,7 +20,6 @@ from summarizer import (
     SummaryRequest,
     UnsupportedInputError,
     is_supported,
-    reasons_to_withhold,
     source_text,
     trim_to_sentences,
 )
@@ -193,9 +192,7 @@ class Summaries:
             log.warning("summary failed: %s", exc)
             raise Refusal("model_failed") from None
         partial = len(text) > limit
-        withheld = await asyncio.to_thread(
-            reasons_to_withhold, summary.summary, summary.flags, [text[:limit]], backend.checks
-        )
+        withheld = await backend.reasons_to_withhold(summary.summary, summary.flags, [text[:limit]])
         if withheld:
             # Nothing unchecked is said: the text's own opening, in its own language.
             log.info("summary withheld (%s); answering with the opening", "; ".join(withheld))

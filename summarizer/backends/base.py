@@ -10,13 +10,14 @@ import asyncio
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from summarizer.backends.chunking import chunk_text
 from summarizer.backends.prompts import join_sources
 from summarizer.backends.steering import Steering
 from summarizer.checks import NAMES_ONLY, Evidence, Gate
+from summarizer.checks.trust import reasons_to_withhold
 from summarizer.facts.grounding import SourceIndex, find_ungrounded, index_sources
 from summarizer.facts.mentions import Name, extract_mentions, searchable_name_keys
 from summarizer.facts.name_keys import keys_match
@@ -280,6 +281,13 @@ class Backend(ABC):
     def headline_prompt(self, summary: str, language: str):
         """A prompt for generate(), or None when the model only summarises (seq2seq summarizers)."""
         return None
+
+    # -- the door ---------------------------------------------------------------------------
+
+    async def reasons_to_withhold(self, summary: str, flags: Iterable[str], sources: Sequence[str]) -> list[str]:
+        """Why a summary must not be shown ([] when it may), checked by this backend's gate against the
+        sources as they stand when it is about to go out; in a worker thread (checks may run a model)."""
+        return await asyncio.to_thread(reasons_to_withhold, summary, flags, sources, self.checks)
 
     # -- what each backend provides -----------------------------------------------------------
 

@@ -77,21 +77,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def load(args: argparse.Namespace):
     from summarizer.backends.loader import load_backend
+    from summarizer.checks import NAMES_ONLY, Gate
 
     started = time.monotonic()
     log.info("loading model %s ...", args.model or "(offline default)")
-    backend = await asyncio.to_thread(
-        load_backend, args.model, backend=args.backend, base_url=args.base_url,
-        candidates=args.candidates, threads=args.threads, prompt_style=args.prompt_style,
-        per_source=args.per_source,
-    )
+    checks = NAMES_ONLY
     if args.support_threshold:
-        from summarizer.checks import Gate
         from summarizer.checks.support import EmbeddingSupport
         from summarizer.embeddings import load_embedder
 
         embedder = await asyncio.to_thread(load_embedder)
-        backend.checks = Gate([EmbeddingSupport(embedder, args.support_threshold)])
+        checks = Gate([EmbeddingSupport(embedder, args.support_threshold)])
+    backend = await asyncio.to_thread(
+        load_backend, args.model, backend=args.backend, base_url=args.base_url,
+        candidates=args.candidates, threads=args.threads, prompt_style=args.prompt_style,
+        per_source=args.per_source, checks=checks,
+    )
     log.info("model ready in %.1f s", time.monotonic() - started)
     return backend, time.monotonic() - started
 
