@@ -134,7 +134,7 @@ def test_model_threads_from_the_config_reach_torch(tiny_causal_dir):
     ids=["prose", "prose with numbers", "empty", "too short", "loop", "numbered loop"],
 )
 def test_degenerate_output_is_recognised(text, degenerate):
-    from summarizer.backends.base import is_degenerate
+    from summarizer.backends.policy import is_degenerate
 
     assert is_degenerate(text) is degenerate
 

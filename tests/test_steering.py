@@ -93,7 +93,7 @@ async def test_without_per_source_the_sources_share_one_prompt(backend, monkeypa
 
 
 def test_central_sources_prefer_the_target_language_then_shared_names():
-    from summarizer.backends.base import central_sources
+    from summarizer.backends.policy import central_sources
 
     core = "Amazon stopped hosting Parler on Monday, said John Matze in Seattle. " * 2
     side = "The weather in Lisbon was mild and the Tagus river was calm this week. " * 2
