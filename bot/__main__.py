@@ -118,10 +118,10 @@ async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
         async with resources.sessions() as session:
             channels = await all_channels(session)
         since = steps.start(f"summarising the stories of {len(channels)} channels")
-        digests = Digests(resources, metrics, render_digest, sender=None)
+        digests = Digests(resources, metrics, render_digest)
         with tqdm(unit="story", file=sys.stderr, mininterval=1.0) as bar:
             for channel in channels:  # one after another: each channel's stories are batched together
-                run = await steps.wait(digests.next(channel.id, post=False, on_item=bar.update))
+                run = await steps.wait(digests.preview(channel.id, on_item=bar.update))
                 if run.digest is None:
                     print(f"      {channel.chat} is paused ({channel.paused_reason}): skipped", file=sys.stderr)
                 else:

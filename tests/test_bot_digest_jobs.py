@@ -86,11 +86,11 @@ async def test_two_processes_summarising_one_story_at_once_both_get_the_summary(
 async def test_a_failed_digest_job_is_retried_soon(tmp_path, fake_api, monkeypatch):
     failures = []
 
-    async def fail(self, channel_id: int, **options):
+    async def fail(self, channel_id: int, sender, **options):
         failures.append(channel_id)
         raise RuntimeError("database is locked")
 
-    monkeypatch.setattr(Digests, "next", fail)
+    monkeypatch.setattr(Digests, "post", fail)
     settings = bot_settings(tmp_path, fake_api, channels=[{"chat": "@news", "digest": quiet_schedule()}])
     async with running_bot(settings) as application:
         [job] = [job for job in application.job_queue.jobs() if job.name.startswith("digest:")]

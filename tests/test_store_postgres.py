@@ -187,7 +187,7 @@ async def test_a_posted_digest_is_in_the_outbox_and_its_stories_are_not_chosen_a
         async with resources.sessions() as session:
             [channel] = await all_channels(session)
         await resources.load_model()
-        run = await Digests(resources, Metrics(), render_digest, sender=FakeSender()).next(channel.id, post=True)
+        run = await Digests(resources, Metrics(), render_digest).post(channel.id, FakeSender())
         digest = run.digest
         async with resources.sessions() as session:
             posted = set(await session.scalars(select(PostedStory.story_id)))

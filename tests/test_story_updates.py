@@ -85,7 +85,7 @@ async def test_a_posted_story_with_new_sources_comes_back_once_as_an_update_with
                    ("strike-3", "Rotterdam dock strike extended", FOLLOW_UP))
         await poll_now(application)
         # What `digest --dry-run --json` prints: the same use case with posting switched off.
-        dry_run = await usecases_of(application).digests.next(job.data.channel_id, post=False)
+        dry_run = await usecases_of(application).digests.preview(job.data.channel_id)
         shown = dry_run.digest.to_json()
 
         await job.run(application)
