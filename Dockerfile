@@ -35,7 +35,7 @@ ARG MODEL=""
 ENV BRIEFBOT_MODEL__CACHE_DIR=/opt/models \
     HF_HOME=/opt/models/hf
 RUN if [ -z "$MODEL" ]; then \
-      python -c "from summarizer.loader import load_backend; load_backend(None, cache_dir='/opt/models')"; \
+      python -c "from summarizer import load_backend; load_backend(None, cache_dir='/opt/models')"; \
     else \
       python -c "import sys; from huggingface_hub import snapshot_download; snapshot_download(sys.argv[1])" "$MODEL"; \
     fi \

@@ -42,9 +42,9 @@ from sqlalchemy import func, select  # noqa: E402
 from bench.common import machine  # noqa: E402
 from bot.digest.choose import choose_stories  # noqa: E402
 from bot.digest.contrast_topics import CONTRAST_TOPICS  # noqa: E402
-from bot.digest.topics import Topics  # noqa: E402
 from bot.digest.items import build_item  # noqa: E402
 from bot.digest.summaries import StorySummaries  # noqa: E402
+from bot.digest.topics import Topics  # noqa: E402
 from bot.feeds import fingerprint  # noqa: E402
 from bot.feeds.poll import Poller, poll_all  # noqa: E402
 from bot.feeds.teaser import TEASER_CHARS  # noqa: E402
@@ -55,7 +55,7 @@ from bot.stories.assign import article_vectors, group_new_articles  # noqa: E402
 from bot.telegram.render import render_digest  # noqa: E402
 from config.settings import ChannelSettings, FetchSettings  # noqa: E402
 from summarizer.backends.base import Backend  # noqa: E402
-from summarizer.bench import peak_rss_mb  # noqa: E402
+from summarizer.cli.bench import peak_rss_mb  # noqa: E402
 from summarizer.embeddings import load_embedder  # noqa: E402
 from summarizer.text import split_sentences  # noqa: E402
 from web.fetch import Fetcher, create_session  # noqa: E402

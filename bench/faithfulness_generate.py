@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.faithfulness import LABELLED  # noqa: E402
 from bench.faithfulness_sources import MissingSource, read_source  # noqa: E402
-from summarizer.loader import load_backend  # noqa: E402
+from summarizer.backends.loader import load_backend  # noqa: E402
 from summarizer.text import split_sentences  # noqa: E402
 from summarizer.types import SummaryRequest  # noqa: E402
 

@@ -42,10 +42,10 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 
 from summarizer.backends.base import Backend  # noqa: E402
+from summarizer.backends.loader import load_backend  # noqa: E402
+from summarizer.backends.model_files import offline_package  # noqa: E402
 from summarizer.backends.openai import OpenAIBackend  # noqa: E402
-from summarizer.bench import bench_articles, run_bench  # noqa: E402
-from summarizer.loader import load_backend  # noqa: E402
-from summarizer.model_files import offline_package  # noqa: E402
+from summarizer.cli.bench import bench_articles, run_bench  # noqa: E402
 
 SERVER_START_TIMEOUT = 300.0
 

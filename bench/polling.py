@@ -55,7 +55,7 @@ from bot.store.db import open_store  # noqa: E402
 from bot.store.queries import all_feeds  # noqa: E402
 from bot.store.tables import Feed  # noqa: E402
 from config.settings import FetchSettings  # noqa: E402
-from summarizer.bench import peak_rss_mb  # noqa: E402
+from summarizer.cli.bench import peak_rss_mb  # noqa: E402
 from web.fetch import Fetcher, create_session  # noqa: E402
 from web.pool import ParsePool  # noqa: E402
 

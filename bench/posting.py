@@ -36,7 +36,8 @@ from bot.store.queries import unsent_messages  # noqa: E402
 from bot.store.tables import Channel  # noqa: E402
 from bot.telegram.render import render_digest  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from tests.botharness import FixedBackend, quiet_schedule  # noqa: E402
+from tests.botharness import quiet_schedule  # noqa: E402
+from tests.doubles import FakeBackend  # noqa: E402
 from tests.fakebotapi import FakeBotApi  # noqa: E402
 
 SUMMARY = ("The harbour authority agreed to hire forty more crane operators, ending a two-week strike; "
@@ -66,7 +67,7 @@ async def bench(channels: int) -> dict:
                 server={"port": 0},
                 channels=[{"chat": name, "digest": quiet_schedule()} for name in chat_ids],
             )
-            application = build_application(settings, None, backend=FixedBackend())
+            application = build_application(settings, None, backend=FakeBackend())
             async with started(application):
                 sessions = usecases_of(application).resources.sessions
                 expected: dict[int, list[str]] = {}

@@ -118,10 +118,10 @@ async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
         async with resources.sessions() as session:
             channels = await all_channels(session)
         since = steps.start(f"summarising the stories of {len(channels)} channels")
-        digests = Digests(resources, metrics, render_digest, sender=None)
+        digests = Digests(resources, metrics, render_digest)
         with tqdm(unit="story", file=sys.stderr, mininterval=1.0) as bar:
             for channel in channels:  # one after another: each channel's stories are batched together
-                run = await steps.wait(digests.next(channel.id, post=False, on_item=bar.update))
+                run = await steps.wait(digests.preview(channel.id, on_item=bar.update))
                 if run.digest is None:
                     print(f"      {channel.chat} is paused ({channel.paused_reason}): skipped", file=sys.stderr)
                 else:
@@ -165,9 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     # Says when the first run converts the model, the one step that takes minutes.
-    logging.getLogger("summarizer.model_files").setLevel(logging.INFO)
+    logging.getLogger("summarizer.backends.model_files").setLevel(logging.INFO)
     from bot.store.db import StoreError
-    from summarizer.types import SummarizerError
+    from summarizer import SummarizerError
 
     try:
         settings = load_settings(args.config)

@@ -36,8 +36,7 @@ from bot.usecases import UseCases, build_use_cases
 from bot.usecases.health import health
 from bot.usecases.summaries import Limits
 from config.settings import ConfigError, Settings
-from summarizer.backends.base import Backend
-from summarizer.language import detect_language
+from summarizer import Backend, load_language_detector
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,6 @@ _RESOURCES, _SERVER, _SCHEDULER = "resources", "server", "scheduler"
 # the stop request; what it had not confirmed is fetched again on the next start.
 UPDATER_STOP = 3.0
 TELEGRAM_API_HOST = "api.telegram.org"
-LANGUAGE_PROBE = "Any sentence will do to load the language detector."
 
 
 def check_config(settings: Settings) -> list[str]:
@@ -144,7 +142,7 @@ async def _open(
     application.bot_data[_SERVER] = server
     # The language detector loads its models on first use (seconds), and the summarizer calls it
     # on the event loop: loaded here, in a thread, it can't hold up the first /summarize.
-    loaded, _ = await asyncio.gather(resources.load_model(), asyncio.to_thread(detect_language, LANGUAGE_PROBE))
+    loaded, _ = await asyncio.gather(resources.load_model(), asyncio.to_thread(load_language_detector))
     log.info("model %s ready", loaded.model_name)
     await _set_commands(application)
     async with resources.sessions() as session:

@@ -15,11 +15,8 @@ from bot.feeds.poll import Poller
 from bot.store.db import open_store
 from bot.store.queries import sync_config
 from config.settings import Settings
-from summarizer.backends.base import Backend
-from summarizer.checks import Gate
-from summarizer.checks.support import EmbeddingSupport
+from summarizer import Backend, EmbeddingSupport, EntailmentCheck, Gate, load_backend
 from summarizer.embeddings import Embedder, load_embedder
-from summarizer.loader import load_backend
 from web.fetch import Fetcher, create_session
 from web.pool import ParsePool
 
@@ -41,14 +38,13 @@ class Resources:
     async def load_model(self) -> Backend:
         """Blocking work (weights, first-run conversion) runs in a worker thread."""
         if self.backend is None:
-            model = self.settings.model
+            model, checks = self.settings.model, await self.load_checks()
             self.backend = await asyncio.to_thread(
                 load_backend, model.name, backend=model.backend, base_url=model.base_url,
                 api_key=model.api_key, cache_dir=model.cache_dir, timeout=model.timeout,
                 candidates=model.candidates, threads=model.threads, prompt_style=model.prompt_style,
-                per_source=model.per_source,
+                per_source=model.per_source, checks=checks,
             )
-            self.backend.checks = await self.load_checks()
         return self.backend
 
     async def load_checks(self) -> Gate:
@@ -58,8 +54,6 @@ class Resources:
         if trust.support_threshold is not None:
             checks.append(EmbeddingSupport(await self.load_embedder(), trust.support_threshold))
         if trust.verifier:
-            from summarizer.checks.entailment import EntailmentCheck
-
             checks.append(await asyncio.to_thread(
                 EntailmentCheck, trust.verifier, trust.verifier_threshold, cache_dir=trust.cache_dir
             ))

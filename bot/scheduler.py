@@ -64,7 +64,7 @@ async def post_digest(context: BotContext) -> None:
     """A channel's digest time, or a retry of one that failed."""
     job: DigestJob = context.job.data
     try:
-        await context.usecases.digests.next(job.channel_id, post=True)
+        await context.usecases.digests.post(job.channel_id, context.usecases.sender)
     except Exception:
         if job.attempt < DIGEST_RETRIES:
             log.warning("digest of channel %s failed; trying again in %.0f s", job.channel_id, DIGEST_RETRY_AFTER)

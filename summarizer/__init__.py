@@ -1,0 +1,50 @@
+"""Pure language work: text in, summaries out. What the application uses is named here; the
+modules behind it (backends, checks, facts, cli) are the summarizer's own.
+
+- Models: `load_backend` builds the configured `Backend`, which summarises `SummaryRequest`s.
+- The gate: a `Gate` of sentence checks (names and numbers always; `EmbeddingSupport`,
+  `EntailmentCheck` when configured); `reasons_to_withhold` is its verdict on a text.
+- Facts: `extract_mentions` finds the names (`Name`), numbers (`Number`) and dates (`Date`) of a text.
+- Text: `detect_language` (`load_language_detector` loads its models up front), `is_supported`,
+  `source_text` (an article as it is summarised), `trim_to_sentences`, `pack`; what is new in a story:
+  `candidate_sentences`, `new_sentences`.
+Sentence embeddings have their own public face, summarizer.embeddings.
+"""
+
+from summarizer.backends.base import Backend
+from summarizer.backends.loader import load_backend
+from summarizer.checks import Gate
+from summarizer.checks.entailment import EntailmentCheck
+from summarizer.checks.support import EmbeddingSupport
+from summarizer.checks.trust import reasons_to_withhold
+from summarizer.facts.mentions import Date, Name, Number, extract_mentions, uncased_word_keys
+from summarizer.language import detect_language, is_supported, load_language_detector
+from summarizer.novelty import candidate_sentences, new_sentences
+from summarizer.text import pack, source_text, trim_to_sentences
+from summarizer.types import SummarizerError, Summary, SummaryRequest, UnsupportedInputError
+
+__all__ = [
+    "Backend",
+    "Date",
+    "EmbeddingSupport",
+    "EntailmentCheck",
+    "Gate",
+    "Name",
+    "Number",
+    "Summary",
+    "SummarizerError",
+    "SummaryRequest",
+    "UnsupportedInputError",
+    "candidate_sentences",
+    "detect_language",
+    "extract_mentions",
+    "is_supported",
+    "load_backend",
+    "load_language_detector",
+    "new_sentences",
+    "pack",
+    "reasons_to_withhold",
+    "source_text",
+    "trim_to_sentences",
+    "uncased_word_keys",
+]

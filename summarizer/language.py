@@ -31,6 +31,13 @@ def detect_language(text: str) -> str | None:
     return confidences[0].language.iso_code_639_1.name.lower()
 
 
+def load_language_detector() -> None:
+    """Load every model of the detector now (seconds of CPU, about 900 MB) rather than on first use.
+    Blocking: call it from a worker thread inside an event loop."""
+    # Shorter than 120 characters: lingua loads the models of every n-gram length, not only trigrams.
+    detect_language("Any short sentence loads every model of the language detector.")
+
+
 def is_supported(code: str) -> bool:
     return _language(code) is not None
 

@@ -3,7 +3,7 @@
 A sentence is new when no sentence of the told text means the same (cross-lingual sentence
 embeddings, so a German report of a fact told in English is not new), or when it mentions what the
 told text does not: a number, in digits or in words, a date, a weekday or a name, matched as the trust
-gate matches a summary with its sources (summarizer.grounding), in any of its languages. Embeddings
+gate matches a summary with its sources (summarizer.facts.grounding), in any of its languages. Embeddings
 read "37 ships" and "42 ships", or "the toll rose to seven" and "four were killed", as one sentence.
 The price is the gate's: a name it cannot match across languages ("mer du Nord" for "North Sea") or a
 number in other terms ("two-day" for "48-hour") makes a retold sentence new, and repeated.
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from summarizer.embeddings import Embedder
-from summarizer.grounding import find_ungrounded, index_sources
+from summarizer.facts.grounding import find_ungrounded, index_sources
 from summarizer.language import detect_language
 from summarizer.text import split_sentences
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？؟…])[\"'»”)\]]*\s+")
 _HARD_WRAP = re.compile(r"(?<![.!?:;。！？؟…\"'»”\n])\n(?!\n)")
@@ -57,3 +61,20 @@ def prose_ratio(text: str) -> float:
     if not visible:
         return 0.0
     return sum(ch.isalpha() for ch in visible) / len(visible)
+
+
+def pack(pieces: Iterable[T], fits: Callable[[list[T]], bool]) -> list[list[T]]:
+    """Consecutive pieces in order, grouped greedily: a piece joins the last group while `fits` says
+    the group still fits with it, else starts the next (alone, even when it does not fit by itself)."""
+    groups: list[list[T]] = []
+    for piece in pieces:
+        if groups and fits([*groups[-1], piece]):
+            groups[-1].append(piece)
+        else:
+            groups.append([piece])
+    return groups
+
+
+def source_text(title: str | None, text: str) -> str:
+    """An article as the summarizer and its checks read it: its title, if any, on the first line."""
+    return f"{title}\n{text}" if title else text

@@ -11,7 +11,9 @@ import pytest
 # Tests never reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-pytest_plugins = ["tests.fakebotapi.fixtures", "tests.botharness.fixtures", "tests.pg"]
+pytest_plugins = [
+    "tests.fakebotapi.fixtures", "tests.feedserver.fixtures", "tests.botharness.fixtures", "tests.pg", "tests.store",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus" / "parler"

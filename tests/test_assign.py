@@ -7,32 +7,29 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+import pytest_asyncio
 from sqlalchemy import select
 
 from bot.store.db import open_store
 from bot.store.tables import Article, ArticleVector, Feed, Story
 from bot.stories import assign
 from bot.stories.assign import EMBED_BATCH, article_text, article_vectors, group_new_articles, language_centres
-from tests.tinymodels import Counting
+from tests.doubles import CountingEmbedder
+from tests.store import EVERY_STORE
 
 NOW = datetime(2026, 11, 20, 8, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/store.db"
-    return request.getfixturevalue("postgres_url")
-
-
-@pytest.fixture
-async def sessions(store_url):
-    engine, sessions = await open_store(store_url)
+@pytest_asyncio.fixture(loop_scope="module")
+async def wire(sessions) -> None:
     async with sessions() as session:
         session.add(Feed(name="wire", url="https://example.org/rss"))
         await session.commit()
-    yield sessions
-    await engine.dispose()
+
+
+def on_every_store(test):
+    """The test, on SQLite and on PostgreSQL with the feed `wire` stored, on the event loop of `sessions`."""
+    return EVERY_STORE(pytest.mark.usefixtures("wire")(pytest.mark.asyncio(loop_scope="module")(test)))
 
 
 def article(number: int, title: str, text: str, *, duplicate_of: int | None = None, language: str = "en") -> Article:
@@ -47,8 +44,9 @@ async def stored_vectors(session) -> dict[int, tuple[str, np.ndarray]]:
     return {article_id: (model, vector) for article_id, model, vector in rows}
 
 
+@on_every_store
 async def test_each_article_is_embedded_once_and_stored_with_the_models_id(sessions, tiny_embedder):
-    embedder = Counting(tiny_embedder)
+    embedder = CountingEmbedder(tiny_embedder)
     async with sessions() as session:
         session.add_all([article(1, "Port strike", "Dock workers walked out."), article(2, "Rate cut", "The bank cut rates.")])
         await session.commit()
@@ -69,14 +67,15 @@ async def test_each_article_is_embedded_once_and_stored_with_the_models_id(sessi
     np.testing.assert_allclose(stored[2][1], expected, rtol=1e-5, atol=1e-6)
 
 
+@on_every_store
 async def test_a_change_of_model_embeds_again_instead_of_mixing_vectors(sessions, tiny_embedder):
     async with sessions() as session:
         session.add(article(1, "Port strike", "Dock workers walked out."))
         await session.commit()
-        await group_new_articles(session, Counting(tiny_embedder, "model-a"))
+        await group_new_articles(session, CountingEmbedder(tiny_embedder, "model-a"))
         session.add(article(2, "Port strike ends", "Dock workers went back to work."))
         await session.commit()
-        model_b = Counting(tiny_embedder, "model-b")
+        model_b = CountingEmbedder(tiny_embedder, "model-b")
         await group_new_articles(session, model_b)
         stored = await stored_vectors(session)
     # Article 1 is a recent member of a story: compared with article 2, so embedded by model b.
@@ -84,8 +83,9 @@ async def test_a_change_of_model_embeds_again_instead_of_mixing_vectors(sessions
     assert {key: model for key, (model, _) in stored.items()} == {1: "model-b", 2: "model-b"}
 
 
+@on_every_store
 async def test_copies_are_not_embedded_and_join_their_originals_story(sessions, tiny_embedder):
-    embedder = Counting(tiny_embedder)
+    embedder = CountingEmbedder(tiny_embedder)
     async with sessions() as session:
         session.add_all([
             article(1, "Port strike", "Dock workers walked out."),
@@ -99,8 +99,9 @@ async def test_copies_are_not_embedded_and_join_their_originals_story(sessions, 
     assert copy.story_id == original.story_id is not None
 
 
+@on_every_store
 async def test_a_backlog_is_embedded_and_committed_in_batches(sessions, tiny_embedder):
-    embedder = Counting(tiny_embedder)
+    embedder = CountingEmbedder(tiny_embedder)
     count = EMBED_BATCH + 3
     async with sessions() as session:
         session.add_all(article(number, f"Report {number}", f"Text number {number}.") for number in range(1, count + 1))
@@ -112,6 +113,7 @@ async def test_a_backlog_is_embedded_and_committed_in_batches(sessions, tiny_emb
     assert len(vectors) == count and len(embedder.texts) == count
 
 
+@on_every_store
 async def test_a_backlog_is_grouped_newest_first_over_several_rounds(sessions, tiny_embedder, monkeypatch):
     monkeypatch.setattr(assign, "EMBED_BATCH", 2)
     async with sessions() as session:
@@ -131,6 +133,7 @@ def test_what_is_embedded_is_the_title_and_the_lead():
     assert len(text) <= 600
 
 
+@on_every_store
 async def test_language_means_come_from_the_newest_stored_vectors_of_the_model(sessions, tiny_embedder):
     async with sessions() as session:
         session.add_all([
@@ -145,7 +148,7 @@ async def test_language_means_come_from_the_newest_stored_vectors_of_the_model(s
         await session.flush()
         session.add(ArticleVector(article_id=5, model="another-model", vector=np.ones(vectors[1].size)))
         centres = await language_centres(session, tiny_embedder, sample=3)
-        empty = await language_centres(session, Counting(tiny_embedder, "unseen-model"))
+        empty = await language_centres(session, CountingEmbedder(tiny_embedder, "unseen-model"))
     # The newest three: articles 4, 3 and 2; the other model's vector is not among them.
     assert centres.model_id == tiny_embedder.model_id and centres.counts == {"fr": 2, "en": 1}
     np.testing.assert_allclose(centres.overall, np.mean([vectors[2], vectors[3], vectors[4]], axis=0), rtol=1e-5)
@@ -163,7 +166,7 @@ async def test_processes_grouping_at_once_make_one_story_of_each_article_and_no_
 
     async def group(sessions) -> int:
         async with sessions() as session:
-            return await group_new_articles(session, Counting(tiny_embedder))
+            return await group_new_articles(session, CountingEmbedder(tiny_embedder))
 
     created = await asyncio.gather(*(group(sessions) for _, sessions in engines))
     async with first() as session:

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from summarizer.backends.openai import OpenAIBackend
-from summarizer.prompts import chat_messages, completion_prompt
+from summarizer.backends.prompts import chat_messages, completion_prompt
 from summarizer.text import clean_text
 from summarizer.types import BackendUnavailableError, Summary, SummaryRequest
 

@@ -10,6 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from summarizer.backends.loader import load_backend
+from summarizer.backends.model_files import resolve
+from summarizer.backends.prompts import join_sources
 from summarizer.backends.seq2seq import (
     CROSSSUM_LANGUAGES,
     MAX_INPUT_TOKENS,
@@ -17,9 +20,6 @@ from summarizer.backends.seq2seq import (
     Seq2SeqPrompt,
     language_controls,
 )
-from summarizer.loader import load_backend
-from summarizer.model_files import resolve
-from summarizer.prompts import join_sources
 from summarizer.types import ModelLoadError, SummaryRequest
 from tests.tinymodels import CORPUS, SEQ2SEQ_MAX_INPUT, build_tiny_seq2seq
 

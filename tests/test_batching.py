@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from summarizer.batching import BatchingWorker
+from summarizer.backends.batching import BatchingWorker
 
 
 async def test_concurrent_requests_share_a_batch():

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import format_datetime
-
 from lxml import etree
 from sqlalchemy import select
 
@@ -14,52 +11,22 @@ from tests.botharness import (
     ADMIN_ID,
     CHANNEL,
     CHANNEL_ID,
+    STORIES,
     USER_ID,
-    FixedBackend,
+    add_channel,
+    admin_says,
     bot_settings,
     quiet_schedule,
+    rss,
     run_job,
     running_bot,
 )
-from tests.fakebotapi import FakeBotApi
+from tests.doubles import FakeBackend
 from tests.feedserver import reply
 
 GROUP_ID = -1007770001
 # Names nothing, so the gate lets it through for either story (a weekday would have to be theirs).
 SUMMARY = "The city council approved the new budget after a long debate about schools."
-STORIES = [
-    ("Harbour cranes return after strike",
-     "Dock workers in the harbour ended their two-week strike on Monday after the port authority agreed to hire "
-     "forty more crane operators. Container ships that had waited at anchor began unloading in the afternoon. "),
-    ("Tram line to the airport opens",
-     "The new tram line between the central station and the airport opened to passengers on Saturday morning. "
-     "The city expects twelve thousand riders a day once the summer timetable starts in June. "),
-]
-
-
-def rss(stories: list[tuple[str, str]]) -> bytes:
-    now = format_datetime(datetime.now(UTC))
-    items = "".join(
-        f"<item><title>{title}</title><link>https://herald.example/{number}</link><guid>story-{number}</guid>"
-        f"<pubDate>{now}</pubDate><description><![CDATA[{body * 4}]]></description></item>"
-        for number, (title, body) in enumerate(stories)
-    )
-    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour Herald</title>'
-            f"<link>https://herald.example/</link>{items}</channel></rss>").encode()
-
-
-async def admin_says(api: FakeBotApi, text: str, **options) -> str:
-    """An admin's message in their private chat with the bot, and the bot's answer."""
-    before = len(api.messages_to(ADMIN_ID))
-    api.user_message(ADMIN_ID, ADMIN_ID, text, **options)
-    messages = await api.wait_for_messages(before + 1, chat_id=ADMIN_ID)
-    return messages[before].plain_text
-
-
-def add_channel(api: FakeBotApi) -> None:
-    api.add_chat(CHANNEL_ID, type="channel", username=CHANNEL.lstrip("@"), title="Brief News", admins=[ADMIN_ID])
-
-
 async def channel_row(application) -> Channel:
     async with usecases_of(application).resources.sessions() as session:
         return await session.scalar(select(Channel))
@@ -69,7 +36,7 @@ async def test_admin_adds_a_feed_sets_a_schedule_and_the_digest_is_posted_at_tha
     web.route("/feed.xml", reply(rss(STORIES), headers={"Content-Type": "application/rss+xml"}))
     add_channel(fake_api)
     settings = bot_settings(tmp_path, fake_api, security={"allow_private_urls": True})
-    async with running_bot(settings, backend=FixedBackend(SUMMARY)) as application:
+    async with running_bot(settings, backend=FakeBackend(SUMMARY)) as application:
         # The test runs the poll round itself: a scheduled one at the same time could store the
         # articles first and still be grouping them when the digest is built.
         [poll_round] = application.job_queue.get_jobs_by_name("poll")

@@ -16,9 +16,9 @@ from bot.scheduler import DIGEST_RETRY_AFTER
 from bot.store.db import open_store
 from bot.store.tables import Article, Feed, SummaryRecord, utcnow
 from bot.usecases.digests import Digests
-from tests.botharness import FixedBackend, bot_settings, quiet_schedule, run_job, running_bot
+from tests.botharness import STORIES, bot_settings, quiet_schedule, rss, run_job, running_bot
+from tests.doubles import FakeBackend
 from tests.feedserver import reply
-from tests.test_bot_admin import STORIES, rss
 
 CHANNELS = {f"@channel_{n:02}": -1003000000000 - n for n in range(12)}
 
@@ -34,7 +34,7 @@ async def test_twelve_digests_due_at_one_instant_on_an_empty_summary_cache_are_a
         feeds=[{"name": "herald", "url": web.url("/feed.xml")}],
         channels=[{"chat": name, "language": "en", "digest": quiet_schedule()} for name in CHANNELS],
     )
-    backend = FixedBackend(gate=asyncio.Event())
+    backend = FakeBackend(gate=asyncio.Event())
     async with running_bot(settings, backend=backend) as application:
         await run_job(application, "poll")
         channel_ids = [job.data.channel_id for job in application.job_queue.jobs() if job.name.startswith("digest:")]
@@ -67,7 +67,7 @@ async def test_two_processes_summarising_one_story_at_once_both_get_the_summary(
             [article] = await session.scalars(select(Article).options(selectinload(Article.feed)))
         gate = asyncio.Event()
         # Two bot processes: each its own summary cache in memory, one store.
-        first, second = (StorySummaries(sessions, FixedBackend(gate=gate), max_chars=400) for _ in range(2))
+        first, second = (StorySummaries(sessions, FakeBackend(gate=gate), max_chars=400) for _ in range(2))
         both = asyncio.gather(build_item(first, [article], "en"), build_item(second, [article], "fr"),
                               build_item(second, [article], "en"))
         await asyncio.sleep(0.3)
@@ -86,11 +86,11 @@ async def test_two_processes_summarising_one_story_at_once_both_get_the_summary(
 async def test_a_failed_digest_job_is_retried_soon(tmp_path, fake_api, monkeypatch):
     failures = []
 
-    async def fail(self, channel_id: int, **options):
+    async def fail(self, channel_id: int, sender, **options):
         failures.append(channel_id)
         raise RuntimeError("database is locked")
 
-    monkeypatch.setattr(Digests, "next", fail)
+    monkeypatch.setattr(Digests, "post", fail)
     settings = bot_settings(tmp_path, fake_api, channels=[{"chat": "@news", "digest": quiet_schedule()}])
     async with running_bot(settings) as application:
         [job] = [job for job in application.job_queue.jobs() if job.name.startswith("digest:")]

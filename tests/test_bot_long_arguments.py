@@ -11,9 +11,19 @@ from sqlalchemy import select
 
 from bot.app import usecases_of
 from bot.store.tables import Channel, Feed, User
-from tests.botharness import ADMIN_ID, CHANNEL, USER_ID, bot_settings, quiet_schedule, running_bot
+from tests.botharness import (
+    ADMIN_ID,
+    CHANNEL,
+    STORIES,
+    USER_ID,
+    add_channel,
+    admin_says,
+    bot_settings,
+    quiet_schedule,
+    rss,
+    running_bot,
+)
 from tests.feedserver import reply
-from tests.test_bot_admin import STORIES, add_channel, admin_says, rss
 
 LONG = 4000  # a user can send 4096 characters; the command and the channel take the rest
 

@@ -81,11 +81,11 @@ async def test_digest_jobs_are_rebuilt_from_the_database_at_start(tmp_path, fake
 async def test_a_digest_time_missed_while_the_bot_was_down_is_caught_up_at_start(tmp_path, fake_api, monkeypatch):
     ran: list[int] = []
 
-    async def record_run(self, channel_id: int, **options) -> DigestRun:
+    async def record_run(self, channel_id: int, sender, **options) -> DigestRun:
         ran.append(channel_id)
         return DigestRun(None, 0, 0)
 
-    monkeypatch.setattr(Digests, "next", record_run)
+    monkeypatch.setattr(Digests, "post", record_run)
     now = datetime.now(UTC)
 
     def daily(ago: timedelta) -> dict:

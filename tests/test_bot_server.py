@@ -16,7 +16,8 @@ import bot.resources
 from bot.__main__ import main
 from bot.app import check_config, serve, web_server_of
 from config.settings import ConfigError
-from tests.botharness import SUMMARY, USER_ID, FixedBackend, bot_settings, running_bot
+from tests.botharness import USER_ID, bot_settings, running_bot
+from tests.doubles import SUMMARY, FakeBackend
 from tests.fakebotapi import FakeBotApi
 
 TEXT = ("The city council approved the new budget on Tuesday after a long debate. "
@@ -137,7 +138,7 @@ async def test_a_token_that_getme_refuses_is_a_config_error(tmp_path, fake_api):
 
 async def test_run_serves_until_sigterm_without_logging_the_token(tmp_path, monkeypatch, caplog):
     # The stand-in model replaces the configured one where the runtime loads it.
-    monkeypatch.setattr(bot.resources, "load_backend", lambda *args, **kwargs: FixedBackend())
+    monkeypatch.setattr(bot.resources, "load_backend", lambda *args, checks, **kwargs: FakeBackend(checks=checks))
     caplog.set_level(logging.INFO)
     async with FakeBotApi(token="4242:SECRET-token-value") as api:
         settings = bot_settings(tmp_path, api)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from bot.usecases.summaries import Limits
-from tests.botharness import SUMMARY, USER_ID, FixedBackend, bot_settings, running_bot
+from tests.botharness import USER_ID, bot_settings, running_bot
+from tests.doubles import SUMMARY, FakeBackend
 from tests.fakebotapi import FakeBotApi
 from tests.feedserver import FeedServer, reply
 
@@ -33,7 +34,7 @@ FRENCH_SUMMARY = "Le conseil municipal a approuvé le nouveau budget mardi aprè
 
 
 async def test_summarize_text_answers_in_the_users_language_with_source_language(tmp_path, fake_api):
-    backend = FixedBackend(FRENCH_SUMMARY)
+    backend = FakeBackend(FRENCH_SUMMARY)
     async with running_bot(bot_settings(tmp_path, fake_api), backend=backend):
         answer = await summarize_reply(fake_api, USER_ID, USER_ID, f"/summarize {ARTICLE_TEXT}", language_code="fr")
 
@@ -47,7 +48,7 @@ async def test_summarize_text_answers_in_the_users_language_with_source_language
 async def test_summarize_link_reads_the_page_when_private_urls_are_allowed(tmp_path, fake_api, web: FeedServer):
     web.route("/article", reply(ARTICLE_PAGE, headers=HTML))
     settings = bot_settings(tmp_path, fake_api, security={"allow_private_urls": True})
-    backend = FixedBackend()
+    backend = FakeBackend()
     async with running_bot(settings, backend=backend):
         fake_api.user_message(USER_ID, USER_ID, f"/summarize {web.url('/article')}")
         [answer] = await fake_api.wait_for_messages(1, chat_id=USER_ID)
@@ -60,7 +61,7 @@ async def test_summarize_link_reads_the_page_when_private_urls_are_allowed(tmp_p
 
 async def test_a_summary_that_fails_the_checks_is_replaced_by_the_opening_of_the_text(tmp_path, fake_api):
     invented = "Mayor Johnson approved the budget, which gives 40 million to schools."
-    async with running_bot(bot_settings(tmp_path, fake_api), backend=FixedBackend(invented)):
+    async with running_bot(bot_settings(tmp_path, fake_api), backend=FakeBackend(invented)):
         answer = await summarize_reply(fake_api, USER_ID, USER_ID, f"/summarize {ARTICLE_TEXT}")
         in_french = await summarize_reply(fake_api, USER_ID, USER_ID, f"/summarize {ARTICLE_TEXT}",
                                           language_code="fr")
@@ -77,7 +78,7 @@ async def test_a_summary_that_fails_the_checks_is_replaced_by_the_opening_of_the
 async def test_summarize_reads_a_bare_link_that_came_without_a_url_entity(tmp_path, fake_api, web: FeedServer):
     web.route("/article", reply(ARTICLE_PAGE, headers=HTML))
     settings = bot_settings(tmp_path, fake_api, security={"allow_private_urls": True})
-    backend = FixedBackend()
+    backend = FakeBackend()
     command = "/summarize"
     async with running_bot(settings, backend=backend):
         # As bridges and some clients send it: the command is marked, the link is not.
@@ -112,7 +113,7 @@ async def test_summarize_in_reply_uses_the_link_in_the_replied_message(tmp_path,
 
 
 async def test_summarize_in_reply_to_a_forwarded_channel_post_uses_its_text(tmp_path, fake_api):
-    backend = FixedBackend()
+    backend = FakeBackend()
     async with running_bot(bot_settings(tmp_path, fake_api), backend=backend):
         post = fake_api.user_message(
             USER_ID, USER_ID, ARTICLE_TEXT, forward_from_chat={"id": -1005550001, "type": "channel", "title": "Herald"}
@@ -129,7 +130,7 @@ async def test_bad_inputs_get_short_answers_and_the_bot_keeps_serving(tmp_path, 
     image = fake_api.add_file("photo-1", b"\x89PNG\r\n\x1a\n", "photo.png")
     settings = bot_settings(tmp_path, fake_api, security={"allow_private_urls": True})
     # No name or number in it: it passes the checks against every text below.
-    backend = FixedBackend("The council approved the budget after a debate: taxes < schools & roads, it said.")
+    backend = FakeBackend("The council approved the budget after a debate: taxes < schools & roads, it said.")
     cases = {
         f"/summarize {web.url('/report.pdf')}": "I couldn't load that page (not a web page or feed: application/pdf).",
         f"/summarize {web.url('/missing')}": "I couldn't load that page (HTTP 404).",
@@ -157,7 +158,7 @@ async def test_bad_inputs_get_short_answers_and_the_bot_keeps_serving(tmp_path, 
 
 
 async def test_language_command_sets_the_language_of_answers_and_summaries(tmp_path, fake_api):
-    backend = FixedBackend()
+    backend = FakeBackend()
     async with running_bot(bot_settings(tmp_path, fake_api), backend=backend):
         confirmation = await summarize_reply(fake_api, USER_ID, USER_ID, "/language de")
         answer = await summarize_reply(fake_api, USER_ID, USER_ID, f"/summarize {ARTICLE_TEXT}")
@@ -171,7 +172,7 @@ async def test_language_command_sets_the_language_of_answers_and_summaries(tmp_p
 
 async def test_a_second_request_while_the_first_runs_is_refused(tmp_path, fake_api):
     gate = asyncio.Event()
-    async with running_bot(bot_settings(tmp_path, fake_api), backend=FixedBackend(gate=gate)):
+    async with running_bot(bot_settings(tmp_path, fake_api), backend=FakeBackend(gate=gate)):
         fake_api.user_message(USER_ID, USER_ID, f"/summarize {ARTICLE_TEXT}")
         refusal = await summarize_reply(fake_api, USER_ID, USER_ID, f"/summarize {ARTICLE_TEXT}")
         gate.set()
@@ -195,7 +196,7 @@ async def test_requests_per_minute_are_limited_per_user(tmp_path, fake_api):
 async def test_a_busy_bot_tells_users_their_place_in_line_and_turns_away_the_rest(tmp_path, fake_api):
     gate = asyncio.Event()
     limits = Limits(slots=1, max_waiting=1)
-    async with running_bot(bot_settings(tmp_path, fake_api), backend=FixedBackend(gate=gate), limits=limits):
+    async with running_bot(bot_settings(tmp_path, fake_api), backend=FakeBackend(gate=gate), limits=limits):
         fake_api.user_message(101, 101, f"/summarize {ARTICLE_TEXT}")
         await asyncio.sleep(0.2)  # the first request holds the only slot
         in_line = await summarize_reply(fake_api, 102, 102, f"/summarize {ARTICLE_TEXT}")

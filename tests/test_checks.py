@@ -9,10 +9,10 @@ from config.settings import Settings
 from summarizer.checks import NAMES_ONLY, Evidence, Gate, SentenceCheck, Verdict
 from summarizer.checks.entailment import MAX_PASSAGES, EntailmentCheck, _passages
 from summarizer.checks.support import EmbeddingSupport
-from summarizer.trust import reasons_to_withhold
+from summarizer.checks.trust import reasons_to_withhold
 from summarizer.types import ModelLoadError, SummaryRequest
-from tests.botharness import FixedBackend
-from tests.tinymodels import WordsEmbedder, build_tiny_nli
+from tests.doubles import FakeBackend, FakeEmbedder
+from tests.tinymodels import build_tiny_nli
 
 STRIKE = (
     "Rotterdam dock strike leaves 37 ships waiting\n"
@@ -26,12 +26,11 @@ UNSUPPORTED = "The harbour will stay closed for a whole year because of the stor
 
 
 def support_gate(threshold: float = 0.5) -> Gate:
-    return Gate([EmbeddingSupport(WordsEmbedder(), threshold)])
+    return Gate([EmbeddingSupport(FakeEmbedder(), threshold)])
 
 
 async def summarise(text: str, checks: Gate) -> str:
-    backend = FixedBackend(text)
-    backend.checks = checks
+    backend = FakeBackend(text, checks=checks)
     [summary] = await backend.summarize([SummaryRequest.of(STRIKE, "en")])
     return summary.summary
 
@@ -62,13 +61,13 @@ def test_the_door_check_runs_every_check_of_the_gate():
 
 
 def test_support_scores_are_the_best_cosine_against_the_source_sentences():
-    verdicts = EmbeddingSupport(WordsEmbedder(), 0.9).check([FAITHFUL, UNSUPPORTED], Evidence([STRIKE]))
+    verdicts = EmbeddingSupport(FakeEmbedder(), 0.9).check([FAITHFUL, UNSUPPORTED], Evidence([STRIKE]))
     assert verdicts[0] == Verdict(True, pytest.approx(1.0), "")
     assert not verdicts[1].supported and verdicts[1].score < 0.5
 
 
 def test_source_vectors_are_embedded_once_across_candidates_and_the_door_check():
-    embedder = WordsEmbedder()
+    embedder = FakeEmbedder()
     check = EmbeddingSupport(embedder, 0.5)
     check.check([FAITHFUL], Evidence([STRIKE]))
     first = len(embedder.embedded)
@@ -77,7 +76,7 @@ def test_source_vectors_are_embedded_once_across_candidates_and_the_door_check()
 
 
 def test_the_cache_of_vectors_is_bounded():
-    embedder = WordsEmbedder()
+    embedder = FakeEmbedder()
     check = EmbeddingSupport(embedder, 0.5, cached=3)
     check.check(["one two", "three four"], Evidence(["five six. seven eight."]))
     assert len(check._vectors) == 3
@@ -103,7 +102,7 @@ def test_what_remains_after_pruning_is_checked_again():
 
 
 def test_later_checks_see_only_the_sentences_earlier_checks_passed():
-    embedder = WordsEmbedder()
+    embedder = FakeEmbedder()
     Gate([EmbeddingSupport(embedder, 0.5)]).failures([INVENTED_NAME, FAITHFUL], Evidence([STRIKE]))
     assert INVENTED_NAME not in embedder.embedded and FAITHFUL in embedder.embedded
 
@@ -147,17 +146,17 @@ async def test_the_bot_builds_the_gate_its_trust_settings_ask_for(tiny_nli_dir):
     assert gate.checks[1].threshold == 0.4
 
     resources = Resources(Settings(trust={"support_threshold": 0.7}), *[None] * 6)
-    resources.embedder = WordsEmbedder()
+    resources.embedder = FakeEmbedder()
     gate = await resources.load_checks()
     assert [check.name for check in gate.checks] == ["names", "support"]
     assert gate.checks[1].embedder is resources.embedder and gate.checks[1].threshold == 0.7
 
 
-class OneAnswerPerSource(FixedBackend):
+class OneAnswerPerSource(FakeBackend):
     """Answers each source's prompt with the text given for the source it quotes."""
 
-    def __init__(self, answers: dict[str, str]) -> None:
-        super().__init__()
+    def __init__(self, answers: dict[str, str], checks: Gate) -> None:
+        super().__init__(checks=checks)
         self.answers = answers
         self.per_source = len(answers)
 
@@ -168,7 +167,6 @@ class OneAnswerPerSource(FixedBackend):
 async def test_a_candidate_that_fails_the_gate_loses_to_a_shorter_one_that_passes():
     other = "Shipping lines diverted vessels to Antwerp and Le Havre during the Rotterdam strike on Friday."
     invented = "Rotterdam harbour will stay closed for a whole year because of the storm damage and the floods."
-    backend = OneAnswerPerSource({STRIKE[:40]: invented, other[:40]: FAITHFUL})
-    backend.checks = support_gate()
+    backend = OneAnswerPerSource({STRIKE[:40]: invented, other[:40]: FAITHFUL}, support_gate())
     [summary] = await backend.summarize([SummaryRequest.of([STRIKE, other], "en")])
     assert summary.summary == FAITHFUL

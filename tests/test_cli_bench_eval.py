@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from summarizer import bench
-from summarizer.__main__ import main
+from summarizer.cli import bench
+from summarizer.cli.main import main
 
 EVAL_KEYS = {
     "articles",
@@ -96,7 +96,7 @@ def test_eval_scores_rouge_on_the_lines_with_a_reference(tmp_path, tiny_causal_d
 
 
 def test_eval_unicode_tokenizer_keeps_cyrillic_words():
-    from summarizer.evaluation import UnicodeWordTokenizer
+    from summarizer.cli.evaluation import UnicodeWordTokenizer
 
     assert UnicodeWordTokenizer().tokenize("Совет утвердил Бюджет, 12%.") == ["совет", "утвердил", "бюджет", "12"]
 
@@ -164,7 +164,7 @@ def test_bench_refuses_fewer_than_one_article(count, capsys):
 
 
 def test_a_degenerate_summary_does_not_count_as_written_in_the_target_language():
-    from summarizer.evaluation import EvalItem, EvalRow, totals
+    from summarizer.cli.evaluation import EvalItem, EvalRow, totals
     from summarizer.types import Summary
 
     item = EvalItem("a.txt", ("Texte.",), "en")
@@ -180,7 +180,7 @@ def test_a_degenerate_summary_does_not_count_as_written_in_the_target_language()
 
 
 def test_eval_counts_the_summaries_the_gate_before_posting_lets_through():
-    from summarizer.evaluation import EvalItem, EvalRow, totals
+    from summarizer.cli.evaluation import EvalItem, EvalRow, totals
     from summarizer.types import Summary
 
     item = EvalItem("a.txt", ("The council met in Hull on Tuesday.",), "en")

@@ -1,6 +1,8 @@
 """`python -m bot digest --dry-run` on the demo feeds, with a tiny random model."""
 
 import json
+import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -8,7 +10,9 @@ import bot.resources
 from bot.__main__ import main
 from bot.digest.choose import passes_filters
 from bot.telegram.html import TELEGRAM_LIMIT
-from tests.botharness import FixedBackend
+from summarizer import source_text
+from summarizer.facts.grounding import find_ungrounded
+from tests.doubles import FakeBackend
 
 
 def run_digest(config, capsys) -> dict:
@@ -25,11 +29,22 @@ def test_dry_run_prints_the_documented_json_shape(demo_config, capsys):
         for story in channel["stories"]:
             assert set(story) == {"title", "summary", "sources", "form", "kind", "ungrounded", "flags"}
             assert story["kind"] == "story"  # a first digest has no updates
-            assert story["form"] in ("summary", "lead", "headline") and story["ungrounded"] == []
+            assert story["form"] in ("summary", "lead", "headline")
             assert story["title"] or story["summary"]  # never an empty item
             assert not story["title"].endswith(("…", "..."))
             assert all(set(source) == {"url", "feed", "language"} for source in story["sources"])
         assert all(len(message) <= TELEGRAM_LIMIT for message in channel["messages"])
+
+
+def test_a_posted_text_names_no_name_number_or_date_that_its_sources_do_not(demo_config, capsys):
+    digest = run_digest(demo_config, capsys)
+    with closing(sqlite3.connect(demo_config.parent / "demo.db")) as db:
+        articles = list(db.execute("SELECT url, canonical_url, title, text FROM articles"))
+    texts = {url: source_text(title, text) for *urls, title, text in articles for url in urls if url}
+    for channel in digest["channels"]:
+        for story in channel["stories"]:
+            sources = [texts[source["url"]] for source in story["sources"] if source["url"]]
+            assert sources and find_ungrounded(story["summary"], sources) == [] == story["ungrounded"]
 
 
 def test_same_story_across_languages_is_one_item_with_all_sources(demo_config, capsys):
@@ -69,7 +84,7 @@ def model_writes(monkeypatch):
     """The stand-in model, through the real pre- and postprocessing, writes `text` for every story."""
 
     def use(text: str) -> None:
-        monkeypatch.setattr(bot.resources, "load_backend", lambda *args, **kwargs: FixedBackend(text))
+        monkeypatch.setattr(bot.resources, "load_backend", lambda *args, checks, **kwargs: FakeBackend(text, checks=checks))
 
     return use
 

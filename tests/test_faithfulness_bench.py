@@ -10,7 +10,7 @@ from bench.faithfulness_sources import read_source
 from config.settings import TrustSettings
 from summarizer.checks.names import NamesCheck
 from summarizer.checks.support import EmbeddingSupport
-from tests.tinymodels import WordsEmbedder
+from tests.doubles import FakeEmbedder
 
 SOURCE = (
     "Huelga de estibadores en Rotterdam\n"
@@ -45,7 +45,7 @@ def write_set(root: Path) -> Path:
 def test_the_bench_scores_each_check_and_the_names_false_alarms(tmp_path):
     summaries, missing = load_set(write_set(tmp_path), root=tmp_path)
     assert missing == ["../elsewhere/missing.txt"]
-    rows = judge(summaries, [NamesCheck(), EmbeddingSupport(WordsEmbedder(), 0.6)])
+    rows = judge(summaries, [NamesCheck(), EmbeddingSupport(FakeEmbedder(), 0.6)])
     result = report(rows)
     assert result["sentences"] == 5 and result["unfaithful"] == 3
     names, support, both = (result["checks"][name] for name in ("names", "support", "names+support"))

@@ -17,12 +17,6 @@ USER_ID = 4242
 CHANNEL_ID = -1001234567890
 
 
-@pytest.fixture(autouse=True)
-def _retry_after_as_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    # PTB 22 warns when RetryAfter.retry_after is read as an int.
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
 async def test_get_me(ptb_bot: Bot, fake_api: FakeBotApi) -> None:
     me = await ptb_bot.get_me()
 

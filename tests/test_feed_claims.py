@@ -5,22 +5,16 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from bot.store.db import open_store
 from sqlalchemy import select, update
 
+from bot.store.db import open_store
 from bot.store.queries import POLL_LEASE, claim_due_feeds, kept_claimed
 from bot.store.tables import Feed, utcnow
+from tests.store import EVERY_STORE
 
 NOW = datetime(2026, 12, 7, 12, tzinfo=UTC)
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/store.db"
-    return request.getfixturevalue("postgres_url")
+pytestmark = EVERY_STORE
 
 
 async def stores_with_feeds(url: str, count: int, next_polls: list[datetime | None]):

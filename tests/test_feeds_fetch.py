@@ -8,70 +8,50 @@ import socket
 import time
 import tracemalloc
 import zlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
-from aiohttp import web
+from aiohttp.web import Request, Response, StreamResponse
 
-from config.settings import FetchSettings
 from tests.feedserver import FeedServer, replies, reply
-from web.fetch import FEED_ACCEPT, Fetcher, FetchError, create_session
+from tests.feedserver.fetching import MB, RSS, fetcher
+from web.fetch import FEED_ACCEPT, FetchError
 from web.urlguard import UnsafeURLError, check_public_url
-
-RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>'
-MB = 1_000_000
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FeedServer]:
-    async with FeedServer() as running:
-        yield running
-
-
-@asynccontextmanager
-async def fetcher(**overrides: object) -> AsyncIterator[Fetcher]:
-    options = {"host_delay": 0, "retries": 2, "connect_timeout": 2, "read_timeout": 2, "max_bytes": MB}
-    settings = FetchSettings(**{**options, **overrides})
-    async with create_session(settings) as session:
-        yield Fetcher(session, settings, backoff=0.01)
-
 
 # --- conditional GET ----------------------------------------------------------------------------------
 
 
-async def test_etag_then_304(server: FeedServer) -> None:
-    async def handler(request: web.Request) -> web.Response:
+async def test_etag_then_304(web: FeedServer) -> None:
+    async def handler(request: Request) -> Response:
         if request.headers.get("If-None-Match") == '"v1"':
-            return web.Response(status=304, headers={"ETag": '"v1"'})
-        return web.Response(body=RSS, headers={"ETag": '"v1"', "Content-Type": "application/rss+xml; charset=utf-8"})
+            return Response(status=304, headers={"ETag": '"v1"'})
+        return Response(body=RSS, headers={"ETag": '"v1"', "Content-Type": "application/rss+xml; charset=utf-8"})
 
-    server.route("/feed", handler)
+    web.route("/feed", handler)
     async with fetcher() as client:
-        first = await client.fetch(server.url("/feed"))
-        second = await client.fetch(server.url("/feed"), etag=first.etag)
+        first = await client.fetch(web.url("/feed"))
+        second = await client.fetch(web.url("/feed"), etag=first.etag)
     assert (first.status, first.body, first.etag) == (200, RSS, '"v1"')
     assert first.content_type == "application/rss+xml; charset=utf-8"
-    assert first.url == server.url("/feed")
+    assert first.url == web.url("/feed")
     assert (second.status, second.body, second.etag) == (304, None, '"v1"')
-    assert server.headers[0]["Accept"] == FEED_ACCEPT
-    assert server.headers[0]["User-Agent"].startswith("briefbot/")
+    assert web.headers[0]["Accept"] == FEED_ACCEPT
+    assert web.headers[0]["User-Agent"].startswith("briefbot/")
 
 
-async def test_last_modified_round_trip(server: FeedServer) -> None:
+async def test_last_modified_round_trip(web: FeedServer) -> None:
     stamp = "Wed, 01 May 2024 10:00:00 GMT"
 
-    async def handler(request: web.Request) -> web.Response:
+    async def handler(request: Request) -> Response:
         if request.headers.get("If-Modified-Since") == stamp:
-            return web.Response(status=304)  # no validators repeated: the caller's are kept
-        return web.Response(body=RSS, headers={"Last-Modified": stamp})
+            return Response(status=304)  # no validators repeated: the caller's are kept
+        return Response(body=RSS, headers={"Last-Modified": stamp})
 
-    server.route("/feed", handler)
+    web.route("/feed", handler)
     async with fetcher() as client:
-        first = await client.fetch(server.url("/feed"))
-        second = await client.fetch(server.url("/feed"), last_modified=first.last_modified)
+        first = await client.fetch(web.url("/feed"))
+        second = await client.fetch(web.url("/feed"), last_modified=first.last_modified)
     assert (first.status, first.last_modified) == (200, stamp)
     assert (second.status, second.body, second.last_modified) == (304, None, stamp)
 
@@ -79,74 +59,74 @@ async def test_last_modified_round_trip(server: FeedServer) -> None:
 # --- errors and retries -------------------------------------------------------------------------------
 
 
-async def test_404_is_not_retried(server: FeedServer) -> None:
-    server.route("/gone", reply(b"no", status=404))
+async def test_404_is_not_retried(web: FeedServer) -> None:
+    web.route("/gone", reply(b"no", status=404))
     async with fetcher(retries=3) as client:
         with pytest.raises(FetchError) as caught:
-            await client.fetch(server.url("/gone"))
+            await client.fetch(web.url("/gone"))
     assert str(caught.value) == "HTTP 404"
-    assert server.hits["/gone"] == 1
+    assert web.hits["/gone"] == 1
 
 
-async def test_500_is_retried_then_reported(server: FeedServer) -> None:
-    server.route("/broken", reply(b"oops", status=500))
+async def test_500_is_retried_then_reported(web: FeedServer) -> None:
+    web.route("/broken", reply(b"oops", status=500))
     async with fetcher(retries=2) as client:
         with pytest.raises(FetchError) as caught:
-            await client.fetch(server.url("/broken"))
+            await client.fetch(web.url("/broken"))
     assert str(caught.value) == "HTTP 500 after 3 tries"
-    assert server.hits["/broken"] == 3
+    assert web.hits["/broken"] == 3
 
 
-async def test_500_then_success(server: FeedServer) -> None:
-    server.route("/flaky", replies(reply(status=502), reply(RSS)))
+async def test_500_then_success(web: FeedServer) -> None:
+    web.route("/flaky", replies(reply(status=502), reply(RSS)))
     async with fetcher(retries=1) as client:
-        result = await client.fetch(server.url("/flaky"))
+        result = await client.fetch(web.url("/flaky"))
     assert result.body == RSS
-    assert server.hits["/flaky"] == 2
+    assert web.hits["/flaky"] == 2
 
 
-async def test_429_waits_for_retry_after(server: FeedServer) -> None:
-    server.route("/busy", replies(reply(status=429, headers={"Retry-After": "1"}), reply(RSS)))
+async def test_429_waits_for_retry_after(web: FeedServer) -> None:
+    web.route("/busy", replies(reply(status=429, headers={"Retry-After": "1"}), reply(RSS)))
     async with fetcher(retries=1) as client:
         started = time.monotonic()
-        result = await client.fetch(server.url("/busy"))
+        result = await client.fetch(web.url("/busy"))
         waited = time.monotonic() - started
     assert result.body == RSS
     assert 0.9 <= waited < 3
-    assert server.hits["/busy"] == 2
+    assert web.hits["/busy"] == 2
 
 
-async def test_retry_after_as_http_date(server: FeedServer) -> None:
+async def test_retry_after_as_http_date(web: FeedServer) -> None:
     past = format_datetime(datetime.now(timezone.utc) - timedelta(minutes=1), usegmt=True)
-    server.route("/busy", replies(reply(status=503, headers={"Retry-After": past}), reply(RSS)))
+    web.route("/busy", replies(reply(status=503, headers={"Retry-After": past}), reply(RSS)))
     async with fetcher(retries=1) as client:
         started = time.monotonic()
-        await client.fetch(server.url("/busy"))
+        await client.fetch(web.url("/busy"))
     assert time.monotonic() - started < 0.5  # a date already passed means no wait
 
 
-async def test_exhausted_retries_keep_retry_after(server: FeedServer) -> None:
-    server.route("/down", reply(status=503, headers={"Retry-After": "0"}))
+async def test_exhausted_retries_keep_retry_after(web: FeedServer) -> None:
+    web.route("/down", reply(status=503, headers={"Retry-After": "0"}))
     async with fetcher(retries=1) as client:
         with pytest.raises(FetchError) as caught:
-            await client.fetch(server.url("/down"))
+            await client.fetch(web.url("/down"))
     assert str(caught.value) == "HTTP 503 after 2 tries"
     assert caught.value.retry_after == 0
 
 
-async def test_server_that_never_answers_times_out(server: FeedServer) -> None:
-    async def stall(request: web.Request) -> web.Response:
-        await asyncio.wait_for(server.closing.wait(), 10)
-        return web.Response()
+async def test_server_that_never_answers_times_out(web: FeedServer) -> None:
+    async def stall(request: Request) -> Response:
+        await asyncio.wait_for(web.closing.wait(), 10)
+        return Response()
 
-    server.route("/slow", stall)
+    web.route("/slow", stall)
     async with fetcher(read_timeout=0.3, retries=1) as client:
         started = time.monotonic()
         with pytest.raises(FetchError) as caught:
-            await client.fetch(server.url("/slow"))
+            await client.fetch(web.url("/slow"))
     assert time.monotonic() - started < 2
     assert str(caught.value) == "timed out after 0.3 s (2 tries)"
-    assert server.hits["/slow"] == 2
+    assert web.hits["/slow"] == 2
 
 
 async def test_refused_connection() -> None:
@@ -159,11 +139,11 @@ async def test_refused_connection() -> None:
     assert str(caught.value).startswith("cannot connect: ")
 
 
-async def test_tls_to_a_plain_http_server(server: FeedServer) -> None:
-    server.route("/feed", reply(RSS))
+async def test_tls_to_a_plain_http_server(web: FeedServer) -> None:
+    web.route("/feed", reply(RSS))
     async with fetcher(retries=2) as client:
         with pytest.raises(FetchError, match="^TLS problem: "):
-            await client.fetch(server.url("/feed").replace("http://", "https://"))
+            await client.fetch(web.url("/feed").replace("http://", "https://"))
 
 
 async def test_unsupported_scheme_makes_no_request() -> None:
@@ -175,53 +155,53 @@ async def test_unsupported_scheme_makes_no_request() -> None:
 # --- redirects ----------------------------------------------------------------------------------------
 
 
-async def test_relative_redirect_is_followed(server: FeedServer) -> None:
-    server.route("/old", reply(status=301, headers={"Location": "/new"}))
-    server.route("/new", reply(RSS))
+async def test_relative_redirect_is_followed(web: FeedServer) -> None:
+    web.route("/old", reply(status=301, headers={"Location": "/new"}))
+    web.route("/new", reply(RSS))
     async with fetcher() as client:
-        result = await client.fetch(server.url("/old"))
-    assert result.url == server.url("/new")
+        result = await client.fetch(web.url("/old"))
+    assert result.url == web.url("/new")
     assert result.body == RSS
 
 
-async def test_redirect_loop(server: FeedServer) -> None:
-    server.route("/a", reply(status=302, headers={"Location": server.url("/b")}))
-    server.route("/b", reply(status=307, headers={"Location": "/a"}))
+async def test_redirect_loop(web: FeedServer) -> None:
+    web.route("/a", reply(status=302, headers={"Location": web.url("/b")}))
+    web.route("/b", reply(status=307, headers={"Location": "/a"}))
     async with fetcher(max_redirects=3) as client:
         with pytest.raises(FetchError) as caught:
-            await client.fetch(server.url("/a"))
+            await client.fetch(web.url("/a"))
     assert str(caught.value) == "too many redirects"
-    assert server.hits["/a"] + server.hits["/b"] == 4  # the first request and 3 redirects, no retries
+    assert web.hits["/a"] + web.hits["/b"] == 4  # the first request and 3 redirects, no retries
 
 
-async def test_redirect_to_a_file_url_is_refused(server: FeedServer) -> None:
-    server.route("/sneaky", reply(status=302, headers={"Location": "file:///etc/passwd"}))
+async def test_redirect_to_a_file_url_is_refused(web: FeedServer) -> None:
+    web.route("/sneaky", reply(status=302, headers={"Location": "file:///etc/passwd"}))
     async with fetcher() as client:
         with pytest.raises(FetchError, match="^not an http"):
-            await client.fetch(server.url("/sneaky"), allow_file=True)
+            await client.fetch(web.url("/sneaky"), allow_file=True)
 
 
-async def test_guard_sees_every_redirect(server: FeedServer) -> None:
+async def test_guard_sees_every_redirect(web: FeedServer) -> None:
     async def guard(url: str) -> str:
         if "/internal" in url:
             raise UnsafeURLError("refused: internal address")
         return url
 
-    server.route("/start", reply(status=302, headers={"Location": "/internal"}))
-    server.route("/internal", reply(RSS))
+    web.route("/start", reply(status=302, headers={"Location": "/internal"}))
+    web.route("/internal", reply(RSS))
     async with fetcher() as client:
         with pytest.raises(FetchError, match="refused: internal address"):
-            await client.fetch(server.url("/start"), guard=guard)
-    assert server.hits["/internal"] == 0
+            await client.fetch(web.url("/start"), guard=guard)
+    assert web.hits["/internal"] == 0
 
 
 # --- size caps ----------------------------------------------------------------------------------------
 
 
-async def test_gzip_body_is_decompressed(server: FeedServer) -> None:
-    server.route("/feed", reply(gzip.compress(RSS), headers={"Content-Encoding": "gzip"}))
+async def test_gzip_body_is_decompressed(web: FeedServer) -> None:
+    web.route("/feed", reply(gzip.compress(RSS), headers={"Content-Encoding": "gzip"}))
     async with fetcher() as client:
-        result = await client.fetch(server.url("/feed"))
+        result = await client.fetch(web.url("/feed"))
     assert result.body == RSS
 
 
@@ -233,15 +213,15 @@ def _gzip_bomb(inflated_size: int) -> bytes:
     return b"".join(parts) + packer.flush()
 
 
-async def test_gzip_bomb_is_refused_without_inflating_it(server: FeedServer) -> None:
+async def test_gzip_bomb_is_refused_without_inflating_it(web: FeedServer) -> None:
     bomb = _gzip_bomb(200 * MB)
     assert len(bomb) < MB  # under the cap on the wire: only the inflated size gives it away
-    server.route("/bomb", reply(bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/rss+xml"}))
+    web.route("/bomb", reply(bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/rss+xml"}))
     async with fetcher(max_bytes=MB, retries=0) as client:
         tracemalloc.start()
         try:
             with pytest.raises(FetchError) as caught:
-                await client.fetch(server.url("/bomb"))
+                await client.fetch(web.url("/bomb"))
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
@@ -249,12 +229,12 @@ async def test_gzip_bomb_is_refused_without_inflating_it(server: FeedServer) -> 
     assert peak < 20 * MB
 
 
-async def test_endless_body_is_cut_at_the_cap(server: FeedServer) -> None:
+async def test_endless_body_is_cut_at_the_cap(web: FeedServer) -> None:
     sent = 0
 
-    async def stream(request: web.Request) -> web.StreamResponse:
+    async def stream(request: Request) -> StreamResponse:
         nonlocal sent
-        response = web.StreamResponse(headers={"Content-Type": "application/rss+xml"})  # chunked: no length
+        response = StreamResponse(headers={"Content-Type": "application/rss+xml"})  # chunked: no length
         await response.prepare(request)
         chunk = bytes(64 * 1024)
         while sent < 100 * MB:
@@ -262,30 +242,30 @@ async def test_endless_body_is_cut_at_the_cap(server: FeedServer) -> None:
             sent += len(chunk)
         return response
 
-    server.route("/huge", stream)
+    web.route("/huge", stream)
     async with fetcher(max_bytes=MB, retries=0) as client:
         started = time.monotonic()
         with pytest.raises(FetchError) as caught:
-            await client.fetch(server.url("/huge"))
+            await client.fetch(web.url("/huge"))
     assert str(caught.value) == "response larger than 1.0 MB"
     assert time.monotonic() - started < 3
     assert sent < 20 * MB
 
 
-async def test_declared_length_over_the_cap_is_refused_before_reading(server: FeedServer) -> None:
-    server.route("/big", reply(bytes(2 * MB)))
+async def test_declared_length_over_the_cap_is_refused_before_reading(web: FeedServer) -> None:
+    web.route("/big", reply(bytes(2 * MB)))
     async with fetcher(max_bytes=MB, retries=0) as client:
         with pytest.raises(FetchError, match=r"^response larger than 1\.0 MB$"):
-            await client.fetch(server.url("/big"))
+            await client.fetch(web.url("/big"))
 
 
-async def test_pages_must_be_text(server: FeedServer) -> None:
-    server.route("/photo", reply(b"\x89PNG\r\n", headers={"Content-Type": "image/png"}))
-    server.route("/feed", reply(RSS, headers={"Content-Type": "application/octet-stream"}))
+async def test_pages_must_be_text(web: FeedServer) -> None:
+    web.route("/photo", reply(b"\x89PNG\r\n", headers={"Content-Type": "image/png"}))
+    web.route("/feed", reply(RSS, headers={"Content-Type": "application/octet-stream"}))
     async with fetcher() as client:
         with pytest.raises(FetchError) as caught:
-            await client.fetch(server.url("/photo"), expect="page")
-        feed = await client.fetch(server.url("/feed"))  # feeds are judged by the parser instead
+            await client.fetch(web.url("/photo"), expect="page")
+        feed = await client.fetch(web.url("/feed"))  # feeds are judged by the parser instead
     assert str(caught.value) == "not a web page or feed: image/png"
     assert feed.body == RSS
 
@@ -294,34 +274,34 @@ async def test_pages_must_be_text(server: FeedServer) -> None:
 
 
 @pytest.mark.parametrize("per_host", [1, 2])
-async def test_requests_in_flight_per_host(server: FeedServer, per_host: int) -> None:
+async def test_requests_in_flight_per_host(web: FeedServer, per_host: int) -> None:
     in_flight = busiest = 0
 
-    async def slow(request: web.Request) -> web.Response:
+    async def slow(request: Request) -> Response:
         nonlocal in_flight, busiest
         in_flight += 1
         busiest = max(busiest, in_flight)
         await asyncio.sleep(0.05)
         in_flight -= 1
-        return web.Response(body=RSS)
+        return Response(body=RSS)
 
-    server.route("/feed", slow)
+    web.route("/feed", slow)
     async with fetcher(per_host=per_host) as client:
-        await asyncio.gather(*(client.fetch(server.url(f"/feed?n={n}")) for n in range(5)))
-    assert server.hits["/feed"] == 5
+        await asyncio.gather(*(client.fetch(web.url(f"/feed?n={n}")) for n in range(5)))
+    assert web.hits["/feed"] == 5
     assert busiest == per_host
 
 
-async def test_delay_between_requests_to_one_host(server: FeedServer) -> None:
+async def test_delay_between_requests_to_one_host(web: FeedServer) -> None:
     arrivals: list[float] = []
 
-    async def record(request: web.Request) -> web.Response:
+    async def record(request: Request) -> Response:
         arrivals.append(time.monotonic())
-        return web.Response(body=RSS)
+        return Response(body=RSS)
 
-    server.route("/feed", record)
+    web.route("/feed", record)
     async with fetcher(per_host=3, host_delay=0.2) as client:
-        await asyncio.gather(*(client.fetch(server.url("/feed")) for _ in range(3)))
+        await asyncio.gather(*(client.fetch(web.url("/feed")) for _ in range(3)))
     gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:])]
     assert len(gaps) == 2 and min(gaps) >= 0.18
 

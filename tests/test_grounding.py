@@ -2,10 +2,10 @@
 
 import pytest
 
-from summarizer.grounding import find_ungrounded
-from summarizer.mentions import extract_mentions
-from summarizer.name_keys import keys_match, name_key
-from summarizer.numerals import numbers_equal
+from summarizer.facts.grounding import find_ungrounded
+from summarizer.facts.mentions import extract_mentions
+from summarizer.facts.name_keys import keys_match, name_key
+from summarizer.facts.numerals import numbers_equal
 
 RU = (
     "Социальная сеть Parler подала в суд на Amazon. КИЕВ. 11 января. Генеральный директор Parler "

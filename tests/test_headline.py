@@ -3,12 +3,12 @@ sentence when it is short; never a cut sentence, never a name the summary lacks.
 
 import pytest
 
-from tests.botharness import FixedBackend
+from tests.doubles import FakeBackend
 
 SUMMARY = "The city council approved the new budget on Tuesday. Schools get 12 new teachers."
 
 
-class HeadlineBackend(FixedBackend):
+class HeadlineBackend(FakeBackend):
     """Answers every prompt, headline prompts included, with the same text."""
 
     def headline_prompt(self, summary: str, language: str) -> str:
@@ -36,7 +36,7 @@ async def test_headline_names_only_what_the_summary_names(model_writes, expected
 
 
 async def test_a_model_without_a_headline_prompt_gives_the_first_sentence():
-    assert await FixedBackend("ignored").headline(SUMMARY, "en") == "The city council approved the new budget on Tuesday"
+    assert await FakeBackend("ignored").headline(SUMMARY, "en") == "The city council approved the new budget on Tuesday"
 
 
 async def test_no_headline_when_neither_the_model_nor_the_summary_has_a_short_complete_one():

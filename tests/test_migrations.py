@@ -15,6 +15,7 @@ from sqlalchemy import insert, select, text
 
 from bot.store.db import BASELINE_REVISION, MIGRATIONS, create_engine, open_store
 from bot.store.tables import Base, Feed
+from tests.store import EVERY_STORE
 
 
 def head_revision() -> str:
@@ -23,13 +24,7 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(config).get_current_head()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/store.db"
-    return request.getfixturevalue("postgres_url")
-
-
+@EVERY_STORE
 async def test_migrations_build_exactly_the_schema_of_the_models(store_url):
     engine, _ = await open_store(store_url)
     try:
@@ -53,6 +48,7 @@ def create_baseline_schema_without_migrations(connection) -> None:
     connection.execute(text("DROP TABLE alembic_version"))
 
 
+@EVERY_STORE
 async def test_a_database_made_before_migrations_is_adopted_with_its_data(store_url):
     engine = create_engine(store_url)
     try:

@@ -5,8 +5,8 @@ import asyncio
 import pytest
 
 from summarizer.backends.causal import CausalLMBackend
-from summarizer.model_files import ModelSource
-from summarizer.prompts import COMPLETION_VARIANTS
+from summarizer.backends.model_files import ModelSource
+from summarizer.backends.prompts import COMPLETION_VARIANTS
 from summarizer.types import SummaryRequest, UnsupportedInputError
 
 ENGLISH = (
@@ -111,7 +111,7 @@ def test_prompt_style_from_the_config_overrides_the_tokenizer(tiny_causal_dir):
 def test_model_threads_from_the_config_reach_torch(tiny_causal_dir):
     import torch
 
-    from summarizer.loader import load_backend
+    from summarizer.backends.loader import load_backend
 
     before = torch.get_num_threads()
     try:
@@ -134,7 +134,7 @@ def test_model_threads_from_the_config_reach_torch(tiny_causal_dir):
     ids=["prose", "prose with numbers", "empty", "too short", "loop", "numbered loop"],
 )
 def test_degenerate_output_is_recognised(text, degenerate):
-    from summarizer.backends.base import is_degenerate
+    from summarizer.backends.policy import is_degenerate
 
     assert is_degenerate(text) is degenerate
 

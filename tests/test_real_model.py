@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.loader import load_backend
+from summarizer.backends.loader import load_backend
 from summarizer.types import SummaryRequest
 from tests.conftest import CORPUS
 

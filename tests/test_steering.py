@@ -6,8 +6,8 @@ import regex
 from summarizer.backends.base import Prepared
 from summarizer.backends.causal import CausalLMBackend
 from summarizer.backends.local import Job
+from summarizer.backends.model_files import ModelSource
 from summarizer.backends.steering import SCRIPT_BIAS, ScriptMasks, Steering
-from summarizer.model_files import ModelSource
 from summarizer.types import SummaryRequest
 
 ENGLISH = "The city council approved the new budget on Tuesday after a long debate. " * 3
@@ -93,7 +93,7 @@ async def test_without_per_source_the_sources_share_one_prompt(backend, monkeypa
 
 
 def test_central_sources_prefer_the_target_language_then_shared_names():
-    from summarizer.backends.base import central_sources
+    from summarizer.backends.policy import central_sources
 
     core = "Amazon stopped hosting Parler on Monday, said John Matze in Seattle. " * 2
     side = "The weather in Lisbon was mild and the Tagus river was calm this week. " * 2
@@ -107,7 +107,7 @@ def test_central_sources_prefer_the_target_language_then_shared_names():
 def test_a_summary_naming_nothing_of_its_sources_is_not_sound_and_ranks_below_one_that_does():
     from summarizer.backends.base import Candidate, _anchor
     from summarizer.checks import Evidence
-    from summarizer.grounding import index_sources
+    from summarizer.facts.grounding import index_sources
 
     sources = ["Amazon stopped hosting Parler on Monday, said John Matze in Seattle."]
     grounding = index_sources(sources)

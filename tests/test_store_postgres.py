@@ -26,6 +26,7 @@ from bot.telegram.render import render_digest
 from bot.usecases.digests import Digests
 from bot.usecases.polling import poll_feeds
 from config.settings import FetchSettings, ModelSettings, Settings, StorageSettings, load_settings
+from tests.doubles import FakeSender
 from web.fetch import Fetcher, create_session
 from web.pool import ParsePool
 
@@ -177,11 +178,6 @@ async def test_two_pollers_racing_on_one_feed_store_each_entry_once(postgres_url
     assert sum(outcome.new_articles for outcome in outcomes) == len(guids)
 
 
-class NothingSent:
-    async def send_channel(self, channel_id: int) -> int:
-        return 0
-
-
 async def test_a_posted_digest_is_in_the_outbox_and_its_stories_are_not_chosen_again(postgres_url, tiny_causal_dir):
     settings = demo_settings(postgres_url)
     # One English story a digest: the tiny model then writes one summary and no headline.
@@ -191,7 +187,7 @@ async def test_a_posted_digest_is_in_the_outbox_and_its_stories_are_not_chosen_a
         async with resources.sessions() as session:
             [channel] = await all_channels(session)
         await resources.load_model()
-        run = await Digests(resources, Metrics(), render_digest, sender=NothingSent()).next(channel.id, post=True)
+        run = await Digests(resources, Metrics(), render_digest).post(channel.id, FakeSender())
         digest = run.digest
         async with resources.sessions() as session:
             posted = set(await session.scalars(select(PostedStory.story_id)))

@@ -10,7 +10,8 @@ from sqlalchemy import update
 
 from bot.app import usecases_of
 from bot.store.tables import Channel, Feed
-from tests.botharness import FixedBackend, bot_settings, quiet_schedule, run_job, running_bot
+from tests.botharness import bot_settings, quiet_schedule, run_job, running_bot
+from tests.doubles import FakeBackend
 from tests.feedserver import reply
 
 CHANNEL_ID = -1004444000001
@@ -73,7 +74,7 @@ async def test_a_posted_story_with_new_sources_comes_back_once_as_an_update_with
 ):
     serve_feed(web, ("strike-1", "Rotterdam dock strike begins", FIRST))
     settings = channel_on_the_feed(tmp_path, fake_api, web, CHANNEL_ID, "harbour_news")
-    async with running_bot(settings, backend=FixedBackend(SUMMARY)) as application:
+    async with running_bot(settings, backend=FakeBackend(SUMMARY)) as application:
         await poll_now(application)
         job = digest_job(application)
         await job.run(application)
@@ -84,7 +85,7 @@ async def test_a_posted_story_with_new_sources_comes_back_once_as_an_update_with
                    ("strike-3", "Rotterdam dock strike extended", FOLLOW_UP))
         await poll_now(application)
         # What `digest --dry-run --json` prints: the same use case with posting switched off.
-        dry_run = await usecases_of(application).digests.next(job.data.channel_id, post=False)
+        dry_run = await usecases_of(application).digests.preview(job.data.channel_id)
         shown = dry_run.digest.to_json()
 
         await job.run(application)
@@ -124,7 +125,7 @@ async def test_an_update_keeps_the_toll_written_in_words_and_each_digest_says_in
 ):
     serve_feed(web, ("ferry-1", "Fire aboard Nordic Star ferry kills four", FERRY_FIRST))
     settings = channel_on_the_feed(tmp_path, fake_api, web, FERRY_CHANNEL_ID, "fjord_news")
-    async with running_bot(settings, backend=FixedBackend(SUMMARY)) as application:
+    async with running_bot(settings, backend=FakeBackend(SUMMARY)) as application:
         await poll_now(application)
         job = digest_job(application)
         with caplog.at_level(logging.INFO, logger="bot"):

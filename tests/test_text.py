@@ -1,4 +1,4 @@
-from summarizer.chunking import chunk_text
+from summarizer.backends.chunking import chunk_text
 from summarizer.text import clean_text, split_sentences, trim_to_sentences
 
 

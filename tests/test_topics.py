@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+import pytest_asyncio
 
 from bot.digest.choose import choose_stories
 from bot.digest.contrast_topics import CONTRAST_TOPICS
 from bot.digest.topics import Topics
-from bot.store.db import open_store
 from bot.store.tables import Article, Channel, Feed, Story
 from bot.stories.assign import article_text
 from bot.usecases.channels import filter_rules
@@ -71,17 +71,19 @@ ARTICLES = [
 ]
 
 
-@pytest.fixture
-async def sessions(tmp_path):
-    engine, sessions = await open_store(f"sqlite+aiosqlite:///{tmp_path}/store.db")
+@pytest_asyncio.fixture(loop_scope="module")
+async def stored(sessions) -> None:
     async with sessions.begin() as session:
         session.add(Feed(id=1, name="wire", url="https://example.org/rss"))
         for number, (title, text, language, _) in enumerate(ARTICLES, start=1):
             session.add(Story(id=number, updated_at=NOW))
             session.add(Article(id=number, feed_id=1, guid=f"g{number}", title=title, text=text, text_hash=f"h{number}",
                                 language=language, published_at=NOW, story_id=number))
-    yield sessions
-    await engine.dispose()
+
+
+def with_stories(test):
+    """The test, with ARTICLES stored as stories, on the event loop of `sessions`."""
+    return pytest.mark.usefixtures("stored")(pytest.mark.asyncio(loop_scope="module")(test))
 
 
 @pytest.fixture
@@ -97,6 +99,7 @@ async def chosen_titles(sessions, topics: Topics | None, include: list[str], exc
     return sorted(story.articles[0].title for story in stories)
 
 
+@with_stories
 async def test_a_topic_finds_its_stories_in_every_language_and_in_words_of_any_language(sessions, embedder):
     topics = Topics(embedder)
     sports = ["Bayern verspielt Führung", "Late penalty sends Leeds up"]
@@ -108,6 +111,7 @@ async def test_a_topic_finds_its_stories_in_every_language_and_in_words_of_any_l
     assert await chosen_titles(sessions, topics, ["topic:public transport"]) == ["Tramvaj na letiště jezdí"]
 
 
+@with_stories
 async def test_exclude_topics_and_strictness(sessions, embedder):
     topics = Topics(embedder, margin=0.02)  # the mixed story is 0.028 below politics for sports
     kept = await chosen_titles(sessions, topics, [], ["topic:sports", "topic:politics and elections"])
@@ -117,10 +121,12 @@ async def test_exclude_topics_and_strictness(sessions, embedder):
     assert "Minister of sport elected mayor" not in await chosen_titles(sessions, topics, ["topic(strict):sports"])
 
 
+@with_stories
 async def test_a_consent_page_is_on_no_topic(sessions, embedder):
     assert "Before you continue" not in await chosen_titles(sessions, Topics(embedder), ["topic(loose):sports"])
 
 
+@with_stories
 async def test_topic_words_and_contrast_topics_are_embedded_once_and_stored_vectors_reused(sessions, embedder):
     topics = Topics(embedder)
     for _ in range(3):
@@ -129,6 +135,7 @@ async def test_topic_words_and_contrast_topics_are_embedded_once_and_stored_vect
     assert embedder.texts.count(article_text(*ARTICLES[0][:2])) == 1
 
 
+@with_stories
 async def test_topic_filters_need_the_embedder(sessions):
     with pytest.raises(ValueError, match="filters by topic"):
         await chosen_titles(sessions, None, ["topic:trams"])

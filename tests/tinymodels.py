@@ -7,12 +7,9 @@ parameters. The models write garbage: tests built on them check plumbing, never 
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-import regex
 import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import (
@@ -28,7 +25,6 @@ from transformers import (
 )
 
 from summarizer.backends.seq2seq import CROSSSUM_LANGUAGES
-from summarizer.embeddings import Embedder
 
 CORPUS = [
     "The city council approved the new budget on Tuesday after a long debate.",
@@ -186,26 +182,6 @@ def build_tiny_nli(path: str | Path, labels: Sequence[str] = ("entailment", "neu
     return path
 
 
-class WordsEmbedder(Embedder):
-    """A stand-in sentence embedder: hashed bags of lower-case words, so texts that share words
-    are close and texts that share none are orthogonal. Counts what it embeds."""
-
-    model_id = "test/words"
-    dimension = 512
-
-    def __init__(self) -> None:
-        self.embedded: list[str] = []
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.embedded += texts
-        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in regex.findall(r"\p{L}+", text.lower()):
-                vectors[row, zlib.crc32(word.encode()) % self.dimension] += 1
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.where(norms > 0, norms, 1)
-
-
 def _wordpiece_tokenizer() -> BertTokenizerFast:
     tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
@@ -261,17 +237,3 @@ def _seq2seq_tokenizer() -> PreTrainedTokenizerFast:
         unk_token="<unk>",
         model_max_length=SEQ2SEQ_MAX_INPUT,
     )
-
-
-class Counting(Embedder):
-    """An embedder (a tiny one, in tests) that counts the texts it is given; `model_id` may name another model."""
-
-    def __init__(self, inner: Embedder, model_id: str | None = None) -> None:
-        self.inner = inner
-        self.model_id = model_id or inner.model_id
-        self.dimension = inner.dimension
-        self.texts: list[str] = []
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.texts += texts
-        return self.inner.embed(texts)

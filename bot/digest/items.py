@@ -20,20 +20,24 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from bot.digest.choose import ChosenStory
 from bot.digest.summaries import StorySummaries
 from bot.store.tables import Article, SummaryRecord
+from summarizer import SummarizerError, candidate_sentences, new_sentences, source_text, trim_to_sentences
 from summarizer.embeddings import Embedder
-from summarizer.novelty import candidate_sentences, new_sentences
-from summarizer.text import trim_to_sentences
-from summarizer.trust import reasons_to_withhold
-from summarizer.types import SummarizerError
 
 log = logging.getLogger(__name__)
 
 # A "title" that is a file or a link, as feeds without titles give: no headline.
 _NOT_A_TITLE = re.compile(r"(?i)^(https?://\S+|[\w.\-]+\.(s?html?|php|aspx?|jsp|xml|json))$")
+
+
+# The model's summary; else a source's opening in the channel's language; else the sources' headlines.
+Form = Literal["summary", "lead", "headline"]
+# A story new to the channel, or an update of one it was given before.
+Kind = Literal["story", "update"]
 
 
 @dataclass(frozen=True)
@@ -50,12 +54,11 @@ class DigestItem:
     title: str
     summary: str
     sources: list[SourceLink]
-    form: str = "summary"  # "summary", "lead" or "headline"
-    kind: str = "story"  # "story", or "update" of a story the channel was given before
+    form: Form = "summary"
+    kind: Kind = "story"
     article_ids: list[int] = field(default_factory=list)  # the articles the item gives the channel
     title_language: str | None = None  # set when the title is in another language than the channel's
     summary_language: str | None = None  # the same, for the text
-    ungrounded: list[str] = field(default_factory=list)  # of the posted text: always empty
     flags: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -65,7 +68,7 @@ class DigestItem:
             "sources": [{"url": s.url, "feed": s.feed, "language": s.language} for s in self.sources],
             "form": self.form,
             "kind": self.kind,
-            "ungrounded": list(self.ungrounded),
+            "ungrounded": [],  # DESIGN.md's key: what the posted text names that no source does, never anything
             "flags": list(self.flags),
         }
 
@@ -201,10 +204,8 @@ async def _summary(
 
 async def _trustworthy(record: SummaryRecord, articles: list[Article], summaries: StorySummaries) -> bool:
     """Checked again here, against every source of the story as it stands now, by the model's gate."""
-    reasons = await asyncio.to_thread(
-        reasons_to_withhold, record.summary, record.flags, [f"{a.title}\n{a.text}" for a in articles],
-        summaries.backend.checks,
-    )
+    sources = [source_text(a.title, a.text) for a in articles]
+    reasons = await summaries.backend.reasons_to_withhold(record.summary, record.flags, sources)
     if reasons:
         log.info("summary of story %s held back: %s", articles[0].story_id, "; ".join(reasons))
     return not reasons

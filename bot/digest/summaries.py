@@ -15,8 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.store.tables import Article, SummaryRecord
-from summarizer.backends.base import Backend
-from summarizer.types import SummaryRequest
+from summarizer import Backend, SummaryRequest, source_text
 
 
 class StorySummaries:
@@ -29,7 +28,7 @@ class StorySummaries:
     async def summary(self, articles: list[Article], language: str) -> SummaryRecord:
         """The story's summary in `language` (raises SummarizerError when the model fails)."""
         key = hashlib.sha256("|".join(a.text_hash for a in articles).encode()).hexdigest()
-        texts = tuple(f"{a.title}\n{a.text}".strip() for a in articles)
+        texts = tuple(source_text(a.title, a.text) for a in articles)
         return await self._once((key, language, "summary"), lambda: self._cached_or_new(key, texts, language))
 
     async def summary_of(self, texts: tuple[str, ...], language: str) -> SummaryRecord:
@@ -79,7 +78,7 @@ class StorySummaries:
         record = SummaryRecord(
             source_hash=key, model=model, language=language, max_chars=self.max_chars,
             summary=summary.summary, summary_language=summary.language, source_language=summary.source_language,
-            ungrounded=summary.ungrounded, flags=summary.flags, seconds=summary.seconds, headline=None,
+            flags=summary.flags, seconds=summary.seconds, headline=None,
         )
         async with self._sessions() as session:
             try:

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.feeds.dedupe import simhash
-from summarizer.language import detect_language
+from summarizer import detect_language
 
 # For the parse pool: its workers then share one copy of the language detector's models.
-PRELOAD = ("bot.feeds.languagemodels",)
+PRELOAD = ("bot.feeds.language_detector",)
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,6 @@ class SummaryRecord(Base):
     summary: Mapped[str] = mapped_column(Text)
     summary_language: Mapped[str] = mapped_column(String(8))
     source_language: Mapped[str] = mapped_column(String(8))
-    ungrounded: Mapped[list[str]] = mapped_column(JSON, default=list)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     seconds: Mapped[float] = mapped_column(default=0.0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

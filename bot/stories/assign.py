@@ -21,8 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.store.db import Turn, wait_for_turn
 from bot.store.tables import Article, ArticleVector, Story
 from bot.stories.grouping import STORY_WINDOW, Document, assign_stories
-from summarizer.embeddings import Embedder
-from summarizer.embeddings.languages import LanguageCentres
+from summarizer.embeddings import Embedder, LanguageCentres
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from summarizer.mentions import Date, Name, Number, extract_mentions, uncased_word_keys
+from summarizer import Date, Name, Number, extract_mentions, uncased_word_keys
 
 BAGS = ("name", "number")
 # How much a word counts as a name: a capitalised word that only starts a sentence may be an

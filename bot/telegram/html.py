@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from lxml import html as lxml_html
 from telegram import LinkPreviewOptions
 
+from summarizer import pack
+
 TELEGRAM_LIMIT = 4096
 # Digests and replies list several links; a preview of the first one would bury the text.
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -45,18 +47,8 @@ def _fit(item: str, limit: int) -> list[str]:
 
 def _pack(pieces: Sequence[str], separator: str, limit: int, first: str = "") -> list[str]:
     """As few texts of at most `limit` characters as hold the pieces in order, joined by `separator`."""
-    packed: list[str] = []
-    current = first
-    for piece in pieces:
-        candidate = f"{current}{separator}{piece}" if current else piece
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            packed.append(current)
-            current = piece
-    if current:
-        packed.append(current)
-    return packed
+    groups = pack([first, *pieces] if first else pieces, lambda group: len(separator.join(group)) <= limit)
+    return [separator.join(group) for group in groups]
 
 
 def _plain_cut(line: str, limit: int) -> str:

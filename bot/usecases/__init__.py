@@ -22,6 +22,7 @@ class UseCases:
     summaries: Summaries
     channels: Channels
     digests: Digests
+    sender: Sender  # sends what the outbox holds for a channel
 
     async def poll_due_feeds(self) -> PollReport:
         return await poll_feeds(self.resources, self.metrics, only_due=True)
@@ -36,6 +37,6 @@ def build_use_cases(
     resources: Resources, metrics: Metrics, *, render: Render, sender: Sender, digest_times: DigestTimes, limits: Limits
 ) -> UseCases:
     summaries = Summaries(resources, metrics, limits)
-    digests = Digests(resources, metrics, render, sender)
-    channels = Channels(resources, digest_times, summaries, digests)
-    return UseCases(resources, metrics, UserLanguages(resources.sessions), summaries, channels, digests)
+    digests = Digests(resources, metrics, render)
+    channels = Channels(resources, digest_times, summaries, digests, sender)
+    return UseCases(resources, metrics, UserLanguages(resources.sessions), summaries, channels, digests, sender)

@@ -26,10 +26,10 @@ from bot.feeds.parse import FeedParseError, parse_feed
 from bot.resources import Resources
 from bot.store.queries import all_channels, channel_fields, unsent_messages
 from bot.store.tables import FEED_NAME_CHARS, Channel, Feed, utcnow
-from bot.usecases.digests import Digests
+from bot.usecases.digests import Digests, Sender
 from bot.usecases.refusal import Refusal, refuse_longer_than
 from bot.usecases.summaries import Summaries
-from bot.usecases.users import chosen_language, language_code
+from bot.usecases.users import chosen_language
 from config.filters import MAX_RULE_CHARS, compile_rule, parse_topic, topic_of, topic_rule
 from config.settings import ChannelSettings, DigestSchedule
 from web.fetch import FetchError
@@ -143,12 +143,15 @@ def _padded(at: str) -> str:
 
 
 class Channels:
-    def __init__(self, resources: Resources, digest_times: DigestTimes, summaries: Summaries, digests: Digests) -> None:
+    def __init__(
+        self, resources: Resources, digest_times: DigestTimes, summaries: Summaries, digests: Digests, sender: Sender
+    ) -> None:
         self._resources = resources
         self._sessions = resources.sessions
         self._digest_times = digest_times
         self._summaries = summaries
         self._digests = digests
+        self._sender = sender
         self._guard = partial(check_public_url, allow_private=resources.settings.security.allow_private_urls)
 
     # -- reading ------------------------------------------------------------------------------
@@ -298,7 +301,7 @@ class Channels:
         """The channel's next digest, now; this also resumes a channel paused after a posting failure."""
         async with self._sessions() as session:
             channel = await self._existing(session, chat)
-        run = await self._digests.next(channel.id, post=True, resume=True)
+        run = await self._digests.post(channel.id, self._sender, resume=True)
         return DigestOutcome(chat.label, run.queued, run.sent)
 
     # -- helpers ------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """A channel's next digest: choose its stories, summarise them, render, then post it or only show it.
 
-The bot's digest job, /digest and `python -m bot digest --dry-run` all come through `Digests.next`;
-the dry run is the same call with posting switched off, so it shows exactly what would be posted.
+The bot's digest job and /digest post it (`Digests.post`); `python -m bot digest --dry-run` shows it
+(`Digests.preview`): both build it the same way, so the preview is exactly what would be posted.
 """
 
 from __future__ import annotations
@@ -44,42 +44,42 @@ class DigestRun:
 
 
 class Digests:
-    def __init__(self, resources: Resources, metrics: Metrics, render: Render, sender: Sender | None) -> None:
-        """`sender` None: digests can be built and shown, not posted (the command line)."""
+    def __init__(self, resources: Resources, metrics: Metrics, render: Render) -> None:
         self._resources = resources
         self._metrics = metrics
         self._render = render
-        self._sender = sender
         self._summaries: StorySummaries | None = None
         self._topics: Topics | None = None
 
-    async def next(
-        self, channel_id: int, *, post: bool, resume: bool = False, on_item: Callable[[], None] | None = None
-    ) -> DigestRun:
-        """Build the channel's next digest; with `post`, record it as posted, queue and send it.
+    async def preview(self, channel_id: int, *, on_item: Callable[[], None] | None = None) -> DigestRun:
+        """The channel's next digest, built but neither recorded nor sent; none for a paused channel."""
+        async with self._resources.sessions() as session:
+            channel = await session.get(Channel, channel_id)
+        if channel is None or channel.paused_reason:
+            return DigestRun(None, 0, 0)
+        return DigestRun(await self._build(channel, on_item), 0, 0)
+
+    async def post(self, channel_id: int, sender: Sender, *, resume: bool = False) -> DigestRun:
+        """Build the channel's next digest, record it as posted, queue it and send it with `sender`.
 
         A paused channel gets nothing unless `resume` (an admin asked for the digest), which also
-        lifts the pause when posting.
+        lifts the pause.
         """
         sessions = self._resources.sessions
         async with sessions.begin() as session:
             channel = await session.get(Channel, channel_id)
             if channel is None or (channel.paused_reason and not resume):
-                if post:
-                    log.info("digest of channel %s skipped: %s", channel.chat if channel else channel_id,
-                             f"the channel is paused ({channel.paused_reason})" if channel else "no such channel")
+                log.info("digest of channel %s skipped: %s", channel.chat if channel else channel_id,
+                         f"the channel is paused ({channel.paused_reason})" if channel else "no such channel")
                 return DigestRun(None, 0, 0)
-            if channel.paused_reason and post:
+            if channel.paused_reason:
                 log.info("channel %s resumed (was paused: %s)", channel.chat, channel.paused_reason)
                 channel.paused_reason = None
-        digest = await self._build(channel, on_item)
-        if not post:
-            return DigestRun(digest, 0, 0)
+        digest = await self._build(channel, None)
         queued = await self._queue(channel, digest)
         async with sessions.begin() as session:
             await session.execute(update(Channel).where(Channel.id == channel_id).values(last_digest_at=utcnow()))
-        assert self._sender is not None, "posting needs a sender"
-        sent = await self._sender.send_channel(channel_id)
+        sent = await sender.send_channel(channel_id)
         log.info("digest of channel %s: %s", channel.chat, _outcome(digest, queued, sent))
         return DigestRun(digest, queued or 0, sent)
 

@@ -15,10 +15,14 @@ from math import ceil
 from bot.metrics import Metrics
 from bot.resources import Resources
 from bot.usecases.refusal import Refusal
-from summarizer.language import is_supported
-from summarizer.text import trim_to_sentences
-from summarizer.trust import reasons_to_withhold
-from summarizer.types import SummarizerError, SummaryRequest, UnsupportedInputError
+from summarizer import (
+    SummarizerError,
+    SummaryRequest,
+    UnsupportedInputError,
+    is_supported,
+    source_text,
+    trim_to_sentences,
+)
 from web.extract import ExtractError, extract_article
 from web.fetch import FetchError
 from web.pool import ParseFailed
@@ -172,7 +176,7 @@ class Summaries:
         except (ExtractError, ParseFailed):  # no article text, or a page the parser could not survive
             raise Refusal("no_article") from None
         title = article.title
-        return article.canonical_url or page.url, title, f"{title}\n{article.text}" if title else article.text
+        return article.canonical_url or page.url, title, source_text(title, article.text)
 
     async def _summarize(self, text: str, language: str, *, url: str | None, title: str | None) -> UserSummary:
         backend = self._resources.backend
@@ -188,9 +192,7 @@ class Summaries:
             log.warning("summary failed: %s", exc)
             raise Refusal("model_failed") from None
         partial = len(text) > limit
-        withheld = await asyncio.to_thread(
-            reasons_to_withhold, summary.summary, summary.flags, [text[:limit]], backend.checks
-        )
+        withheld = await backend.reasons_to_withhold(summary.summary, summary.flags, [text[:limit]])
         if withheld:
             # Nothing unchecked is said: the text's own opening, in its own language.
             log.info("summary withheld (%s); answering with the opening", "; ".join(withheld))

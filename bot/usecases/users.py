@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.store.tables import User, utcnow
 from bot.usecases.refusal import Refusal, refuse_longer_than
-from summarizer.language import is_supported
+from summarizer import is_supported
 
 # RFC 5646 asks software to take language tags of up to 35 characters; no real one is longer.
 MAX_LANGUAGE_CHARS = 35

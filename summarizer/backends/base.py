@@ -10,18 +10,19 @@ import asyncio
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from summarizer.backends.chunking import chunk_text
+from summarizer.backends.policy import central_sources, choose_headline, is_degenerate
+from summarizer.backends.prompts import join_sources
 from summarizer.backends.steering import Steering
 from summarizer.checks import NAMES_ONLY, Evidence, Gate
-from summarizer.chunking import chunk_text
-from summarizer.grounding import SourceIndex, find_ungrounded, index_sources
+from summarizer.checks.trust import reasons_to_withhold
+from summarizer.facts.grounding import SourceIndex, find_ungrounded, index_sources
+from summarizer.facts.mentions import Name, extract_mentions
 from summarizer.language import detect_language, is_supported
-from summarizer.mentions import Name, extract_mentions, searchable_name_keys
-from summarizer.name_keys import keys_match
-from summarizer.prompts import join_sources
-from summarizer.text import clean_text, prose_ratio, split_sentences, strip_urls, trim_to_sentences
+from summarizer.text import clean_text, pack, prose_ratio, split_sentences, strip_urls, trim_to_sentences
 from summarizer.types import Summary, SummaryRequest, UnsupportedInputError
 
 # Bounds the work one request may cause: map-reduce stops refining after this many model calls
@@ -32,10 +33,8 @@ MIN_PROSE_RATIO = 0.5
 # answer of max_chars characters is sized on it.
 CHARS_PER_TOKEN_FLOOR = 2.5
 MIN_SOURCE_CHARS = 40
-MAX_HEADLINE_WORDS = 12
 # Markup some tokenizers leave in decoded text (e.g. Gemma's <start_of_image>).
 _SPECIAL_TOKEN = re.compile(r"<(?:start|end)_of_\w+>|<\|?[a-z_]+\|?>")
-_DIGITS = re.compile(r"\d+")
 # A model that starts by repeating a prompt label ("Article:", "Summary:") before the answer.
 # A run of words the model says again at once (a copied headline, twice): said once.
 _REPEATED_RUN = re.compile(r"(\b\w.{19,}?)(?:\s+\1\b)+")
@@ -182,13 +181,8 @@ class Backend(ABC):
 
     def _pack(self, summaries: list[str]) -> list[str]:
         """Group consecutive partial summaries into as few chunks as fit, so each round shrinks."""
-        groups: list[list[str]] = []
-        for summary in summaries:
-            if groups and self.count_tokens(join_sources([*groups[-1], summary])) <= self.chunk_tokens:
-                groups[-1].append(summary)
-            else:
-                groups.append([summary])
-        return [join_sources(group) for group in groups]
+        fits = lambda group: self.count_tokens(join_sources(group)) <= self.chunk_tokens  # noqa: E731
+        return [join_sources(group) for group in pack(summaries, fits)]
 
     async def _generate_text(self, source: str, language: str, max_chars: int) -> str:
         raw = await self.generate(self.prompt(source, language, max_chars, 0), self.max_new_tokens(max_chars))
@@ -264,27 +258,24 @@ class Backend(ABC):
     # -- headlines --------------------------------------------------------------------------
 
     async def headline(self, summary: str, language: str) -> str:
-        """A headline in `language` for a summary, or "" when there is no trustworthy one.
-
-        A headline is read first and trusted most: it is the model's line when that is a complete
-        phrase of at most MAX_HEADLINE_WORDS words in the right language that names only what the
-        summary names (the summary has passed the grounding checks); else the summary's first
-        sentence if it is that short. Never a sentence cut short.
-        """
+        """A headline in `language` for a summary, or "" when there is no trustworthy one
+        (policy.choose_headline: the model's line, else the summary's first sentence)."""
         prompt = self.headline_prompt(summary, language)
-        candidates = []
+        text = None
         if prompt is not None:
-            raw = await self.generate(prompt, max_new_tokens=32)
-            text = _SPECIAL_TOKEN.sub(" ", raw).strip()
-            line = next((line for line in text.splitlines() if line.strip()), "")
-            line = strip_urls(line).strip(" \"'«»“”*#-")
-            candidates.append(split_sentences(line)[0].rstrip(".") if line else "")
-        candidates.append(split_sentences(summary)[0].rstrip(".") if summary else "")
-        return next((line for line in candidates if _fit_for_headline(line, summary, language)), "")
+            text = _SPECIAL_TOKEN.sub(" ", await self.generate(prompt, max_new_tokens=32)).strip()
+        return choose_headline(text, summary, language)
 
     def headline_prompt(self, summary: str, language: str):
         """A prompt for generate(), or None when the model only summarises (seq2seq summarizers)."""
         return None
+
+    # -- the door ---------------------------------------------------------------------------
+
+    async def reasons_to_withhold(self, summary: str, flags: Iterable[str], sources: Sequence[str]) -> list[str]:
+        """Why a summary must not be shown ([] when it may), checked by this backend's gate against the
+        sources as they stand when it is about to go out; in a worker thread (checks may run a model)."""
+        return await asyncio.to_thread(reasons_to_withhold, summary, flags, sources, self.checks)
 
     # -- what each backend provides -----------------------------------------------------------
 
@@ -305,17 +296,6 @@ class Backend(ABC):
 
     async def aclose(self) -> None:
         """Release the model or connections."""
-
-
-def _fit_for_headline(line: str, summary: str, language: str) -> bool:
-    words = line.split()
-    return (
-        0 < len(words) <= MAX_HEADLINE_WORDS
-        and not line.endswith(("…", "...", ",", ":", ";"))
-        and detect_language(line) in (language, None)
-        and not find_ungrounded(line, [summary])
-        and (len(words) < 4 or not is_degenerate(line))
-    )
 
 
 def _steering(prepared: Prepared) -> Steering:
@@ -348,36 +328,3 @@ def _anchor(candidate: Candidate, prepared: Prepared) -> Candidate:
         for mention in extract_mentions(candidate.text)
     )
     return replace(candidate, anchored=anchored)
-
-
-def central_sources(sources: Sequence[str], language: str, limit: int) -> list[str]:
-    """The `limit` sources most worth summarising on their own, in their original order.
-
-    Those already in the summary's language come first (a small model summarises best without
-    translating); then those naming most of what the other sources name too (the story's core,
-    not a side note or a page's boilerplate); then the longer ones.
-    """
-    names = [{key for m in extract_mentions(source) if isinstance(m, Name) for key in m.keys} for source in sources]
-    keys = [searchable_name_keys(source) for source in sources]
-
-    def shared(index: int) -> int:
-        others = {key for other, their in enumerate(keys) if other != index for key in their}
-        return sum(any(keys_match(name, key) for key in others) for name in names[index])
-
-    ranked = sorted(
-        range(len(sources)),
-        key=lambda i: (detect_language(sources[i]) != language, -shared(i), -len(sources[i])),
-    )
-    return [sources[i] for i in sorted(ranked[:limit])]
-
-
-def is_degenerate(text: str) -> bool:
-    """Empty, too short to say anything, or looping on the same words.
-
-    Digits count as one symbol, so that a numbered list of one word ("1. Item 2. Item 3. …") loops too.
-    """
-    words = _DIGITS.sub("0", text.lower()).split()
-    if len(words) < 4:
-        return True
-    trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
-    return len(set(trigrams)) < 0.6 * len(trigrams)

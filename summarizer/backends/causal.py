@@ -6,15 +6,15 @@ from collections.abc import Sequence
 
 from summarizer.backends.base import CHARS_PER_TOKEN_FLOOR
 from summarizer.backends.local import Job, LocalTransformersBackend
-from summarizer.backends.steering import ScriptBias, ScriptMasks, Steering
-from summarizer.model_files import ModelSource, convert_gguf
-from summarizer.prompts import (
+from summarizer.backends.model_files import ModelSource, convert_gguf
+from summarizer.backends.prompts import (
     COMPLETION_VARIANTS,
     chat_messages,
     completion_prompt,
     headline_completion_prompt,
     headline_messages,
 )
+from summarizer.backends.steering import ScriptBias, ScriptMasks, Steering
 from summarizer.types import ModelLoadError
 
 MAX_CHUNK_TOKENS = 2048

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from summarizer.backends.base import Backend
+from summarizer.backends.batching import BatchingWorker
+from summarizer.backends.model_files import ModelSource
 from summarizer.backends.steering import Steering
-from summarizer.batching import BatchingWorker
-from summarizer.model_files import ModelSource
 from summarizer.types import ModelLoadError, first_line
 
 

@@ -16,8 +16,8 @@ import math
 from typing import Any
 
 from summarizer.backends.base import Backend
-from summarizer.backends.http import JSONClient, ServerError, excerpt
-from summarizer.prompts import COMPLETION_VARIANTS, chat_messages, completion_prompt
+from summarizer.backends.prompts import COMPLETION_VARIANTS, chat_messages, completion_prompt
+from summarizer.http import JSONClient, ServerError, excerpt
 from summarizer.types import BackendUnavailableError
 
 # Characters per token assumed without the server's tokenizer: current BPE vocabularies give

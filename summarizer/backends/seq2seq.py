@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from summarizer.backends.local import Job, LocalTransformersBackend
-from summarizer.model_files import ModelSource
+from summarizer.backends.model_files import ModelSource
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from summarizer.grounding import SourceIndex, index_sources
+from summarizer.facts.grounding import SourceIndex, index_sources
 from summarizer.text import split_sentences
 
 

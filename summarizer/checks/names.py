@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from summarizer.checks.base import Evidence, SentenceCheck, Verdict
-from summarizer.grounding import ungrounded_mentions
+from summarizer.facts.grounding import ungrounded_mentions
 
 
 class NamesCheck(SentenceCheck):

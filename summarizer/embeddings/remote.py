@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from summarizer.backends.http import JSONClient, ServerError, excerpt
 from summarizer.embeddings.base import Embedder, EmbeddingError, clean_inputs, unit_rows
+from summarizer.http import JSONClient, ServerError, excerpt
 
 
 class OpenAIEmbedder(Embedder):

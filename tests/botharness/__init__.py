@@ -1,14 +1,14 @@
-"""Running the real bot Application against the fake Bot API, with a small stand-in for the model.
+"""Running the real bot Application against the fake Bot API, with a stand-in for the model.
 
 Fixtures in tests.botharness.fixtures (register with `pytest_plugins`).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from bot.app import build_application, started
 from bot.usecases.summaries import Limits
 from config.settings import Settings
 from summarizer.backends.base import Backend
+from tests.doubles import FakeBackend
 from tests.fakebotapi import FakeBotApi
 
 ADMIN_ID = 1001
@@ -25,34 +26,37 @@ USER_ID = 2002
 CHANNEL_ID = -1001234567890
 CHANNEL = "@briefnews"
 
-SUMMARY = "The city council approved the new budget on Tuesday after a long debate about schools."
+STORIES = [
+    ("Harbour cranes return after strike",
+     "Dock workers in the harbour ended their two-week strike on Monday after the port authority agreed to hire "
+     "forty more crane operators. Container ships that had waited at anchor began unloading in the afternoon. "),
+    ("Tram line to the airport opens",
+     "The new tram line between the central station and the airport opened to passengers on Saturday morning. "
+     "The city expects twelve thousand riders a day once the summer timetable starts in June. "),
+]
 
 
-class FixedBackend(Backend):
-    """Writes the same summary for every request, through the real pre- and postprocessing.
+def rss(stories: list[tuple[str, str]]) -> bytes:
+    now = format_datetime(datetime.now(UTC))
+    items = "".join(
+        f"<item><title>{title}</title><link>https://herald.example/{number}</link><guid>story-{number}</guid>"
+        f"<pubDate>{now}</pubDate><description><![CDATA[{body * 4}]]></description></item>"
+        for number, (title, body) in enumerate(stories)
+    )
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour Herald</title>'
+            f"<link>https://herald.example/</link>{items}</channel></rss>").encode()
 
-    With `gate` set, generation waits until the test opens it, to hold requests in progress.
-    """
 
-    backend_name = "fixed"
+async def admin_says(api: FakeBotApi, text: str, **options) -> str:
+    """An admin's message in their private chat with the bot, and the bot's answer."""
+    before = len(api.messages_to(ADMIN_ID))
+    api.user_message(ADMIN_ID, ADMIN_ID, text, **options)
+    messages = await api.wait_for_messages(before + 1, chat_id=ADMIN_ID)
+    return messages[before].plain_text
 
-    def __init__(self, summary: str = SUMMARY, *, gate: asyncio.Event | None = None) -> None:
-        self.model_name = "fixed-test-model"
-        self.summary = summary
-        self.gate = gate
-        self.prompts: list[str] = []
 
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def prompt(self, source: str, language: str, max_chars: int, variant: int) -> str:
-        return f"[{language}] {source}"
-
-    async def generate(self, prompt: str, max_new_tokens: int) -> str:
-        self.prompts.append(prompt)
-        if self.gate is not None:
-            await self.gate.wait()
-        return self.summary
+def add_channel(api: FakeBotApi) -> None:
+    api.add_chat(CHANNEL_ID, type="channel", username=CHANNEL.lstrip("@"), title="Brief News", admins=[ADMIN_ID])
 
 
 def quiet_schedule() -> dict[str, str]:
@@ -77,7 +81,7 @@ def bot_settings(tmp_path: Path, api: FakeBotApi, **sections: dict[str, Any]) ->
 async def running_bot(
     settings: Settings, *, backend: Backend | None = None, limits: Limits = Limits()
 ) -> AsyncIterator[Application]:
-    application = build_application(settings, None, backend=backend or FixedBackend(), limits=limits)
+    application = build_application(settings, None, backend=backend or FakeBackend(), limits=limits)
     async with started(application):
         yield application
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from statistics import fmean
 
 from summarizer.backends.base import Backend
-from summarizer.bench import manifest_articles
 from summarizer.checks import NAMES_ONLY, Gate
-from summarizer.trust import reasons_to_withhold
+from summarizer.checks.trust import reasons_to_withhold
+from summarizer.cli.bench import manifest_articles
 from summarizer.types import SummarizerError, Summary, SummaryRequest, UnsupportedInputError
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")

@@ -20,7 +20,7 @@ from summarizer.backends.base import Backend
 from summarizer.types import SummaryRequest
 from web.extract import extract_article
 
-DEMO_PAGES = Path(__file__).resolve().parent.parent / "config" / "demo" / "feeds" / "pages"
+DEMO_PAGES = Path(__file__).resolve().parents[2] / "config" / "demo" / "feeds" / "pages"
 
 
 @dataclass(frozen=True)

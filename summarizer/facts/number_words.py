@@ -19,8 +19,8 @@ from functools import cache
 import regex
 from num2words import num2words
 
-from summarizer.numerals import SCALE_STEMS, Number
-from summarizer.word_phrases import PhraseTable, normalise
+from summarizer.facts.numerals import SCALE_STEMS, Number
+from summarizer.facts.word_phrases import PhraseTable, normalise
 
 LANGUAGES = ("en", "fr", "de", "es", "it", "pt", "cs", "pl", "ru", "uk", "ar")
 VALUES = (*range(2, 100), *range(100, 1000, 100))

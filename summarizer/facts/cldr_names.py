@@ -27,7 +27,7 @@ from os.path import commonprefix
 
 import regex
 
-from summarizer.name_keys import name_key
+from summarizer.facts.name_keys import name_key
 
 MIN_KEY_CONSONANTS = 4  # shorter skeletons collide across the world's names
 MAX_NAME_WORDS = 4  # "Bosnia and Herzegovina", "Соединённые Штаты Америки"

@@ -12,9 +12,9 @@ from functools import cache
 import regex
 from babel.dates import get_day_names
 
-from summarizer.numerals import DIGIT as _D
-from summarizer.numerals import to_int
-from summarizer.word_phrases import PhraseTable
+from summarizer.facts.numerals import DIGIT as _D
+from summarizer.facts.numerals import to_int
+from summarizer.facts.word_phrases import PhraseTable
 
 # Twelve names per line, January first.
 _MONTH_NAMES = (

@@ -1,6 +1,6 @@
 """Numbers as written in news, in any script: "1 200", "1,200" and "1200" are one value.
 
-Numbers written in words are read by summarizer.number_words. Limits: times of day are not recognised.
+Numbers written in words are read by summarizer.facts.number_words. Limits: times of day are not recognised.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from config.settings import FetchSettings
+from summarizer.text import source_text
 from summarizer.types import UnsupportedInputError
 from web.extract import ExtractError, extract_article
 from web.fetch import Fetcher, FetchError, create_session
@@ -57,4 +58,4 @@ async def _read_url(url: str, allow_private_urls: bool) -> str:
         raise UnsupportedInputError(f"cannot fetch {url}: {exc}") from None
     except (ExtractError, ParseFailed) as exc:
         raise UnsupportedInputError(f"{url}: {exc}") from None
-    return f"{article.title}\n{article.text}" if article.title else article.text
+    return source_text(article.title, article.text)

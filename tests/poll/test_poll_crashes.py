@@ -23,23 +23,9 @@ from bot.store.db import open_store
 from bot.store.tables import Article, Feed
 from config.settings import FetchSettings
 from tests.crashingparser import MARKER, abort_on_marker
+from tests.feedserver import reply
 from tests.newssite import NewsSite
-from tests.test_poll import (  # noqa: F401  (server, sessions, parsers: fixtures)
-    HTML_TYPE,
-    INTERVAL,
-    NOW,
-    RSS_TYPE,
-    add_feed,
-    articles_of,
-    parsers,
-    reload,
-    reply,
-    rss,
-    server,
-    serving,
-    sessions,
-    story,
-)
+from tests.poll.harness import HTML_TYPE, INTERVAL, NOW, RSS_TYPE, add_feed, articles_of, reload, rss, serving, story
 from web.fetch import Fetcher, create_session
 from web.pool import ParsePool
 

@@ -15,9 +15,8 @@ from functools import cached_property
 
 import regex
 
-from summarizer.cldr_names import concepts_in, named_spans
-from summarizer.language import detect_language
-from summarizer.mentions import (
+from summarizer.facts.cldr_names import concepts_in, named_spans
+from summarizer.facts.mentions import (
     Date,
     Mention,
     Name,
@@ -27,7 +26,8 @@ from summarizer.mentions import (
     extract_mentions,
     searchable_name_keys,
 )
-from summarizer.name_keys import keys_match, soft_c_key
+from summarizer.facts.name_keys import keys_match, soft_c_key
+from summarizer.language import detect_language
 
 _LATIN = regex.compile(r"\p{Latin}+")
 # Languages that write every noun with a capital letter.

@@ -3,8 +3,8 @@
 Grounding (is every name in a summary in its sources?) and clustering (do two articles tell the
 same story?) both need to recognise "John Matze", "Джон Матц" and "جون ماتزي" as one person,
 "1 200" and "1,200" as one number, "10 January" and "10 января" as one date. Names are found here;
-their keys come from summarizer.name_keys, numbers from summarizer.numerals, dates from
-summarizer.dates.
+their keys come from summarizer.facts.name_keys, numbers from summarizer.facts.numerals, dates from
+summarizer.facts.dates.
 
 Limits of the name heuristics:
 - Names are found by capitalisation, so only in cased scripts (Latin, Cyrillic, Greek...). German
@@ -23,10 +23,10 @@ from typing import NamedTuple
 
 import regex
 
-from summarizer.dates import MONTHS, Date, Weekday, find_dates, find_weekdays
-from summarizer.name_keys import ARABIC_LETTER, name_key
-from summarizer.number_words import find_number_words
-from summarizer.numerals import Number, find_numbers
+from summarizer.facts.dates import MONTHS, Date, Weekday, find_dates, find_weekdays
+from summarizer.facts.name_keys import ARABIC_LETTER, name_key
+from summarizer.facts.number_words import find_number_words
+from summarizer.facts.numerals import Number, find_numbers
 
 __all__ = ["Date", "Mention", "Name", "Number", "Weekday", "content_words", "extract_mentions",
            "searchable_name_keys", "uncased_word_keys"]

@@ -4,7 +4,6 @@ Loading them takes seconds of CPU and about 900 MB; done once there, before any 
 every worker shares them, and a worker that replaces a crashed one needs no time to reload them.
 """
 
-from summarizer.language import detect_language
+from summarizer import load_language_detector
 
-# Shorter than 120 characters: lingua loads the models of every n-gram length, not only trigrams.
-detect_language("Any short sentence loads every model of the language detector.")
+load_language_detector()
