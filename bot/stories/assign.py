@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.tables import Article, ArticleVector, Story
-from bot.stories.grouping import STORY_WINDOW, Document, assign_stories
+from bot.stories.grouping import STORY_WINDOW, Document, assign_stories, calibration_for
 from summarizer.embeddings import Embedder
 from summarizer.embeddings.languages import LanguageCentres
 
@@ -46,11 +46,11 @@ CENTRE_SAMPLE = 5000
 _IDS_PER_QUERY = 500
 
 
-def article_text(title: str, text: str) -> str:
-    """What is embedded of an article: its title, then its text up to ARTICLE_CHARS in all."""
+def article_text(title: str, text: str, chars: int = ARTICLE_CHARS) -> str:
+    """What is embedded of an article: its title, then its text up to `chars` in all."""
     title, body = title.strip(), text.strip()
     body = body.removeprefix(title).lstrip(" \t\n.:-") if title else body  # some feeds repeat the title
-    return f"{title}\n{body}"[:ARTICLE_CHARS].strip()
+    return f"{title}\n{body}"[:chars].strip()
 
 
 def _chunks(items: Sequence, size: int) -> list[Sequence]:
@@ -104,11 +104,16 @@ async def language_centres(session: AsyncSession, embedder: Embedder, *, sample:
     return LanguageCentres.estimate(embedder.model_id, vectors, [language for _, language in rows])
 
 
-def _document(article: Article, vector: np.ndarray) -> Document:
-    return Document(
-        key=article.id, title=article.title, text=article.text,
-        language=article.language, published=article.published_at, vector=vector,
-    )
+def _documents(articles: Sequence[Article], vectors: dict[int, np.ndarray], centres: LanguageCentres) -> list[Document]:
+    """The articles with a vector, as documents with their language-centred vectors."""
+    articles = [article for article in articles if article.id in vectors]
+    if not articles:
+        return []
+    centred = centres.centre(np.stack([vectors[a.id] for a in articles]), [a.language for a in articles])
+    return [
+        Document(key=a.id, title=a.title, text=a.text, language=a.language, published=a.published_at, vector=vector)
+        for a, vector in zip(articles, centred, strict=True)
+    ]
 
 
 async def group_new_articles(
@@ -128,11 +133,14 @@ async def group_new_articles(
     vectors = await article_vectors(session, embedder, recent)
     newest_first = sorted(originals, key=lambda article: (article.published_at, article.id), reverse=True)
     vectors.update(await article_vectors(session, embedder, newest_first, budget=embed_time))
+    centres = await language_centres(session, embedder)
     members: dict[int, list[Document]] = {}
-    for article in recent:
-        members.setdefault(article.story_id, []).append(_document(article, vectors[article.id]))
-    ready = [_document(a, vectors[a.id]) for a in originals if a.id in vectors]
-    assignment = await asyncio.to_thread(assign_stories, ready, members, window=window)
+    for article, document in zip(recent, _documents(recent, vectors, centres), strict=True):
+        members.setdefault(article.story_id, []).append(document)
+    ready = _documents(originals, vectors, centres)
+    assignment = await asyncio.to_thread(
+        assign_stories, ready, members, window=window, calibration=calibration_for(embedder.model_id)
+    )
     story_of = dict(assignment.to_existing)  # article id -> story id
     for group in assignment.new_stories:
         story = Story()
