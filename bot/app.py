@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from telegram import BotCommand, Update
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.metrics import Metrics
@@ -43,7 +43,11 @@ log = logging.getLogger(__name__)
 
 # Commands and files are all the bot reads.
 ALLOWED_UPDATES = [Update.MESSAGE]
-_RESOURCES, _SERVER = "resources", "server"
+_RESOURCES, _SERVER, _SCHEDULER = "resources", "server", "scheduler"
+# Seconds the long-polling loop gets to end on stop. After an error (409 Conflict while another
+# process polls with the same token, a network failure) PTB sleeps up to 30 s before it looks at
+# the stop request; what it had not confirmed is fetched again on the next start.
+UPDATER_STOP = 3.0
 TELEGRAM_API_HOST = "api.telegram.org"
 LANGUAGE_PROBE = "Any sentence will do to load the language detector."
 
@@ -124,7 +128,7 @@ async def _open(
         resources.sessions, application.bot, metrics,
         on_paused=PauseNotices(resources.sessions, application.bot, settings.telegram.admins),
     )
-    scheduler = Scheduler(application.job_queue)
+    scheduler = application.bot_data[_SCHEDULER] = Scheduler(application.job_queue)
     usecases = application.bot_data[USECASES] = build_use_cases(
         resources, metrics, render=render_digest, sender=outbox, digest_times=scheduler, limits=limits
     )
@@ -203,18 +207,31 @@ async def started(application: Application) -> AsyncIterator[Application]:
                 telegram.webhook_url, secret_token=telegram.webhook_secret, allowed_updates=ALLOWED_UPDATES
             )
         else:
-            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES, error_callback=_polling_failed)
         await application.start()
         try:
             yield application
         finally:
             outbox_of(application).close()
+            await application.bot_data[_SCHEDULER].stop()
             if application.updater.running:
-                await application.updater.stop()
-            await application.stop()  # waits for running jobs
+                try:
+                    await asyncio.wait_for(application.updater.stop(), UPDATER_STOP)
+                except TimeoutError:
+                    log.info("stopping: long polling cut short")
+            await application.stop()
     finally:
         await application.shutdown()
         await application.post_shutdown(application)
+
+
+def _polling_failed(error: TelegramError) -> None:
+    """In place of PTB's traceback for each failed getUpdates (it asks again after a pause)."""
+    if isinstance(error, Conflict):
+        # Telegram answers one getUpdates per token at a time: another bot process is taking its turn.
+        log.debug("getUpdates: %s", error)
+    else:
+        log.warning("getUpdates failed (%s); asking again", error)
 
 
 async def serve(settings: Settings, config_path: str | Path | None) -> None:

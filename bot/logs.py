@@ -30,6 +30,17 @@ class MaskSecrets(logging.Filter):
         return True
 
 
+class SkippedRounds(logging.Filter):
+    """Drops APScheduler's warning for each round skipped while the previous one runs: with rounds
+    every few seconds it would repeat all through a long poll (bot.scheduler warns once about a long job)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+_SKIPPED_ROUNDS = SkippedRounds()  # one instance: a logger adds a filter it already has only once
+
+
 def configure_logging(settings: LogSettings, secrets: Iterable[str | None] = ()) -> None:
     handler = logging.StreamHandler(sys.stderr)
     if settings.format == "json":
@@ -41,3 +52,4 @@ def configure_logging(settings: LogSettings, secrets: Iterable[str | None] = ())
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
     for name in ("bot", "summarizer"):
         logging.getLogger(name).setLevel(settings.level)
+    logging.getLogger("apscheduler.scheduler").addFilter(_SKIPPED_ROUNDS)

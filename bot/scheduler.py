@@ -6,8 +6,11 @@ The job callbacks are plain async functions of a context, so tests can run a job
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -22,9 +25,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+JobCallback = Callable[["BotContext"], Awaitable[None]]
+
 # Every feed is polled when its own interval (or its failure back-off) says it is due; this is how
-# often the bot looks.
-POLL_EVERY = 30.0
+# often the bot looks, so a feed is polled at most this late (unless a long round is still running).
+# A look at nothing due costs two small queries.
+POLL_EVERY = 5.0
 # How often messages left unsent (flood limits, network trouble, a restart) are tried again.
 OUTBOX_EVERY = 10.0
 # A digest held up (the bot was down or busy at its time) still goes out within the hour, once;
@@ -37,6 +43,12 @@ DIGEST_RETRY_AFTER = 120.0
 DIGEST_RETRIES = 3
 # A round that overruns the next one just skips it.
 ROUND_JOB_KWARGS = {"misfire_grace_time": 60, "coalesce": True, "max_instances": 1}
+# A job running longer than this (seconds) is named in a warning: a round or a digest should take
+# a few minutes at most, and a job awaiting something that never comes would otherwise be silent.
+LONG_JOB = 300.0
+# Seconds running jobs get to end when the bot stops, before they are cancelled (their work is
+# transactional: it is done again after the next start).
+STOP_GRACE = 5.0
 # The first rounds run this soon after the job queue starts. (Jobs are added before it starts, and
 # APScheduler would skip a first run whose time had passed by then.)
 FIRST_ROUND = 1.0
@@ -57,12 +69,17 @@ async def post_digest(context: BotContext) -> None:
         if job.attempt < DIGEST_RETRIES:
             log.warning("digest of channel %s failed; trying again in %.0f s", job.channel_id, DIGEST_RETRY_AFTER)
             retry = DigestJob(job.channel_id, job.attempt + 1)
-            context.job_queue.run_once(post_digest, DIGEST_RETRY_AFTER, data=retry, name=_retry_job_name(retry))
+            # This job's own callback: post_digest as the scheduler wrapped it.
+            context.job_queue.run_once(context.job.callback, DIGEST_RETRY_AFTER, data=retry, name=_retry_job_name(retry))
         raise  # the application's error handler logs it
 
 
 async def poll_feeds(context: BotContext) -> None:
-    await context.usecases.poll_due_feeds()
+    started = time.monotonic()
+    report = await context.usecases.poll_due_feeds()
+    if report.outcomes:
+        log.info("poll: %d feeds (%d failing), %d new articles, %d new stories in %.1f s", len(report.outcomes),
+                 len(report.failing), report.new_articles, report.new_stories, time.monotonic() - started)
 
 
 async def send_outbox(context: BotContext) -> None:
@@ -72,6 +89,38 @@ async def send_outbox(context: BotContext) -> None:
 class Scheduler:
     def __init__(self, job_queue: JobQueue) -> None:
         self._jobs = job_queue
+        self._running: set[asyncio.Task] = set()
+
+    def _watched(self, callback: JobCallback) -> JobCallback:
+        """The callback, saying in the log when it runs past LONG_JOB, and known to `stop`."""
+
+        @functools.wraps(callback)
+        async def run(context: BotContext) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            started = time.monotonic()
+            warning = asyncio.get_running_loop().call_later(
+                LONG_JOB, lambda: log.warning("job %s has been running for %.0f s", context.job.name,
+                                              time.monotonic() - started))
+            self._running.add(task)
+            try:
+                await callback(context)
+            finally:
+                warning.cancel()
+                self._running.discard(task)
+
+        return run
+
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Start no more jobs; give the running ones `grace` seconds to end, then cancel them.
+
+        PTB's own stop waits for running jobs as long as they take, and starts due ones meanwhile."""
+        self._jobs.scheduler.pause()
+        if self._running:
+            _, unfinished = await asyncio.wait(self._running, timeout=grace)
+            for task in unfinished:
+                log.info("stopping: a job still running after %.0f s is cancelled", grace)
+        await self._jobs.stop(wait=False)  # cancels what still runs
 
     def start(self, channels: Iterable[Channel]) -> None:
         """The rounds, and a digest job per channel as the database has them.
@@ -79,8 +128,9 @@ class Scheduler:
         The first outbox round sends what a previous run left unsent; a digest time that passed while
         the bot was down (within the grace period, after the channel's last digest) is caught up at once.
         """
-        self._jobs.run_repeating(poll_feeds, POLL_EVERY, first=FIRST_ROUND, name="poll", job_kwargs=ROUND_JOB_KWARGS)
-        self._jobs.run_repeating(send_outbox, OUTBOX_EVERY, first=FIRST_ROUND, name="outbox",
+        self._jobs.run_repeating(self._watched(poll_feeds), POLL_EVERY, first=FIRST_ROUND, name="poll",
+                                 job_kwargs=ROUND_JOB_KWARGS)
+        self._jobs.run_repeating(self._watched(send_outbox), OUTBOX_EVERY, first=FIRST_ROUND, name="outbox",
                                  job_kwargs=ROUND_JOB_KWARGS)
         grace_start = datetime.now(UTC) - DIGEST_GRACE
         for channel in channels:
@@ -97,7 +147,7 @@ class Scheduler:
             missed = trigger.get_next_fire_time(None, missed_after)
             if missed is not None and missed <= datetime.now(UTC):
                 job_kwargs["next_run_time"] = missed  # APScheduler runs a past time at start, within the grace
-        self._jobs.run_custom(post_digest, job_kwargs=job_kwargs, data=DigestJob(channel_id),
+        self._jobs.run_custom(self._watched(post_digest), job_kwargs=job_kwargs, data=DigestJob(channel_id),
                               name=_digest_job_name(channel_id))
 
     def unschedule_digest(self, channel_id: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.store.db import open_store
-from bot.store.tables import Article, ArticleVector, Feed
+from bot.store.tables import Article, ArticleVector, Feed, Story
 from bot.stories import assign
 from bot.stories.assign import EMBED_BATCH, article_text, article_vectors, group_new_articles, language_centres
 from summarizer.embeddings import Embedder
@@ -188,3 +189,28 @@ async def test_one_event_told_in_two_languages_is_one_story_and_a_language_alone
         for article_id, story_id in await session.execute(select(Article.id, Article.story_id)):
             stories.setdefault(story_id, set()).add(article_id)
     assert sorted(map(sorted, stories.values())) == [[number * 2, number * 2 + 1] for number in range(1, 101)]
+
+
+@pytest.mark.postgres
+async def test_processes_grouping_at_once_make_one_story_of_each_article_and_no_empty_story(postgres_url, tiny_embedder):
+    engines = [await open_store(postgres_url) for _ in range(3)]  # as three processes' stores
+    _, first = engines[0]
+    async with first() as session:
+        session.add(Feed(name="wire", url="https://example.org/rss"))
+        session.add_all(article(n, f"Story {n}", f"Something else happened in town number {n}.") for n in range(1, 13))
+        await session.commit()
+
+    async def group(sessions) -> int:
+        async with sessions() as session:
+            return await group_new_articles(session, Counting(tiny_embedder))
+
+    created = await asyncio.gather(*(group(sessions) for _, sessions in engines))
+    async with first() as session:
+        story_of = dict((await session.execute(select(Article.id, Article.story_id))).all())
+        stories = set(await session.scalars(select(Story.id)))
+    for engine, _ in engines:
+        await engine.dispose()
+
+    assert None not in story_of.values()
+    assert stories == set(story_of.values())  # no story left without articles
+    assert sum(created) == len(stories)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -14,7 +16,8 @@ import pytest
 from tests.crashingparser import MARKER, abort_on_marker
 from tests.newssite import NewsSite
 from web.extract import ExtractError, extract_article
-from web.pool import ParsePool, ParserCrashed, ParserTimeout
+from web import pool as pool_module
+from web.pool import ParsePool, ParserCrashed, ParserLost, ParserTimeout
 
 # Jobs run in other processes, so they are module-level functions that pickle by name.
 
@@ -114,3 +117,50 @@ async def test_a_crashing_page_among_real_looking_pages_fails_alone(tmp_path):
     assert isinstance(crashed, ParserCrashed) and tries(log) == 2
     for page, (_, article) in zip(fine, pages, strict=True):
         assert all(paragraph[:60] in page.text for paragraph in article.paragraphs)
+
+
+def never_answered(*args: object, **kwargs: object) -> concurrent.futures.Future:
+    """What pebble hands back for a job it lost: a future that never ends."""
+    return concurrent.futures.Future()
+
+
+async def test_a_job_the_pool_never_answers_is_given_up_and_runs_again_in_new_workers(monkeypatch, caplog):
+    monkeypatch.setattr(pool_module, "WORKER_START", 0.5)
+    async with ParsePool(1, timeout=0.5) as pool:
+        losing = await pool._running_pool()
+        monkeypatch.setattr(losing, "schedule", never_answered)
+        assert await pool.run(pid_after, 0) != os.getpid()
+        assert await pool._running_pool() is not losing
+    assert any("got no answer from the parser within 1.5 s" in record.message for record in caplog.records)
+
+
+async def test_a_job_lost_twice_is_reported_and_the_pool_carries_on(monkeypatch):
+    monkeypatch.setattr(pool_module, "WORKER_START", 0.5)
+    monkeypatch.setattr(pool_module.ProcessPool, "schedule", never_answered)
+    async with ParsePool(1, timeout=0.5) as pool:
+        with pytest.raises(ParserLost, match="got no answer from the parser"):
+            await pool.run(pid_after, 0)
+        monkeypatch.undo()
+        assert await pool.run(pid_after, 0) != os.getpid()
+
+
+def test_a_pool_start_that_never_ends_holds_up_neither_its_jobs_nor_the_loops_shutdown(monkeypatch):
+    never_started = threading.Event()
+    monkeypatch.setattr(pool_module.ProcessPool, "_start_pool", lambda self: never_started.wait())
+    monkeypatch.setattr(pool_module, "POOL_START", 0.5)
+    outcome: list[BaseException] = []
+
+    async def a_job_then_shutdown() -> None:
+        async with ParsePool(1) as pool:
+            try:
+                await pool.run(pid_after, 0)
+            except ParserLost as exc:
+                outcome.append(exc)
+
+    # asyncio.run ends by waiting for its loop's threads: a start stuck in one would keep it for ever.
+    runner = threading.Thread(target=asyncio.run, args=(a_job_then_shutdown(),), daemon=True)
+    runner.start()
+    runner.join(30)
+    never_started.set()
+    assert not runner.is_alive()
+    assert [str(exc) for exc in outcome] == ["got no answer from the parser within 0.5 s"]

@@ -20,7 +20,7 @@ from bot.feeds.poll import Poller
 from bot.metrics import Metrics
 from bot.resources import Resources, open_resources
 from bot.store.db import open_store
-from bot.store.queries import all_channels
+from bot.store.queries import all_channels, sync_config
 from bot.store.tables import Article, Base, Feed, OutboxMessage, PostedStory, Story, SummaryRecord
 from bot.telegram.render import render_digest
 from bot.usecases.digests import Digests
@@ -203,3 +203,20 @@ async def test_a_posted_digest_is_in_the_outbox_and_its_stories_are_not_chosen_a
     assert posted == {item.story_id for item in digest.items}
     assert outbox == digest.messages and outbox
     assert next_time and not next_time & posted
+
+
+async def test_processes_starting_together_write_the_config_into_the_store_once(postgres_url):
+    settings = demo_settings(postgres_url)
+    stores = [await open_store(postgres_url) for _ in range(4)]  # as four processes' stores
+
+    async def sync(sessions) -> None:
+        async with sessions() as session:
+            await sync_config(session, settings, DEMO_CONFIG.parent)
+
+    await asyncio.gather(*(sync(sessions) for _, sessions in stores))
+    async with stores[0][1]() as session:
+        feeds = list(await session.scalars(select(Feed.name)))
+    for engine, _ in stores:
+        await engine.dispose()
+
+    assert sorted(feeds) == sorted(feed.name for feed in settings.feeds)

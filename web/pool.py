@@ -5,6 +5,9 @@ parsers must not be shared between threads. In worker processes a crash kills on
 fails only the job that worker was running and starts a replacement. That job is tried once more
 (a crash can come from the worker's state rather than the input) and then reported as
 ParserCrashed; a job that runs past its time limit is stopped and reported as ParserTimeout.
+pebble can also lose a job without an answer (a worker killed while it held the pool's channel):
+a job without an answer long after its limit is given up, the pool replaced, and the job tried
+once more, then reported as ParserLost.
 Work also leaves the event loop's process, so it never holds the loop's GIL.
 """
 
@@ -15,7 +18,9 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, Self, TypeVar
 
@@ -29,8 +34,14 @@ T = TypeVar("T")
 # Jobs handed to the workers at once, per worker: one running and one ready, so a worker never
 # waits for the event loop between jobs. More callers wait their turn without piling up payloads.
 JOBS_PER_WORKER = 2
-# Tries of a job whose worker died under it.
+# Tries of a job whose worker died under it, or that the pool lost.
 TRIES = 2
+# Seconds a new worker may take to start (forkserver, preloaded modules) on a busy machine.
+WORKER_START = 30.0
+# Seconds close() waits for the workers to stop; a broken pool may never report that it has.
+STOP_WAIT = 10.0
+# Seconds jobs wait for a pool to start before they fail (ParserLost).
+POOL_START = 600.0
 
 
 class ParseFailed(Exception):
@@ -41,6 +52,11 @@ class ParserCrashed(ParseFailed):
     def __init__(self, exitcode: int | None) -> None:
         super().__init__(f"crashed the parser ({_how_it_ended(exitcode)})")
         self.exitcode = exitcode
+
+
+class ParserLost(ParseFailed):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"got no answer from the parser within {seconds:g} s")
 
 
 class ParserTimeout(ParseFailed):
@@ -78,28 +94,44 @@ class ParsePool:
         self._closed = False
 
     async def run(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """The function's result, or the exception it raised; ParseFailed when its worker died or it ran too long."""
-        crash: ProcessExpired | BrokenProcessPool | None = None
+        """The function's result, or the exception it raised; ParseFailed when its worker died, it ran
+        too long, or the pool lost it."""
+        failure: ParseFailed | None = None
         for _ in range(TRIES):
             async with self._slots:
                 pool = await self._running_pool()
                 future = pool.schedule(function, args, kwargs, timeout=self.timeout)
                 self._in_flight += 1
                 try:
-                    return await asyncio.wrap_future(future)
-                except ProcessExpired as exc:
-                    crash = exc
-                except BrokenProcessPool as exc:
-                    # pebble gives up on the whole pool when it cannot tell which job a dead worker had;
-                    # the next job starts a new one.
-                    crash = exc
+                    # pebble enforces the job's own limit once it runs; this bounds the wait for an
+                    # answer, which never comes when pebble loses the job (a worker killed while it
+                    # held the pool's channel): without it the caller would wait forever.
+                    async with asyncio.timeout(self.answer_deadline) as deadline:
+                        return await asyncio.wrap_future(future)
+                except (ProcessExpired, BrokenProcessPool) as exc:
+                    # BrokenProcessPool: pebble gives up on the whole pool when it cannot tell which
+                    # job a dead worker had; the next job starts a new one.
+                    failure = ParserCrashed(_exitcode(exc))
                 except TimeoutError:
-                    raise ParserTimeout(self.timeout) from None
+                    if not deadline.expired():
+                        raise ParserTimeout(self.timeout) from None
+                    failure = ParserLost(self.answer_deadline)
+                    self._discard(pool)
                 finally:
                     self._in_flight -= 1
             name = getattr(function, "__name__", function)
-            log.warning("a parse worker died (%s) running %s", _how_it_ended(_exitcode(crash)), name)
-        raise ParserCrashed(_exitcode(crash))
+            if isinstance(failure, ParserLost):
+                log.warning("parse job %s %s; it runs again in new workers", name, failure)
+            else:
+                log.warning("a parse worker died (%s) running %s", _how_it_ended(failure.exitcode), name)
+        assert failure is not None
+        raise failure
+
+    @property
+    def answer_deadline(self) -> float:
+        """Seconds a job may wait for its answer: the jobs ahead of it on a worker and its own run, each
+        within the time limit, and time to start a worker."""
+        return JOBS_PER_WORKER * self.timeout + WORKER_START
 
     @property
     def in_flight(self) -> int:
@@ -117,23 +149,82 @@ class ParsePool:
         self._closed = True
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            await asyncio.to_thread(_stop, pool)
+            try:
+                await asyncio.wait_for(_in_daemon_thread(partial(_stop, pool)), STOP_WAIT)
+            except TimeoutError:
+                log.warning("the parse workers did not stop within %g s", STOP_WAIT)
+
+    def _discard(self, pool: ProcessPool) -> None:
+        """Replace `pool` with a new one on the next job; stopping it may hang, so nothing waits for that."""
+        if self._pool is pool:
+            self._pool = None
+            _stop_in_background(pool)
 
     async def _running_pool(self) -> ProcessPool:
         if self._closed:
             raise RuntimeError("the parse pool is closed")
         async with self._starting:
             if self._pool is not None and not self._pool.active:
-                broken, self._pool = self._pool, None
-                await asyncio.to_thread(_stop, broken)
+                self._discard(self._pool)
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(["__main__", *self._preload])
                 pool = ProcessPool(self.workers, initializer=self._initializer, context=context)
-                # Starting forks the workers (and the fork server, the first time): not on the event loop.
-                await asyncio.to_thread(lambda: pool.active)
-                self._pool = pool
+                self._pool = await _started(pool)
             return self._pool
+
+
+async def _started(pool: ProcessPool) -> ProcessPool:
+    """`pool` with its workers running, or ParserLost past POOL_START.
+
+    Starting forks the fork server the first time (it imports the preloaded modules: a minute or
+    more on a busy machine), then the workers. Off the event loop, in a daemon thread: a start that
+    never ends must keep neither the loop's shutdown nor the process's exit waiting. A start given
+    up (or whose caller was cancelled) stops the pool once it is done."""
+    abandoned = threading.Event()
+
+    def start() -> None:
+        pool.active  # the property starts the pool
+        if abandoned.is_set():
+            _stop(pool)
+
+    try:
+        await asyncio.wait_for(_in_daemon_thread(start), POOL_START)
+    except TimeoutError:
+        abandoned.set()
+        raise ParserLost(POOL_START) from None
+    except asyncio.CancelledError:
+        abandoned.set()
+        raise
+    return pool
+
+
+async def _in_daemon_thread(function: Callable[[], T]) -> T:
+    """`function()` in a thread of its own that the process does not wait for at exit (asyncio.to_thread's are)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if not future.done():
+            future.set_exception(error) if error is not None else future.set_result(result)
+
+    def run() -> None:
+        try:
+            result, error = function(), None
+        except BaseException as exc:
+            result, error = None, exc
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:  # the loop has closed meanwhile
+            pass
+
+    threading.Thread(target=run, name="parse-pool", daemon=True).start()
+    return await future
+
+
+def _stop_in_background(pool: ProcessPool) -> None:
+    # A daemon thread: one stuck on a broken pool must not keep the process from exiting.
+    threading.Thread(target=_stop, args=(pool,), name="parse-pool-stop", daemon=True).start()
 
 
 def _stop(pool: ProcessPool) -> None:
@@ -141,7 +232,7 @@ def _stop(pool: ProcessPool) -> None:
     pool.join()
 
 
-def _exitcode(crash: ProcessExpired | BrokenProcessPool | None) -> int | None:
+def _exitcode(crash: ProcessExpired | BrokenProcessPool) -> int | None:
     return crash.exitcode if isinstance(crash, ProcessExpired) else None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
 from pathlib import Path
 
 from alembic import command
@@ -13,11 +14,29 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The schema of releases that created tables without migrations.
 BASELINE_REVISION = "0001"
-_MIGRATION_LOCK = 0x62726965  # any constant: the advisory lock key for migrations ("brie")
+
+
+class Turn(IntEnum):
+    """Work that bot processes sharing one PostgreSQL database do one at a time: advisory lock keys
+    (any constants; "brie" and on)."""
+
+    MIGRATION = 0x62726965
+    CONFIG = 0x62726966  # the config's feeds and channels written into the store
+    GROUPING = 0x62726967  # articles put into stories
 
 
 class StoreError(Exception):
     """The database cannot be opened or used; the message names the URL without secrets."""
+
+
+_TAKE_TURN = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+async def wait_for_turn(session: AsyncSession, turn: Turn) -> None:
+    """On PostgreSQL, wait until no other process is doing `turn`, and hold it until the session's
+    transaction ends (commit or rollback). A no-op on SQLite, which one process uses at a time."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(_TAKE_TURN, {"key": int(turn)})
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -57,7 +76,7 @@ def upgrade_schema(connection: Connection) -> None:
     """Run the Alembic migrations the database has not had yet, in the caller's transaction."""
     if connection.dialect.name == "postgresql":
         # Bot processes starting together against one database migrate one after the other.
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        connection.execute(_TAKE_TURN, {"key": Turn.MIGRATION})
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection

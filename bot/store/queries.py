@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.store.tables import Channel, Feed, OutboxMessage
+from bot.store.db import Turn, wait_for_turn
+from bot.store.tables import Channel, Feed, OutboxMessage, utcnow
 from config.settings import ChannelSettings, FeedSettings, Settings
+
+
+log = logging.getLogger(__name__)
+
+# How long a claim on a feed being polled lasts unless renewed: a process that dies mid-poll leaves
+# the feed to the others this long after its last renewal.
+POLL_LEASE = timedelta(seconds=60)
 
 
 def resolve_feed_url(url: str, config_dir: Path) -> str:
@@ -20,7 +33,11 @@ def resolve_feed_url(url: str, config_dir: Path) -> str:
 
 
 async def sync_config(session: AsyncSession, settings: Settings, config_dir: Path) -> None:
-    """Make the store's config-owned feeds and channels match the config; keep runtime additions."""
+    """Make the store's config-owned feeds and channels match the config; keep runtime additions.
+
+    Processes starting together on one database do it one after the other: each finds what the
+    one before it wrote."""
+    await wait_for_turn(session, Turn.CONFIG)
     await _sync_feeds(session, settings.feeds, config_dir)
     await _sync_channels(session, settings.channels)
     await session.commit()
@@ -69,12 +86,52 @@ async def _sync_channels(session: AsyncSession, channels: list[ChannelSettings])
             await session.delete(leftover)
 
 
-async def feeds_due(session: AsyncSession, now: datetime) -> list[Feed]:
-    return list(
-        await session.scalars(
-            select(Feed).where(or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now)).order_by(Feed.id)
-        )
+async def claim_due_feeds(session: AsyncSession, now: datetime, lease: timedelta = POLL_LEASE) -> list[Feed]:
+    """The feeds due at `now`, claimed for polling: one statement moves each one's next poll to
+    `now + lease`, so other processes sharing the database (and later rounds) find it not due; the
+    poll then records its real next time, and `kept_claimed` renews the claim while it runs. A
+    process that dies mid-poll leaves its feeds due again within `lease`. On PostgreSQL, rows another
+    process is claiming at that moment are skipped, not waited for."""
+    is_due = or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now)
+    due = select(Feed.id).where(is_due).with_for_update(skip_locked=True).scalar_subquery()
+    claim = (
+        update(Feed).where(Feed.id.in_(due), is_due).values(next_poll_at=now + lease).returning(Feed.id)
+        .execution_options(synchronize_session=False)
     )
+    claimed = list(await session.scalars(claim))
+    await session.commit()
+    if not claimed:
+        return []
+    return list(await session.scalars(select(Feed).where(Feed.id.in_(claimed)).order_by(Feed.id)))
+
+
+@asynccontextmanager
+async def kept_claimed(
+    sessions: async_sessionmaker[AsyncSession], feeds: list[Feed], claimed_until: datetime, lease: timedelta = POLL_LEASE
+) -> AsyncIterator[None]:
+    """Inside the block, the claim on `feeds` (made by claim_due_feeds, lasting to `claimed_until`)
+    is renewed every third of `lease`; a feed whose poll has recorded its next time is left alone."""
+    ids = [feed.id for feed in feeds]
+
+    async def renew() -> None:
+        until = claimed_until
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            renewed = utcnow() + lease
+            try:
+                async with sessions.begin() as session:
+                    await session.execute(
+                        update(Feed).where(Feed.id.in_(ids), Feed.next_poll_at == until).values(next_poll_at=renewed)
+                    )
+                until = renewed
+            except SQLAlchemyError as exc:  # tried again a third of a lease later
+                log.warning("could not renew the claim on the feeds being polled: %s", exc.__class__.__name__)
+
+    renewal = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        renewal.cancel()
 
 
 async def all_feeds(session: AsyncSession) -> list[Feed]:

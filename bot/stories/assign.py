@@ -15,8 +15,10 @@ from datetime import timedelta
 
 import numpy as np
 from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store.db import Turn, wait_for_turn
 from bot.store.tables import Article, ArticleVector, Story
 from bot.stories.grouping import STORY_WINDOW, Document, assign_stories, calibration_for
 from summarizer.embeddings import Embedder
@@ -63,14 +65,7 @@ async def article_vectors(
     """Each article's vector from the embedder's model: stored ones are read, the others
     embedded (off the event loop) and stored, EMBED_BATCH articles and one commit at a time, in
     the given order. Past `budget` of embedding (after one batch at least) the rest are left out."""
-    vectors: dict[int, np.ndarray] = {}
-    for ids in _chunks([article.id for article in articles], _IDS_PER_QUERY):
-        rows = await session.execute(
-            select(ArticleVector.article_id, ArticleVector.vector).where(
-                ArticleVector.article_id.in_(ids), ArticleVector.model == embedder.model_id
-            )
-        )
-        vectors.update((article_id, vector) for article_id, vector in rows)
+    vectors = await stored_vectors(session, embedder.model_id, [article.id for article in articles])
     missing = [article for article in articles if article.id not in vectors]
     started = time.monotonic()
     for number, batch in enumerate(_chunks(missing, EMBED_BATCH)):
@@ -79,14 +74,33 @@ async def article_vectors(
             break
         embedded = await embedder.aembed([article_text(article.title, article.text) for article in batch])
         ids = [article.id for article in batch]
-        await session.execute(delete(ArticleVector).where(ArticleVector.article_id.in_(ids)))  # another model's
-        session.add_all(
-            ArticleVector(article_id=article_id, model=embedder.model_id, vector=vector)
-            for article_id, vector in zip(ids, embedded)
+        await session.execute(
+            delete(ArticleVector).where(ArticleVector.article_id.in_(ids), ArticleVector.model != embedder.model_id)
         )
+        # Another process may have stored some of them meanwhile, from the same model and text.
+        rows = [{"article_id": article_id, "model": embedder.model_id, "vector": vector}
+                for article_id, vector in zip(ids, embedded)]
+        await session.execute(_vector_insert(session).on_conflict_do_nothing(), rows)
         await session.commit()
         vectors.update(zip(ids, embedded))
     return vectors
+
+
+async def stored_vectors(session: AsyncSession, model_id: str, ids: Sequence[int]) -> dict[int, np.ndarray]:
+    vectors: dict[int, np.ndarray] = {}
+    for chunk in _chunks(ids, _IDS_PER_QUERY):
+        rows = await session.execute(
+            select(ArticleVector.article_id, ArticleVector.vector).where(
+                ArticleVector.article_id.in_(chunk), ArticleVector.model == model_id
+            )
+        )
+        vectors.update((article_id, vector) for article_id, vector in rows)
+    return vectors
+
+
+def _vector_insert(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
+    # INSERT ... ON CONFLICT is dialect-specific in SQLAlchemy; the store is one of these two.
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(ArticleVector)
 
 
 async def language_centres(session: AsyncSession, embedder: Embedder, *, sample: int = CENTRE_SAMPLE) -> LanguageCentres:
@@ -120,24 +134,30 @@ async def group_new_articles(
     session: AsyncSession, embedder: Embedder, *, window: timedelta = STORY_WINDOW, embed_time: timedelta | None = None
 ) -> int:
     """Assign the articles without a story, newest first; with `embed_time`, only as many as that
-    much embedding allows (the others wait for the next call). Returns how many stories were created."""
-    pending = list(await session.scalars(select(Article).where(Article.story_id.is_(None)).order_by(Article.id)))
+    much embedding allows (the others wait for the next call). Returns how many stories were created.
+
+    Embedding, the slow part, may run in several processes at once; the grouping itself runs in one
+    process at a time (Turn.GROUPING), on the articles still without a story when its turn comes, so
+    two processes never make two stories of one article."""
+    pending, recent = await _ungrouped_and_recent(session, window)
     if not pending:
         return 0
-    originals = [a for a in pending if a.duplicate_of is None]
-    oldest = min(a.published_at for a in pending) - window
-    recent = list(await session.scalars(
-        select(Article).where(Article.story_id.is_not(None), Article.duplicate_of.is_(None), Article.published_at >= oldest)
-    ))
     # Story members first and all of them: a story without them would be missed, not joined.
-    vectors = await article_vectors(session, embedder, recent)
+    await article_vectors(session, embedder, recent)
+    originals = [a for a in pending if a.duplicate_of is None]
     newest_first = sorted(originals, key=lambda article: (article.published_at, article.id), reverse=True)
-    vectors.update(await article_vectors(session, embedder, newest_first, budget=embed_time))
+    await article_vectors(session, embedder, newest_first, budget=embed_time)
+    await session.commit()
+
+    await wait_for_turn(session, Turn.GROUPING)
+    pending, recent = await _ungrouped_and_recent(session, window)
+    vectors = await stored_vectors(session, embedder.model_id, [a.id for a in (*pending, *recent)])
     centres = await language_centres(session, embedder)
+    recent = [article for article in recent if article.id in vectors]
     members: dict[int, list[Document]] = {}
     for article, document in zip(recent, _documents(recent, vectors, centres), strict=True):
         members.setdefault(article.story_id, []).append(document)
-    ready = _documents(originals, vectors, centres)
+    ready = _documents([a for a in pending if a.duplicate_of is None], vectors, centres)
     assignment = await asyncio.to_thread(
         assign_stories, ready, members, window=window, calibration=calibration_for(embedder.model_id)
     )
@@ -156,8 +176,7 @@ async def group_new_articles(
             if original is not None:
                 story_of[article.id] = original
     if story_of:
-        # Only articles still without a story: another process (or round) may have grouped some
-        # meanwhile, and a story already posted must keep its articles.
+        # Only articles still without a story: a story already posted must keep its articles.
         await (await session.connection()).execute(
             update(Article).where(Article.id == bindparam("article"), Article.story_id.is_(None))
             .values(story_id=bindparam("story")),
@@ -166,6 +185,18 @@ async def group_new_articles(
     await _touch_stories(session, set(story_of.values()))
     await session.commit()
     return len(assignment.new_stories)
+
+
+async def _ungrouped_and_recent(session: AsyncSession, window: timedelta) -> tuple[list[Article], list[Article]]:
+    """The articles without a story, and the story members published within `window` before them."""
+    pending = list(await session.scalars(select(Article).where(Article.story_id.is_(None)).order_by(Article.id)))
+    if not pending:
+        return [], []
+    oldest = min(a.published_at for a in pending) - window
+    recent = list(await session.scalars(
+        select(Article).where(Article.story_id.is_not(None), Article.duplicate_of.is_(None), Article.published_at >= oldest)
+    ))
+    return pending, recent
 
 
 async def _touch_stories(session: AsyncSession, story_ids: set[int]) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from bot.feeds.poll import PollOutcome, poll_all
 from bot.metrics import Metrics
 from bot.resources import Resources
-from bot.store.queries import all_feeds, feeds_due
+from bot.store.queries import POLL_LEASE, all_feeds, claim_due_feeds, kept_claimed
 from bot.store.tables import utcnow
 from bot.stories.assign import EMBED_TIME_PER_ROUND, group_new_articles
 
@@ -27,10 +28,13 @@ class PollReport:
 
 
 async def poll_feeds(resources: Resources, metrics: Metrics, *, only_due: bool) -> PollReport:
-    """Poll the feeds (those due, or all of them), then group every article still without a story."""
+    """Poll the feeds (those due, claimed so that processes sharing the store poll each once, or all
+    of them), then group every article still without a story."""
+    now = utcnow()
     async with resources.sessions() as session:
-        feeds = await feeds_due(session, utcnow()) if only_due else await all_feeds(session)
-    outcomes = await poll_all(resources.poller, feeds, resources.settings.fetch.concurrency) if feeds else []
+        feeds = await claim_due_feeds(session, now) if only_due else await all_feeds(session)
+    async with kept_claimed(resources.sessions, feeds, now + POLL_LEASE) if only_due else nullcontext():
+        outcomes = await poll_all(resources.poller, feeds, resources.settings.fetch.concurrency) if feeds else []
     metrics.feeds_polled.inc(len(outcomes))
     metrics.fetch_errors.inc(sum(1 for outcome in outcomes if outcome.error))
     # Also picks up articles a crash left ungrouped: a no-op query when there are none. The bot's
