@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -14,6 +15,7 @@ from bot.store.db import open_store
 from bot.store.tables import Article, ArticleVector, Feed, Story
 from bot.stories import assign
 from bot.stories.assign import EMBED_BATCH, article_text, article_vectors, group_new_articles, language_centres
+from summarizer.embeddings import Embedder
 from tests.doubles import CountingEmbedder
 from tests.store import EVERY_STORE
 
@@ -153,6 +155,44 @@ async def test_language_means_come_from_the_newest_stored_vectors_of_the_model(s
     assert centres.model_id == tiny_embedder.model_id and centres.counts == {"fr": 2, "en": 1}
     np.testing.assert_allclose(centres.overall, np.mean([vectors[2], vectors[3], vectors[4]], axis=0), rtol=1e-5)
     assert empty.counts == {}
+
+
+# Words with no capital and no digit: no names or numbers to share, only meaning.
+EVENTS = [a + b + c for a, b, c in itertools.product("bdfgklmnprstvz", "aeiou", "lmnrst")][:100]
+
+
+class EventsAndLanguages(Embedder):
+    """An article's vector says which of EVENTS it tells (its text) and, twice as loud, its language
+    (its title): raw, two unrelated articles of one language score 0.8, one event in two 0.2."""
+
+    model_id = "events-and-languages"
+    dimension = len(EVENTS) + 2
+
+    def embed(self, texts):
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            language, _, event = text.partition("\n")
+            vectors[row, EVENTS.index(event)] = 1.0
+            vectors[row, len(EVENTS) + ("en", "ru").index(language)] = 2.0
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@on_every_store
+async def test_one_event_told_in_two_languages_is_one_story_and_a_language_alone_makes_none(sessions):
+    """Grouping compares language-centred vectors, the offsets taken from the stored articles:
+    every event told in English and in Russian becomes one story of the two, however far the raw
+    vectors of one event in two languages lie apart and however close those of one language."""
+    async with sessions() as session:
+        session.add_all(
+            article(number * 2 + side, language, event, language=language)
+            for number, event in enumerate(EVENTS, start=1) for side, language in enumerate(("en", "ru"))
+        )
+        await session.commit()
+        await group_new_articles(session, EventsAndLanguages())
+        stories = {}
+        for article_id, story_id in await session.execute(select(Article.id, Article.story_id)):
+            stories.setdefault(story_id, set()).add(article_id)
+    assert sorted(map(sorted, stories.values())) == [[number * 2, number * 2 + 1] for number in range(1, 101)]
 
 
 @pytest.mark.postgres

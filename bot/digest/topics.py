@@ -3,7 +3,8 @@
 A multilingual embedder gives texts of one language a part of their own, so an absolute cosine
 between a topic's words and an article rises and falls with the article's language (and the
 words'). The decision here does not use one: each article is compared, as a language-centred
-vector (summarizer.embeddings.languages, means from the stored articles), with the topic and with
+vector with the mean of all texts taken out too (summarizer.embeddings.languages, means from the
+stored articles; unrelated texts then score near 0), with the topic and with
 a fixed set of contrast topics that together cover the news (bot.digest.contrast_topics), written
 in the language of the topic's words (the set whose phrases are nearest them), and it is on the
 topic when the topic scores at least as well as every contrast topic the topic does not cover,
@@ -84,7 +85,9 @@ class Topics:
         # Stored when the articles were grouped; an article without one (a copy) is embedded now, once.
         by_article = await article_vectors(session, self.embedder, articles)
         centres = await language_centres(session, self.embedder)
-        vectors = centres.centre(np.stack([by_article[a.id] for a in articles]), [a.language for a in articles])
+        vectors = centres.centre(
+            np.stack([by_article[a.id] for a in articles]), [a.language for a in articles], common=True
+        )
         margins = decide(vectors, [phrases[w] for w in words], phrases, centres)
         needed = np.array([-self.margins[rule.strictness] for rule in rules])
         for index in np.flatnonzero((margins >= needed).any(axis=1)):  # only those that would match
@@ -116,7 +119,7 @@ def decide(
     for language, indices in by_language.items():
         raw = np.stack([topics[i] for i in indices])
         contrasts = np.stack([phrases[phrase] for phrase in CONTRAST_TOPICS[language]])
-        centred = centres.centre(np.concatenate([raw, contrasts]), [None] * (len(raw) + len(contrasts)))
+        centred = centres.centre(np.concatenate([raw, contrasts]), [None] * (len(raw) + len(contrasts)), common=True)
         margins[:, indices] = topic_margins(
             articles, centred[: len(raw)], centred[len(raw):], covered_contrasts(raw, contrasts)
         )
