@@ -8,9 +8,10 @@ RSS feeds of full-text stories, a stand-in OpenAI-compatible model server (its s
 article's first sentence, after --model-delay seconds; its vectors tell every article apart) and
 the fake Bot API, while `--load` busy loops keep the CPU busy. Two channels take every feed, with a
 digest each minute. When every story has reached both channels (or at the timeout) each process
-gets SIGTERM. Prints a line per figure, or with --json one JSON object: {"processes", "feeds", "stories", "messages_expected" and
-"messages_delivered" (a story reaching a channel, by its link), "missing", "duplicates" (a story
-posted to a channel more than once), "seconds" (start to the last story), "stop_seconds" (per
+gets SIGTERM. Prints a line per figure, or with --json one JSON object: {"processes", "feeds",
+"stories", "messages_expected" and "messages_delivered" (a story reaching a channel, by its link),
+"missing", "duplicates" (a story posted to a channel more than once), "seconds" (start to the last
+story), "exited_early" (exit codes of processes that ended before SIGTERM), "stop_seconds" (per
 process, SIGTERM to exit), "exit_codes", "log_errors" (tracebacks in the logs),
 "fetches_per_due_feed" (the most any feed was fetched; each is due once in a run),
 "summaries_per_story_language" (the most summaries asked of the model for one story in one

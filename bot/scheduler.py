@@ -118,8 +118,8 @@ class Scheduler:
         self._jobs.scheduler.pause()
         if self._running:
             _, unfinished = await asyncio.wait(self._running, timeout=grace)
-            for task in unfinished:
-                log.info("stopping: a job still running after %.0f s is cancelled", grace)
+            if unfinished:
+                log.info("stopping: %d job(s) still running after %.0f s are cancelled", len(unfinished), grace)
         await self._jobs.stop(wait=False)  # cancels what still runs
 
     def start(self, channels: Iterable[Channel]) -> None:
