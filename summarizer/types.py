@@ -49,6 +49,8 @@ class Summary:
     seconds: float = 0.0
     # Notes on anything short of a clean result, e.g. "language_mismatch", "partial_input:...".
     flags: list[str] = field(default_factory=list)
+    # The gate's verdict against the sources summarised: why the text may not be shown ([] when it may).
+    withheld: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {

@@ -53,6 +53,14 @@ async def test_a_summary_that_is_all_unsupported_is_kept_whole_for_the_door_to_r
     assert reason.startswith("support: said by no source") and "harbour" in reason
 
 
+async def test_each_summary_comes_with_the_gates_verdict_on_it():
+    [passed] = await FakeBackend(FAITHFUL, checks=support_gate()).summarize([SummaryRequest.of(STRIKE, "en")])
+    assert passed.withheld == []
+    [refused] = await FakeBackend(UNSUPPORTED, checks=support_gate()).summarize([SummaryRequest.of(STRIKE, "en")])
+    [reason] = refused.withheld
+    assert reason.startswith("support: said by no source") and "harbour" in reason
+
+
 def test_the_door_check_runs_every_check_of_the_gate():
     assert reasons_to_withhold(FAITHFUL, [], [STRIKE], support_gate()) == []
     [reason] = reasons_to_withhold(f"{FAITHFUL} {INVENTED_NAME}", [], [STRIKE], support_gate())

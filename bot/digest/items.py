@@ -25,7 +25,7 @@ from typing import Literal
 from bot.digest.choose import ChosenStory
 from bot.digest.summaries import StorySummaries
 from bot.store.tables import Article, SummaryRecord
-from summarizer import SummarizerError, candidate_sentences, new_sentences, source_text, trim_to_sentences
+from summarizer import SummarizerError, candidate_sentences, new_sentences, trim_to_sentences
 from summarizer.embeddings import Embedder
 
 log = logging.getLogger(__name__)
@@ -204,8 +204,7 @@ async def _summary(
 
 async def _trustworthy(record: SummaryRecord, articles: list[Article], summaries: StorySummaries) -> bool:
     """Checked again here, against every source of the story as it stands now, by the model's gate."""
-    sources = [source_text(a.title, a.text) for a in articles]
-    reasons = await summaries.backend.reasons_to_withhold(record.summary, record.flags, sources)
+    reasons = await summaries.reasons_to_withhold(record, articles)
     if reasons:
         log.info("summary of story %s held back: %s", articles[0].story_id, "; ".join(reasons))
     return not reasons

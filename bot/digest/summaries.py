@@ -36,6 +36,12 @@ class StorySummaries:
         key = hashlib.sha256("\x1e".join(texts).encode()).hexdigest()
         return await self._once((key, language, "summary"), lambda: self._cached_or_new(key, texts, language))
 
+    async def reasons_to_withhold(self, record: SummaryRecord, articles: list[Article]) -> list[str]:
+        """Why the summary may not go out ([] when it may): the model's gate, against the story's
+        sources as they stand now."""
+        sources = [source_text(a.title, a.text) for a in articles]
+        return await self.backend.reasons_to_withhold(record.summary, record.flags, sources)
+
     async def headline(self, record: SummaryRecord) -> str:
         """A headline for the summary, generated once and kept with it ("" when there is none worth using)."""
         if record.headline is None:

@@ -192,10 +192,9 @@ class Summaries:
             log.warning("summary failed: %s", exc)
             raise Refusal("model_failed") from None
         partial = len(text) > limit
-        withheld = await backend.reasons_to_withhold(summary.summary, summary.flags, [text[:limit]])
-        if withheld:
+        if summary.withheld:
             # Nothing unchecked is said: the text's own opening, in its own language.
-            log.info("summary withheld (%s); answering with the opening", "; ".join(withheld))
+            log.info("summary withheld (%s); answering with the opening", "; ".join(summary.withheld))
             opening = trim_to_sentences(text.removeprefix(f"{title}\n") if title else text, self._max_chars)
             if not opening:
                 raise Refusal("no_summary")

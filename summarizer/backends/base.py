@@ -110,6 +110,7 @@ class Backend(ABC):
         flags: list[str] = []
         sources = await self._prompt_sources(prepared, flags)
         best = await self._best_candidate(sources, prepared, steering, flags)
+        withheld = await asyncio.to_thread(reasons_to_withhold, best.text, flags, prepared.evidence, self.checks)
         return Summary(
             summary=best.text,
             language=best.language or prepared.target_language,
@@ -118,6 +119,7 @@ class Backend(ABC):
             ungrounded=best.ungrounded,
             seconds=time.monotonic() - started,
             flags=flags,
+            withheld=withheld,
         )
 
     async def _prompt_sources(self, prepared: Prepared, flags: list[str]) -> list[str]:
