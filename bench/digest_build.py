@@ -54,7 +54,7 @@ from bot.store.tables import Article, Channel, Feed, Story  # noqa: E402
 from bot.stories.assign import article_vectors, group_new_articles  # noqa: E402
 from bot.telegram.render import render_digest  # noqa: E402
 from config.settings import ChannelSettings, FetchSettings  # noqa: E402
-from summarizer.backends.base import Backend  # noqa: E402
+from summarizer import Backend, Summarizer  # noqa: E402
 from summarizer.cli.bench import peak_rss_mb  # noqa: E402
 from summarizer.embeddings import load_embedder  # noqa: E402
 from summarizer.text import split_sentences  # noqa: E402
@@ -205,7 +205,7 @@ async def measure(folder: Path, stories: int, threads: int | None) -> dict[str, 
             on_topic = await choose_stories(session, filtered, topics)
             lap("choose_by_topic", started)
 
-        summaries = StorySummaries(sessions, FirstSentence(), max_chars=400)
+        summaries = StorySummaries(sessions, Summarizer(FirstSentence()), max_chars=400)
         started = time.perf_counter()
         # Concurrently, as the digest use case asks for them.
         built = await asyncio.gather(*(build_item(summaries, story.articles, channel.language) for story in chosen))

@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from bench.faithfulness import LABELLED  # noqa: E402
 from bench.faithfulness_sources import MissingSource, read_source  # noqa: E402
 from summarizer.backends.loader import load_backend  # noqa: E402
+from summarizer.backends.pipeline import Summarizer  # noqa: E402
 from summarizer.text import split_sentences  # noqa: E402
 from summarizer.types import SummaryRequest  # noqa: E402
 
@@ -33,7 +34,7 @@ async def generate(labelled: Path, model: str | None, max_chars: int) -> None:
     for line in labelled.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         summaries.setdefault(record["summary"], (record["sources"], record["lang"]))
-    backend = await asyncio.to_thread(load_backend, model)
+    summarizer = Summarizer(await asyncio.to_thread(load_backend, model))
     try:
         for summary, (specs, language) in summaries.items():
             try:
@@ -41,14 +42,14 @@ async def generate(labelled: Path, model: str | None, max_chars: int) -> None:
             except MissingSource as exc:
                 print(f"skipped {summary}: source {exc} is not on this machine", file=sys.stderr)
                 continue
-            prepared = backend.preprocess(SummaryRequest.of(texts, language, max_chars))
-            source = await backend._reduce_to_one_chunk(prepared, [])
-            text = await backend._generate_text(source, language, max_chars)  # generate + clean, no gate
+            prepared = summarizer.preprocess(SummaryRequest.of(texts, language, max_chars))
+            source = await summarizer._reduce_to_one_chunk(prepared, [])
+            text = await summarizer._generate_text(source, language, max_chars)  # generate + clean, no gate
             for sentence in split_sentences(text):
                 record = {"summary": summary, "sources": specs, "lang": language, "sentence": sentence}
                 print(json.dumps(record, ensure_ascii=False), flush=True)
     finally:
-        await backend.aclose()
+        await summarizer.aclose()
 
 
 def main() -> None:

@@ -45,6 +45,7 @@ from summarizer.backends.base import Backend  # noqa: E402
 from summarizer.backends.loader import load_backend  # noqa: E402
 from summarizer.backends.model_files import offline_package  # noqa: E402
 from summarizer.backends.openai import OpenAIBackend  # noqa: E402
+from summarizer.backends.pipeline import Summarizer  # noqa: E402
 from summarizer.cli.bench import bench_articles, run_bench  # noqa: E402
 
 SERVER_START_TIMEOUT = 300.0
@@ -127,7 +128,7 @@ async def measure(backend: Backend, args: argparse.Namespace, load_s: float) -> 
     """What `python -m summarizer bench` reports, for either backend; closes it afterwards."""
     try:
         return await run_bench(
-            backend, bench_articles(args.n, args.corpus), concurrency=args.concurrency,
+            Summarizer(backend), bench_articles(args.n, args.corpus), concurrency=args.concurrency,
             language=args.lang, max_chars=args.max_chars, load_s=load_s,
         )
     finally:

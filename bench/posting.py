@@ -36,6 +36,7 @@ from bot.store.queries import unsent_messages  # noqa: E402
 from bot.store.tables import Channel  # noqa: E402
 from bot.telegram.render import render_digest  # noqa: E402
 from config.settings import Settings  # noqa: E402
+from summarizer import Summarizer  # noqa: E402
 from tests.botharness import quiet_schedule  # noqa: E402
 from tests.doubles import FakeBackend  # noqa: E402
 from tests.fakebotapi import FakeBotApi  # noqa: E402
@@ -67,7 +68,7 @@ async def bench(channels: int) -> dict:
                 server={"port": 0},
                 channels=[{"chat": name, "digest": quiet_schedule()} for name in chat_ids],
             )
-            application = build_application(settings, None, backend=FakeBackend())
+            application = build_application(settings, None, summarizer=Summarizer(FakeBackend()))
             async with started(application):
                 sessions = usecases_of(application).resources.sessions
                 expected: dict[int, list[str]] = {}

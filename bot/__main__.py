@@ -113,8 +113,8 @@ async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     try:
         await _poll(resources, metrics, steps)
         since = steps.start(f"loading the model {settings.model.name or '(offline default)'}")
-        backend = await steps.wait(resources.load_model())
-        steps.done(since, f"{backend.model_name} ready")
+        summarizer = await steps.wait(resources.load_model())
+        steps.done(since, f"{summarizer.model_name} ready")
         async with resources.sessions() as session:
             channels = await all_channels(session)
         since = steps.start(f"summarising the stories of {len(channels)} channels")

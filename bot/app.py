@@ -36,7 +36,7 @@ from bot.usecases import UseCases, build_use_cases
 from bot.usecases.health import health
 from bot.usecases.summaries import Limits
 from config.settings import ConfigError, Settings
-from summarizer import Backend, load_language_detector
+from summarizer import Summarizer, load_language_detector
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +76,11 @@ def _self_hosted_api(base_url: str | None) -> bool:
 
 
 def build_application(
-    settings: Settings, config_path: str | Path | None, *, backend: Backend | None = None, limits: Limits = Limits()
+    settings: Settings, config_path: str | Path | None, *, summarizer: Summarizer | None = None,
+    limits: Limits = Limits(),
 ) -> Application:
-    """The bot, ready for `started()`. `backend` replaces the configured model (tests pass a small one)."""
+    """The bot, ready for `started()`. `summarizer` replaces the configured model and gate (tests pass
+    a small one)."""
     telegram = settings.telegram
     builder = (
         ApplicationBuilder()
@@ -88,7 +90,7 @@ def build_application(
         .rate_limiter(AIORateLimiter(max_retries=0))
         .concurrent_updates(True)  # one user's slow /summarize must not hold up everyone else
         .context_types(ContextTypes(context=BotContext))
-        .post_init(partial(_open, settings=settings, config_path=config_path, backend=backend, limits=limits))
+        .post_init(partial(_open, settings=settings, config_path=config_path, summarizer=summarizer, limits=limits))
         .post_shutdown(_close)
     )
     if telegram.base_url:
@@ -115,12 +117,12 @@ def web_server_of(application: Application) -> WebServer:
 
 async def _open(
     application: Application, *, settings: Settings, config_path: str | Path | None,
-    backend: Backend | None, limits: Limits,
+    summarizer: Summarizer | None, limits: Limits,
 ) -> None:
     """post_init: the store, HTTP session, model, use cases, HTTP server and jobs, once for the process."""
     resources = application.bot_data[_RESOURCES] = await open_resources(settings, config_path)
-    if backend is not None:
-        resources.backend = backend  # load_model() below keeps it
+    if summarizer is not None:
+        resources.summarizer = summarizer  # load_model() below keeps it
     metrics = Metrics()
     outbox = application.bot_data[OUTBOX] = Outbox(
         resources.sessions, application.bot, metrics,

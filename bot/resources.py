@@ -15,7 +15,7 @@ from bot.feeds.poll import Poller
 from bot.store.db import open_store
 from bot.store.queries import sync_config
 from config.settings import Settings
-from summarizer import Backend, EmbeddingSupport, EntailmentCheck, Gate, load_backend
+from summarizer import EmbeddingSupport, EntailmentCheck, Gate, Summarizer, load_backend
 from summarizer.embeddings import Embedder, load_embedder
 from web.fetch import Fetcher, create_session
 from web.pool import ParsePool
@@ -32,20 +32,20 @@ class Resources:
     fetcher: Fetcher
     parsers: ParsePool
     poller: Poller
-    backend: Backend | None = None
+    summarizer: Summarizer | None = None
     embedder: Embedder | None = None
 
-    async def load_model(self) -> Backend:
-        """Blocking work (weights, first-run conversion) runs in a worker thread."""
-        if self.backend is None:
-            model, checks = self.settings.model, await self.load_checks()
-            self.backend = await asyncio.to_thread(
+    async def load_model(self) -> Summarizer:
+        """The configured model and gate. Blocking work (weights, first-run conversion) runs in a worker thread."""
+        if self.summarizer is None:
+            model, gate = self.settings.model, await self.load_checks()
+            backend = await asyncio.to_thread(
                 load_backend, model.name, backend=model.backend, base_url=model.base_url,
                 api_key=model.api_key, cache_dir=model.cache_dir, timeout=model.timeout,
-                candidates=model.candidates, threads=model.threads, prompt_style=model.prompt_style,
-                per_source=model.per_source, checks=checks,
+                threads=model.threads, prompt_style=model.prompt_style,
             )
-        return self.backend
+            self.summarizer = Summarizer(backend, gate, candidates=model.candidates, per_source=model.per_source)
+        return self.summarizer
 
     async def load_checks(self) -> Gate:
         """The gate of every summary: names and numbers, and the configured support checks."""
@@ -71,8 +71,8 @@ class Resources:
         return self.embedder
 
     async def close(self) -> None:
-        if self.backend is not None:
-            await self.backend.aclose()
+        if self.summarizer is not None:
+            await self.summarizer.aclose()
         if self.embedder is not None:
             await self.embedder.aclose()
         await self.http.close()

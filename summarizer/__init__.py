@@ -1,7 +1,9 @@
 """Pure language work: text in, summaries out. What the application uses is named here; the
 modules behind it (backends, checks, facts, cli) are the summarizer's own.
 
-- Models: `load_backend` builds the configured `Backend`, which summarises `SummaryRequest`s.
+- Summarising: a `Summarizer` holds a model `Backend` (built by `load_backend`) and a gate, and
+  turns `SummaryRequest`s into `Summary`s, each with the gate's verdict on it (`Summary.withheld`).
+  A backend also generates on its own (`generate`, `generate_steered` with a `Steering`).
 - The gate: a `Gate` of sentence checks (names and numbers always; `EmbeddingSupport`,
   `EntailmentCheck` when configured); `reasons_to_withhold` is its verdict on a text.
 - Facts: `extract_mentions` finds the names (`Name`), numbers (`Number`) and dates (`Date`) of a text.
@@ -13,6 +15,8 @@ Sentence embeddings have their own public face, summarizer.embeddings.
 
 from summarizer.backends.base import Backend
 from summarizer.backends.loader import load_backend
+from summarizer.backends.pipeline import Summarizer
+from summarizer.backends.steering import Steering
 from summarizer.checks import Gate
 from summarizer.checks.entailment import EntailmentCheck
 from summarizer.checks.support import EmbeddingSupport
@@ -31,6 +35,8 @@ __all__ = [
     "Gate",
     "Name",
     "Number",
+    "Steering",
+    "Summarizer",
     "Summary",
     "SummarizerError",
     "SummaryRequest",

@@ -10,27 +10,22 @@ from collections.abc import Sequence
 import numpy as np
 import regex
 
-from summarizer.backends.base import Backend
-from summarizer.checks import NAMES_ONLY, Gate
+from summarizer import Backend
 from summarizer.embeddings import Embedder
 
 SUMMARY = "The city council approved the new budget on Tuesday after a long debate about schools."
 
 
 class FakeBackend(Backend):
-    """A model backend that writes the same summary for every request, through the real pre- and
-    postprocessing.
+    """A model backend that writes the same summary for every request (through the real pre- and
+    postprocessing, in a Summarizer).
 
-    With `gate` set, generation waits until the test opens it, to hold requests in progress; `checks`
-    is its gate, as load_backend's.
+    With `gate` set, generation waits until the test opens it, to hold requests in progress.
     """
 
     backend_name = "fixed"
 
-    def __init__(
-        self, summary: str = SUMMARY, *, gate: asyncio.Event | None = None, checks: Gate = NAMES_ONLY
-    ) -> None:
-        self.checks = checks
+    def __init__(self, summary: str = SUMMARY, *, gate: asyncio.Event | None = None) -> None:
         self.model_name = "fixed-test-model"
         self.summary = summary
         self.gate = gate

@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 
 from summarizer.backends.openai import OpenAIBackend
+from summarizer.backends.pipeline import Summarizer, max_new_tokens
 from summarizer.backends.prompts import chat_messages, completion_prompt
 from summarizer.text import clean_text
 from summarizer.types import BackendUnavailableError, Summary, SummaryRequest
@@ -103,7 +104,7 @@ def backend_for(url: str, **options: object) -> OpenAIBackend:
 
 async def summarize_once(backend: OpenAIBackend, request: SummaryRequest) -> Summary:
     try:
-        return await backend.summarize_one(request)
+        return await Summarizer(backend).summarize_one(request)
     finally:
         await backend.aclose()
 
@@ -117,7 +118,7 @@ async def test_summary_comes_back_through_the_shared_postprocess(server: FakeOpe
     (request,) = server.chat_requests
     assert request["model"] == "tiny-chat"
     assert request["messages"] == chat_messages(clean_text(ARTICLE), "en", 400)
-    assert request["max_tokens"] == backend.max_new_tokens(400)
+    assert request["max_tokens"] == max_new_tokens(400)
     assert server.headers[0]["Authorization"] == "Bearer secret"
     assert server.model_listings == 0
 
@@ -130,7 +131,7 @@ async def test_a_base_model_gets_the_completion_cue_and_stops_at_its_paragraph(s
     (request,) = server.completion_requests
     assert request["prompt"] == completion_prompt(clean_text(ARTICLE), "en", 0)
     assert request["stop"] == ["\n\n"]
-    assert (request["model"], request["max_tokens"]) == ("tiny-base", backend.max_new_tokens(400))
+    assert (request["model"], request["max_tokens"]) == ("tiny-base", max_new_tokens(400))
 
 
 async def test_an_answer_in_the_wrong_language_is_flagged(server: FakeOpenAIServer) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from summarizer.backends.loader import load_backend
 from summarizer.backends.model_files import resolve
+from summarizer.backends.pipeline import Summarizer
 from summarizer.backends.prompts import join_sources
 from summarizer.backends.seq2seq import (
     CROSSSUM_LANGUAGES,
@@ -84,7 +85,7 @@ async def test_concurrent_requests_share_forward_passes(
 
 
 async def test_summarize_runs_the_shared_pipeline(xlsum: Seq2SeqBackend, xlsum_dir: Path) -> None:
-    summary = await xlsum.summarize_one(SummaryRequest.of(ARTICLE, max_chars=120))
+    summary = await Summarizer(xlsum).summarize_one(SummaryRequest.of(ARTICLE, max_chars=120))
     assert isinstance(summary.summary, str) and len(summary.summary) <= 120
     assert (summary.source_language, summary.model) == ("en", str(xlsum_dir))
 
@@ -176,7 +177,7 @@ async def test_long_input_is_truncated_to_the_input_limit(
 async def test_long_input_is_chunked_by_the_model_tokenizer_and_map_reduced(
     xlsum: Seq2SeqBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    chunks = xlsum.chunks([LONG_ARTICLE])
+    chunks = Summarizer(xlsum).chunks([LONG_ARTICLE])
     assert len(chunks) >= 2
     for chunk in chunks:
         tokens = len(xlsum.tokenizer(chunk, add_special_tokens=False).input_ids)
@@ -193,7 +194,7 @@ async def test_long_input_is_chunked_by_the_model_tokenizer_and_map_reduced(
         return partial
 
     monkeypatch.setattr(xlsum, "generate", recording)
-    summary = await xlsum.summarize_one(SummaryRequest.of(LONG_ARTICLE))
+    summary = await Summarizer(xlsum).summarize_one(SummaryRequest.of(LONG_ARTICLE))
     final = xlsum.prompt(join_sources([partial] * len(chunks)), "en", 400, 0)
     assert prompts == [*(Seq2SeqPrompt(chunk, "en") for chunk in chunks), final]
     assert summary.summary == partial

@@ -16,6 +16,7 @@ from bot.scheduler import DIGEST_RETRY_AFTER
 from bot.store.db import open_store
 from bot.store.tables import Article, Feed, SummaryRecord, utcnow
 from bot.usecases.digests import Digests
+from summarizer import Summarizer
 from tests.botharness import STORIES, bot_settings, quiet_schedule, rss, run_job, running_bot
 from tests.doubles import FakeBackend
 from tests.feedserver import reply
@@ -67,7 +68,7 @@ async def test_two_processes_summarising_one_story_at_once_both_get_the_summary(
             [article] = await session.scalars(select(Article).options(selectinload(Article.feed)))
         gate = asyncio.Event()
         # Two bot processes: each its own summary cache in memory, one store.
-        first, second = (StorySummaries(sessions, FakeBackend(gate=gate), max_chars=400) for _ in range(2))
+        first, second = (StorySummaries(sessions, Summarizer(FakeBackend(gate=gate)), max_chars=400) for _ in range(2))
         both = asyncio.gather(build_item(first, [article], "en"), build_item(second, [article], "fr"),
                               build_item(second, [article], "en"))
         await asyncio.sleep(0.3)

@@ -138,7 +138,7 @@ async def test_a_token_that_getme_refuses_is_a_config_error(tmp_path, fake_api):
 
 async def test_run_serves_until_sigterm_without_logging_the_token(tmp_path, monkeypatch, caplog):
     # The stand-in model replaces the configured one where the runtime loads it.
-    monkeypatch.setattr(bot.resources, "load_backend", lambda *args, checks, **kwargs: FakeBackend(checks=checks))
+    monkeypatch.setattr(bot.resources, "load_backend", lambda *args, **kwargs: FakeBackend())
     caplog.set_level(logging.INFO)
     async with FakeBotApi(token="4242:SECRET-token-value") as api:
         settings = bot_settings(tmp_path, api)

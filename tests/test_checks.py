@@ -6,6 +6,7 @@ import pytest
 
 from bot.resources import Resources
 from config.settings import Settings
+from summarizer import Summarizer
 from summarizer.checks import NAMES_ONLY, Evidence, Gate, SentenceCheck, Verdict
 from summarizer.checks.entailment import MAX_PASSAGES, EntailmentCheck, _passages
 from summarizer.checks.support import EmbeddingSupport
@@ -30,8 +31,7 @@ def support_gate(threshold: float = 0.5) -> Gate:
 
 
 async def summarise(text: str, checks: Gate) -> str:
-    backend = FakeBackend(text, checks=checks)
-    [summary] = await backend.summarize([SummaryRequest.of(STRIKE, "en")])
+    [summary] = await Summarizer(FakeBackend(text), checks).summarize([SummaryRequest.of(STRIKE, "en")])
     return summary.summary
 
 
@@ -54,9 +54,9 @@ async def test_a_summary_that_is_all_unsupported_is_kept_whole_for_the_door_to_r
 
 
 async def test_each_summary_comes_with_the_gates_verdict_on_it():
-    [passed] = await FakeBackend(FAITHFUL, checks=support_gate()).summarize([SummaryRequest.of(STRIKE, "en")])
+    [passed] = await Summarizer(FakeBackend(FAITHFUL), support_gate()).summarize([SummaryRequest.of(STRIKE, "en")])
     assert passed.withheld == []
-    [refused] = await FakeBackend(UNSUPPORTED, checks=support_gate()).summarize([SummaryRequest.of(STRIKE, "en")])
+    [refused] = await Summarizer(FakeBackend(UNSUPPORTED), support_gate()).summarize([SummaryRequest.of(STRIKE, "en")])
     [reason] = refused.withheld
     assert reason.startswith("support: said by no source") and "harbour" in reason
 
@@ -163,8 +163,8 @@ async def test_the_bot_builds_the_gate_its_trust_settings_ask_for(tiny_nli_dir):
 class OneAnswerPerSource(FakeBackend):
     """Answers each source's prompt with the text given for the source it quotes."""
 
-    def __init__(self, answers: dict[str, str], checks: Gate) -> None:
-        super().__init__(checks=checks)
+    def __init__(self, answers: dict[str, str]) -> None:
+        super().__init__()
         self.answers = answers
         self.per_source = len(answers)
 
@@ -175,6 +175,6 @@ class OneAnswerPerSource(FakeBackend):
 async def test_a_candidate_that_fails_the_gate_loses_to_a_shorter_one_that_passes():
     other = "Shipping lines diverted vessels to Antwerp and Le Havre during the Rotterdam strike on Friday."
     invented = "Rotterdam harbour will stay closed for a whole year because of the storm damage and the floods."
-    backend = OneAnswerPerSource({STRIKE[:40]: invented, other[:40]: FAITHFUL}, support_gate())
-    [summary] = await backend.summarize([SummaryRequest.of([STRIKE, other], "en")])
+    summarizer = Summarizer(OneAnswerPerSource({STRIKE[:40]: invented, other[:40]: FAITHFUL}), support_gate())
+    [summary] = await summarizer.summarize([SummaryRequest.of([STRIKE, other], "en")])
     assert summary.summary == FAITHFUL

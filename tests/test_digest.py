@@ -84,7 +84,7 @@ def model_writes(monkeypatch):
     """The stand-in model, through the real pre- and postprocessing, writes `text` for every story."""
 
     def use(text: str) -> None:
-        monkeypatch.setattr(bot.resources, "load_backend", lambda *args, checks, **kwargs: FakeBackend(text, checks=checks))
+        monkeypatch.setattr(bot.resources, "load_backend", lambda *args, **kwargs: FakeBackend(text))
 
     return use
 

@@ -3,6 +3,7 @@ sentence when it is short; never a cut sentence, never a name the summary lacks.
 
 import pytest
 
+from summarizer import Summarizer
 from tests.doubles import FakeBackend
 
 SUMMARY = "The city council approved the new budget on Tuesday. Schools get 12 new teachers."
@@ -32,14 +33,15 @@ class HeadlineBackend(FakeBackend):
     ids=["model headline", "invented number", "invented name", "wrong language", "degenerate", "cut", "too long"],
 )
 async def test_headline_names_only_what_the_summary_names(model_writes, expected):
-    assert await HeadlineBackend(model_writes).headline(SUMMARY, "en") == expected
+    assert await Summarizer(HeadlineBackend(model_writes)).headline(SUMMARY, "en") == expected
 
 
 async def test_a_model_without_a_headline_prompt_gives_the_first_sentence():
-    assert await FakeBackend("ignored").headline(SUMMARY, "en") == "The city council approved the new budget on Tuesday"
+    assert await Summarizer(FakeBackend("ignored")).headline(SUMMARY, "en") == "The city council approved the new budget on Tuesday"
 
 
 async def test_no_headline_when_neither_the_model_nor_the_summary_has_a_short_complete_one():
     long_summary = ("The city council approved the new budget on Tuesday after a debate about schools, roads, "
                     "parks and the harbour that lasted well into the night. Schools get 12 new teachers.")
-    assert await HeadlineBackend("Mayor Smith approves the budget").headline(long_summary, "en") == ""
+    summarizer = Summarizer(HeadlineBackend("Mayor Smith approves the budget"))
+    assert await summarizer.headline(long_summary, "en") == ""

@@ -6,6 +6,7 @@ import pytest
 
 from summarizer.backends.causal import CausalLMBackend
 from summarizer.backends.model_files import ModelSource
+from summarizer.backends.pipeline import Summarizer, clean_output
 from summarizer.backends.prompts import COMPLETION_VARIANTS
 from summarizer.types import SummaryRequest, UnsupportedInputError
 
@@ -23,7 +24,7 @@ async def backend(tiny_causal_dir):
 
 
 async def test_summary_is_within_max_chars_and_reports_languages(backend):
-    [summary] = await backend.summarize([SummaryRequest.of(ENGLISH * 2, "ru", max_chars=120)])
+    [summary] = await Summarizer(backend).summarize([SummaryRequest.of(ENGLISH * 2, "ru", max_chars=120)])
     assert len(summary.summary) <= 120
     assert summary.source_language == "en"
     assert summary.model == "tiny"
@@ -42,7 +43,7 @@ async def test_long_input_is_map_reduced_not_truncated(backend, monkeypatch):
 
     monkeypatch.setattr(backend, "generate", recording)
     text = ENGLISH * 12
-    await backend.summarize([SummaryRequest.of(text, "en", max_chars=100)])
+    await Summarizer(backend).summarize([SummaryRequest.of(text, "en", max_chars=100)])
     assert len(prompts) > 3
     # Every sentence of the input reached the model once, in some map prompt.
     assert sum(p.count("approved the new budget") for p in prompts) == 12
@@ -58,7 +59,8 @@ async def test_concurrent_requests_are_batched(backend, monkeypatch):
 
     monkeypatch.setattr(backend._worker, "_run_batch", recording)
     requests = [SummaryRequest.of(ENGLISH, "en", max_chars=80) for _ in range(6)]
-    await asyncio.gather(*(backend.summarize_one(r) for r in requests))
+    summarizer = Summarizer(backend)
+    await asyncio.gather(*(summarizer.summarize_one(r) for r in requests))
     assert max(sizes) > 1
 
 
@@ -74,12 +76,12 @@ async def test_concurrent_requests_are_batched(backend, monkeypatch):
 )
 async def test_unusable_input_gets_a_clear_error(backend, text, message):
     with pytest.raises(UnsupportedInputError, match=message):
-        await backend.summarize_one(SummaryRequest.of(text, "en"))
+        await Summarizer(backend).summarize_one(SummaryRequest.of(text, "en"))
 
 
 async def test_unknown_target_language_is_refused(backend):
     with pytest.raises(UnsupportedInputError, match="unsupported summary language"):
-        await backend.summarize_one(SummaryRequest.of(ENGLISH, "xx"))
+        await Summarizer(backend).summarize_one(SummaryRequest.of(ENGLISH, "xx"))
 
 
 def test_each_row_stops_at_a_blank_line_or_past_its_character_budget(backend):
@@ -145,12 +147,12 @@ def test_degenerate_output_is_recognised(text, degenerate):
     "\n\n* Article: The council approved the budget.\n\nArticle: something else",
 ])
 def test_a_prompt_label_the_model_repeats_is_not_part_of_the_summary(raw):
-    assert CausalLMBackend.clean_output(raw, 400) == "The council approved the budget."
+    assert clean_output(raw, 400) == "The council approved the budget."
 
 
 def test_a_headline_the_model_copies_twice_is_said_once():
     raw = ("Solaire : le chimiste Arkalis s'alimentera au soleil Solaire : le chimiste Arkalis s'alimentera au soleil "
            "Le groupe a signé un contrat de quinze ans.")
-    assert CausalLMBackend.clean_output(raw, 400) == (
+    assert clean_output(raw, 400) == (
         "Solaire : le chimiste Arkalis s'alimentera au soleil Le groupe a signé un contrat de quinze ans."
     )

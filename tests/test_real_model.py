@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from summarizer.backends.loader import load_backend
+from summarizer.backends.pipeline import Summarizer
 from summarizer.types import SummaryRequest
 from tests.conftest import CORPUS
 
@@ -21,7 +22,7 @@ RUSSIAN_ARTICLES = [
 
 @pytest.fixture(scope="module")
 def offline_backend():
-    return load_backend(None)
+    return Summarizer(load_backend(None))
 
 
 @pytest.mark.parametrize("article", RUSSIAN_ARTICLES, ids=lambda path: path.name)

@@ -3,10 +3,10 @@
 import pytest
 import regex
 
-from summarizer.backends.base import Prepared
 from summarizer.backends.causal import CausalLMBackend
 from summarizer.backends.local import Job
 from summarizer.backends.model_files import ModelSource
+from summarizer.backends.pipeline import Prepared, Summarizer
 from summarizer.backends.steering import SCRIPT_BIAS, ScriptMasks, Steering
 from summarizer.types import SummaryRequest
 
@@ -66,9 +66,8 @@ async def test_each_of_several_sources_is_summarised_on_its_own(backend, monkeyp
         return await generate(prompt, max_new_tokens, steering)
 
     monkeypatch.setattr(backend, "generate_steered", recording)
-    monkeypatch.setattr(backend, "per_source", 2)
     monkeypatch.setattr(backend, "prompt_variants", 1)
-    await backend.summarize_one(SummaryRequest.of([ENGLISH, FRENCH, RUSSIAN], "ru", max_chars=80))
+    await Summarizer(backend, per_source=2).summarize_one(SummaryRequest.of([ENGLISH, FRENCH, RUSSIAN], "ru", max_chars=80))
 
     assert len(prompts) == 2
     assert all(sum(text[:40] in prompt for text in (ENGLISH, FRENCH, RUSSIAN)) == 1 for prompt in prompts)
@@ -85,9 +84,8 @@ async def test_without_per_source_the_sources_share_one_prompt(backend, monkeypa
         return await generate(prompt, max_new_tokens, steering)
 
     monkeypatch.setattr(backend, "generate_steered", recording)
-    monkeypatch.setattr(backend, "per_source", 0)
     monkeypatch.setattr(backend, "prompt_variants", 1)
-    await backend.summarize_one(SummaryRequest.of([ENGLISH, FRENCH], "en", max_chars=80))
+    await Summarizer(backend, per_source=0).summarize_one(SummaryRequest.of([ENGLISH, FRENCH], "en", max_chars=80))
 
     assert len(prompts) == 1 and ENGLISH[:40] in prompts[0] and FRENCH[:40] in prompts[0]
 
@@ -105,7 +103,7 @@ def test_central_sources_prefer_the_target_language_then_shared_names():
 
 
 def test_a_summary_naming_nothing_of_its_sources_is_not_sound_and_ranks_below_one_that_does():
-    from summarizer.backends.base import Candidate, _anchor
+    from summarizer.backends.pipeline import Candidate, _anchor
     from summarizer.checks import Evidence
     from summarizer.facts.grounding import index_sources
 

@@ -15,13 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.store.tables import Article, SummaryRecord
-from summarizer import Backend, SummaryRequest, source_text
+from summarizer import Summarizer, SummaryRequest, source_text
 
 
 class StorySummaries:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], backend: Backend, max_chars: int) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], summarizer: Summarizer, max_chars: int) -> None:
         self._sessions = sessions
-        self.backend = backend
+        self.summarizer = summarizer
         self.max_chars = max_chars
         self._in_flight: dict[tuple[str, str, str], asyncio.Future[SummaryRecord]] = {}
 
@@ -40,7 +40,7 @@ class StorySummaries:
         """Why the summary may not go out ([] when it may): the model's gate, against the story's
         sources as they stand now."""
         sources = [source_text(a.title, a.text) for a in articles]
-        return await self.backend.reasons_to_withhold(record.summary, record.flags, sources)
+        return await self.summarizer.reasons_to_withhold(record.summary, record.flags, sources)
 
     async def headline(self, record: SummaryRecord) -> str:
         """A headline for the summary, generated once and kept with it ("" when there is none worth using)."""
@@ -71,7 +71,7 @@ class StorySummaries:
             del self._in_flight[key]
 
     async def _cached_or_new(self, key: str, texts: tuple[str, ...], language: str) -> SummaryRecord:
-        model = self.backend.model_name
+        model = self.summarizer.model_name
         wanted = select(SummaryRecord).where(
             SummaryRecord.source_hash == key, SummaryRecord.model == model,
             SummaryRecord.language == language, SummaryRecord.max_chars == self.max_chars,
@@ -80,7 +80,7 @@ class StorySummaries:
             record = await session.scalar(wanted)
         if record is not None:
             return record
-        [summary] = await self.backend.summarize([SummaryRequest(texts, language, self.max_chars)])
+        [summary] = await self.summarizer.summarize([SummaryRequest(texts, language, self.max_chars)])
         record = SummaryRecord(
             source_hash=key, model=model, language=language, max_chars=self.max_chars,
             summary=summary.summary, summary_language=summary.language, source_language=summary.source_language,
@@ -97,7 +97,7 @@ class StorySummaries:
     async def _add_headline(self, record: SummaryRecord) -> SummaryRecord:
         async with self._sessions() as session:
             stored = await session.scalar(select(SummaryRecord.headline).where(SummaryRecord.id == record.id))
-        headline = stored if stored is not None else await self.backend.headline(record.summary, record.language)
+        headline = stored if stored is not None else await self.summarizer.headline(record.summary, record.language)
         async with self._sessions.begin() as session:
             await session.execute(update(SummaryRecord).where(SummaryRecord.id == record.id).values(headline=headline))
         record.headline = headline

@@ -171,9 +171,9 @@ class Channels:
                 channel = await self._existing(session, chat)
                 info, feeds = self._info(chat, channel), await self._channel_feeds(session, channel)
             unsent = await unsent_messages(session)
-        backend = self._resources.backend
+        summarizer = self._resources.summarizer
         return Status(info, [_feed_info(feed) for feed in feeds], channel_count, unsent, self._summaries.waiting,
-                      backend.model_name if backend else None)
+                      summarizer.model_name if summarizer else None)
 
     async def export_opml(self, chat: ManagedChat) -> bytes:
         async with self._sessions() as session:

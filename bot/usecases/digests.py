@@ -117,10 +117,10 @@ class Digests:
     def _story_summaries(self) -> StorySummaries:
         """One for the process, so digest jobs that run together share their summaries."""
         if self._summaries is None:
-            backend = self._resources.backend
-            if backend is None:
+            summarizer = self._resources.summarizer
+            if summarizer is None:
                 raise Refusal("model_loading")
-            self._summaries = StorySummaries(self._resources.sessions, backend, self._resources.settings.model.max_chars)
+            self._summaries = StorySummaries(self._resources.sessions, summarizer, self._resources.settings.model.max_chars)
         return self._summaries
 
     async def _topic_vectors(self) -> Topics:

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 
 async def health(resources: Resources) -> tuple[bool, dict]:
-    loaded = resources.backend is not None
+    loaded = resources.summarizer is not None
     try:
         async with resources.sessions() as session:
             last_poll = await session.scalar(select(func.max(Feed.last_polled_at)))

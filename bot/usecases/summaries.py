@@ -179,13 +179,13 @@ class Summaries:
         return article.canonical_url or page.url, title, source_text(title, article.text)
 
     async def _summarize(self, text: str, language: str, *, url: str | None, title: str | None) -> UserSummary:
-        backend = self._resources.backend
-        if backend is None:
+        summarizer = self._resources.summarizer
+        if summarizer is None:
             raise Refusal("model_loading")
         limit = self._limits.max_input_chars
         request = SummaryRequest.of(text[:limit], language if is_supported(language) else None, self._max_chars)
         try:
-            [summary] = await backend.summarize([request])
+            [summary] = await summarizer.summarize([request])
         except UnsupportedInputError as exc:
             raise Refusal("cannot_summarize", reason=str(exc)) from None
         except SummarizerError as exc:

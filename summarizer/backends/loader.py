@@ -6,7 +6,6 @@ from pathlib import Path
 
 from summarizer.backends.base import Backend
 from summarizer.backends.model_files import resolve
-from summarizer.checks import NAMES_ONLY, Gate
 from summarizer.types import ModelLoadError, first_line
 
 
@@ -19,24 +18,12 @@ def load_backend(
     cache_dir: str | Path | None = None,
     timeout: float = 120.0,
     max_batch: int = 8,
-    candidates: int = 1,
     threads: int | None = None,
     prompt_style: str | None = None,
-    per_source: int | None = None,
-    checks: Gate = NAMES_ONLY,
 ) -> Backend:
-    """Blocking (loads weights): call it from a worker thread inside an event loop.
-
-    `candidates` prompt variants are generated and compared for every summary (more is slower,
-    and usually more faithful); the remaining variants are tried only when all of them fail.
-    `per_source` sources of a story are summarised each on its own (0: all in one prompt; None:
-    the backend's default). `checks` is the gate every sentence of a summary must pass."""
-    backend = _load(name, backend, base_url, api_key, cache_dir, timeout, max_batch, threads, prompt_style)
-    backend.candidates = candidates
-    backend.checks = checks
-    if per_source is not None:
-        backend.per_source = per_source
-    return backend
+    """Blocking (loads weights): call it from a worker thread inside an event loop. A Summarizer
+    holding the backend summarises with it."""
+    return _load(name, backend, base_url, api_key, cache_dir, timeout, max_batch, threads, prompt_style)
 
 
 def _load(name, backend, base_url, api_key, cache_dir, timeout, max_batch, threads, prompt_style) -> Backend:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from summarizer.backends.base import Backend
+from summarizer.backends.pipeline import Summarizer
 from summarizer.types import SummaryRequest
 from web.extract import extract_article
 
@@ -51,17 +51,17 @@ def bench_articles(count: int, corpus: Path | None = None) -> Articles:
 
 
 async def run_bench(
-    backend: Backend, articles: Articles, *, concurrency: int, language: str, max_chars: int, load_s: float
+    summarizer: Summarizer, articles: Articles, *, concurrency: int, language: str, max_chars: int, load_s: float
 ) -> dict:
     requests = [SummaryRequest.of(text, language, max_chars) for text in articles.texts]
     # The first call pays for lazy set-up (language models, torch's first allocations); not timed.
-    await backend.summarize(requests[:1])
+    await summarizer.summarize(requests[:1])
 
     latencies = []
     started = time.monotonic()
     for request in requests:
         call_started = time.monotonic()
-        await backend.summarize([request])
+        await summarizer.summarize([request])
         latencies.append(time.monotonic() - call_started)
     sequential_s = time.monotonic() - started
 
@@ -69,7 +69,7 @@ async def run_bench(
 
     async def summarize_limited(request: SummaryRequest) -> None:
         async with in_flight:
-            await backend.summarize([request])
+            await summarizer.summarize([request])
 
     started = time.monotonic()
     await asyncio.gather(*(summarize_limited(request) for request in requests))
@@ -78,8 +78,8 @@ async def run_bench(
     sequential_per_min = 60 * len(requests) / sequential_s
     concurrent_per_min = 60 * len(requests) / concurrent_s
     return {
-        "model": backend.model_name,
-        "backend": backend.backend_name,
+        "model": summarizer.model_name,
+        "backend": summarizer.backend.backend_name,
         "articles": len(requests),
         "load_s": round(load_s, 2),
         "p50_s": round(percentile(latencies, 50), 2),

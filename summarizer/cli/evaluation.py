@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean
 
-from summarizer.backends.base import Backend
+from summarizer.backends.pipeline import Summarizer
 from summarizer.checks import NAMES_ONLY, Gate
 from summarizer.checks.trust import reasons_to_withhold
 from summarizer.cli.bench import manifest_articles
@@ -39,7 +39,7 @@ class EvalItem:
 class EvalRow:
     item: EvalItem
     summary: Summary
-    checks: Gate = NAMES_ONLY  # the gate the backend summarised under
+    checks: Gate = NAMES_ONLY  # the gate the summary was written under
 
     @property
     def target_language(self) -> str:
@@ -97,15 +97,15 @@ def _parse_line(line: str, where: str, language: str | None) -> EvalItem:
     return EvalItem(where, tuple(texts), language or row.get("lang"), row.get("reference"))
 
 
-async def evaluate(backend: Backend, items: list[EvalItem], max_chars: int) -> list[EvalRow]:
+async def evaluate(summarizer: Summarizer, items: list[EvalItem], max_chars: int) -> list[EvalRow]:
     """One article at a time, so each summary's seconds is its own latency."""
     rows = []
     for item in items:
         try:
-            [summary] = await backend.summarize([SummaryRequest.of(item.texts, item.language, max_chars)])
+            [summary] = await summarizer.summarize([SummaryRequest.of(item.texts, item.language, max_chars)])
         except UnsupportedInputError as exc:
             raise EvalInputError(f"{item.where}: {exc}") from None
-        rows.append(EvalRow(item, summary, backend.checks))
+        rows.append(EvalRow(item, summary, summarizer.gate))
     return rows
 
 

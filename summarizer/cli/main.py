@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def load(args: argparse.Namespace):
     from summarizer.backends.loader import load_backend
+    from summarizer.backends.pipeline import Summarizer
     from summarizer.checks import NAMES_ONLY, Gate
 
     started = time.monotonic()
@@ -90,11 +91,11 @@ async def load(args: argparse.Namespace):
         checks = Gate([EmbeddingSupport(embedder, args.support_threshold)])
     backend = await asyncio.to_thread(
         load_backend, args.model, backend=args.backend, base_url=args.base_url,
-        candidates=args.candidates, threads=args.threads, prompt_style=args.prompt_style,
-        per_source=args.per_source, checks=checks,
+        threads=args.threads, prompt_style=args.prompt_style,
     )
     log.info("model ready in %.1f s", time.monotonic() - started)
-    return backend, time.monotonic() - started
+    pipeline = Summarizer(backend, checks, candidates=args.candidates, per_source=args.per_source)
+    return pipeline, time.monotonic() - started
 
 
 async def cmd_summarize(args: argparse.Namespace) -> int:
@@ -102,11 +103,11 @@ async def cmd_summarize(args: argparse.Namespace) -> int:
     from summarizer.types import SummaryRequest
 
     text = await read_input(args.input, allow_private_urls=args.allow_private_urls)
-    backend, _ = await load(args)
+    pipeline, _ = await load(args)
     try:
-        [summary] = await backend.summarize([SummaryRequest.of(text, args.lang, args.max_chars)])
+        [summary] = await pipeline.summarize([SummaryRequest.of(text, args.lang, args.max_chars)])
     finally:
-        await backend.aclose()
+        await pipeline.aclose()
     if args.json:
         print(json.dumps(summary.to_json(), ensure_ascii=False))
     else:
@@ -125,13 +126,13 @@ async def cmd_bench(args: argparse.Namespace) -> int:
 
     articles = bench_articles(args.n, args.corpus)
     log.info("articles: %s, cycled to %d", articles.origin, args.n)
-    backend, load_s = await load(args)
+    pipeline, load_s = await load(args)
     try:
         result = await run_bench(
-            backend, articles, concurrency=args.concurrency, language=args.lang, max_chars=args.max_chars, load_s=load_s
+            pipeline, articles, concurrency=args.concurrency, language=args.lang, max_chars=args.max_chars, load_s=load_s
         )
     finally:
-        await backend.aclose()
+        await pipeline.aclose()
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
@@ -143,11 +144,11 @@ async def cmd_eval(args: argparse.Namespace) -> int:
     from summarizer.cli.evaluation import evaluate, load_items, totals
 
     items = load_items(args.input, args.lang)
-    backend, _ = await load(args)
+    pipeline, _ = await load(args)
     try:
-        rows = await evaluate(backend, items, args.max_chars)
+        rows = await evaluate(pipeline, items, args.max_chars)
     finally:
-        await backend.aclose()
+        await pipeline.aclose()
     result = totals(rows)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))

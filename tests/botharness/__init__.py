@@ -17,7 +17,7 @@ from telegram.ext import Application
 from bot.app import build_application, started
 from bot.usecases.summaries import Limits
 from config.settings import Settings
-from summarizer.backends.base import Backend
+from summarizer import Backend, Summarizer
 from tests.doubles import FakeBackend
 from tests.fakebotapi import FakeBotApi
 
@@ -81,7 +81,7 @@ def bot_settings(tmp_path: Path, api: FakeBotApi, **sections: dict[str, Any]) ->
 async def running_bot(
     settings: Settings, *, backend: Backend | None = None, limits: Limits = Limits()
 ) -> AsyncIterator[Application]:
-    application = build_application(settings, None, backend=backend or FakeBackend(), limits=limits)
+    application = build_application(settings, None, summarizer=Summarizer(backend or FakeBackend()), limits=limits)
     async with started(application):
         yield application
 
