@@ -16,8 +16,9 @@ from bot.digest.items import ChannelDigest
 from bot.digest.record import queue_digest as queue_in_store
 from bot.metrics import Metrics
 from bot.store.db import open_store
+from bot.store.outbox_claims import this_process
 from bot.store.tables import Channel, OutboxMessage, utcnow
-from bot.telegram.outbox import MAX_FLOOD_WAITS, Outbox, this_process
+from bot.telegram.outbox import MAX_FLOOD_WAITS, Outbox
 from tests.botharness import ADMIN_ID, CHANNEL, CHANNEL_ID, bot_settings, quiet_schedule, running_bot
 from tests.fakebotapi import FakeBotApi
 

@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.feeds.backoff import next_poll
 from bot.feeds.dedupe import bands, near_duplicates
 from bot.feeds.fingerprint import Fingerprint, fingerprint
 from bot.feeds.parse import FeedEntry, FeedParseError, parse_feed
@@ -26,7 +27,6 @@ from web.urlguard import check_public_url, host_of
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF = timedelta(hours=24)
 # Syndicated copies of a story appear within days of each other.
 DUPLICATE_WINDOW = timedelta(days=7)
 
@@ -219,17 +219,13 @@ class Poller:
                 return
             feed.last_polled_at = now
             if ok:
-                feed.last_ok_at, feed.failures, feed.last_error = now, 0, problem
+                feed.last_ok_at, feed.last_error = now, problem
                 feed.etag, feed.last_modified = etag or feed.etag, last_modified or feed.last_modified
                 feed.title = title or feed.title
-                feed.next_poll_at = now + timedelta(seconds=feed.interval)
             else:
-                feed.failures += 1
                 feed.last_error = error
-                # Back off exponentially on feeds that keep failing, up to a day; not sooner than
-                # the server asked (Retry-After), if that is later.
-                delay = max(feed.interval * 2 ** min(feed.failures, 10), retry_after or 0)
-                feed.next_poll_at = now + min(timedelta(seconds=delay), MAX_BACKOFF)
+            following = next_poll(now, feed.interval, feed.failures, ok=ok, retry_after=retry_after)
+            feed.next_poll_at, feed.failures = following.at, following.failures
             await session.commit()
         if error:
             log.warning("feed %s: %s", feed_id, error)

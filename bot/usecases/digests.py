@@ -22,6 +22,7 @@ from bot.digest.summaries import StorySummaries
 from bot.digest.topics import Topics
 from bot.metrics import Metrics
 from bot.resources import Resources
+from bot.store.channel_state import resume_channel
 from bot.store.tables import Channel, utcnow
 from bot.usecases.refusal import Refusal
 
@@ -66,15 +67,15 @@ class Digests:
         lifts the pause.
         """
         sessions = self._resources.sessions
-        async with sessions.begin() as session:
+        async with sessions() as session:
             channel = await session.get(Channel, channel_id)
-            if channel is None or (channel.paused_reason and not resume):
-                log.info("digest of channel %s skipped: %s", channel.chat if channel else channel_id,
-                         f"the channel is paused ({channel.paused_reason})" if channel else "no such channel")
-                return DigestRun(None, 0, 0)
-            if channel.paused_reason:
-                log.info("channel %s resumed (was paused: %s)", channel.chat, channel.paused_reason)
-                channel.paused_reason = None
+        if channel is None or (channel.paused_reason and not resume):
+            log.info("digest of channel %s skipped: %s", channel.chat if channel else channel_id,
+                     f"the channel is paused ({channel.paused_reason})" if channel else "no such channel")
+            return DigestRun(None, 0, 0)
+        if channel.paused_reason:
+            await resume_channel(sessions, channel_id)
+            log.info("channel %s resumed (was paused: %s)", channel.chat, channel.paused_reason)
         digest = await self._build(channel, None)
         queued = await self._queue(channel, digest)
         async with sessions.begin() as session:
