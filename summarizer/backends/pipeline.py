@@ -190,8 +190,7 @@ class Summarizer:
 
     def _pack(self, summaries: list[str]) -> list[str]:
         """Group consecutive partial summaries into as few chunks as fit, so each round shrinks."""
-        fits = lambda group: self.backend.count_tokens(join_sources(group)) <= self.backend.chunk_tokens  # noqa: E731
-        return [join_sources(group) for group in pack(summaries, fits)]
+        return [join_sources(group) for group in pack(summaries, lambda group: not self._over_budget(group))]
 
     async def _generate_text(self, source: str, language: str, max_chars: int) -> str:
         prompt = self.backend.prompt(source, language, max_chars, 0)
@@ -225,10 +224,10 @@ class Summarizer:
         self, sources: list[str], prepared: Prepared, steering: Steering, variants: list[int]
     ) -> list[Candidate]:
         language, max_chars = prepared.target_language, prepared.max_chars
-        budget = max_new_tokens(max_chars)
+        answer_tokens = max_new_tokens(max_chars)
         prompts = [self.backend.prompt(source, language, max_chars, v) for source in sources for v in variants]
         generate = self.backend.generate_steered
-        raws = await asyncio.gather(*(generate(prompt, budget, steering) for prompt in prompts))
+        raws = await asyncio.gather(*(generate(prompt, answer_tokens, steering) for prompt in prompts))
         return await asyncio.to_thread(lambda: [_anchor(self.postprocess(raw, prepared), prepared) for raw in raws])
 
     # -- postprocess ------------------------------------------------------------------------
