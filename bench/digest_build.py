@@ -48,7 +48,7 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.orm import selectinload  # noqa: E402
 
 from bench.common import HashedEmbedder, machine  # noqa: E402
-from bot.digest.choose import choose_stories  # noqa: E402
+from bot.digest.choose import channel_topics, choose_stories  # noqa: E402
 from bot.digest.contrast_topics import CONTRAST_TOPICS  # noqa: E402
 from bot.digest.items import build_item  # noqa: E402
 from bot.digest.summaries import StorySummaries  # noqa: E402
@@ -61,7 +61,6 @@ from bot.store.queries import channel_fields  # noqa: E402
 from bot.store.tables import Article, Channel, Feed, Story  # noqa: E402
 from bot.stories.assign import article_vectors, group_new_articles  # noqa: E402
 from bot.telegram.render import render_digest  # noqa: E402
-from config.filters import TopicRule  # noqa: E402
 from config.settings import ChannelSettings, FetchSettings  # noqa: E402
 from summarizer.backends.base import Backend  # noqa: E402
 from summarizer.cli.bench import peak_rss_mb  # noqa: E402
@@ -216,9 +215,8 @@ async def measure(folder: Path, stories: int, threads: int | None, synthetic: bo
 
             stored = await session.scalars(select(Story).options(selectinload(Story.articles)))
             every_story = [story.articles for story in stored]
-            rules = [TopicRule(words) for words in TOPIC_FILTERS]
             started, cpu_started = time.perf_counter(), time.process_time()
-            decided = await topics.stories_topics(session, every_story, rules)
+            decided = await topics.stories_topics(session, every_story, channel_topics(filtered))
             lap("topic_decision", started)
             decision = {
                 "stories": len(every_story),
