@@ -1,14 +1,23 @@
-"""What benchmarks share: the machine a report ran on, and a local server in a child process."""
+"""What benchmarks share: the machine a report ran on, a local server in a child process, and a
+stand-in embedder for stages that only need vectors."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import platform
 import sqlite3
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 
+import numpy as np
 from aiohttp import web
+
+from summarizer.embeddings import Embedder
+from summarizer.embeddings.base import unit_rows
+
+OFFLINE_WIDTH = 384  # multilingual-e5-small's vectors
 
 
 def machine() -> dict[str, object]:
@@ -27,3 +36,16 @@ def serve_forever(app: web.Application, port_out: Connection) -> None:
         await asyncio.Event().wait()
 
     asyncio.run(main())
+
+
+class HashedEmbedder(Embedder):
+    """A stand-in embedder of the offline model's width: each text's vector is random, seeded by the
+    text, so embedding costs nothing and unrelated texts are far apart."""
+
+    model_id = f"synthetic/hashed-{OFFLINE_WIDTH}"
+    dimension = OFFLINE_WIDTH
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        seeds = (int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") for text in texts)
+        rows = [np.random.default_rng(seed).standard_normal(self.dimension) for seed in seeds]
+        return unit_rows(np.array(rows).reshape(len(rows), self.dimension))

@@ -1,6 +1,6 @@
 """Measure each stage of building a digest from a store of 2,000 multilingual articles.
 
-Usage: .venv/bin/python bench/digest_build.py [--stories N] [--threads N]
+Usage: .venv/bin/python bench/digest_build.py [--stories N] [--threads N] [--synthetic]
 
 The articles are written from tests/data/stories.jsonl: 14 stories told by 18 outlets in six
 languages. Each story is repeated every eight days with its numbers changed: further apart than
@@ -13,9 +13,16 @@ Stages timed: poll (fetch, parse, language detection, insert), embed (the offlin
 vectors of every article, stored), group (group_new_articles over the stored vectors),
 choose (choose_stories for one English channel), topic_words (embedding a channel's topics and
 the contrast topics, once for the process), choose_by_topic (choose_stories for a channel that
-includes one topic and excludes another, from the stored vectors), summarise (StorySummaries with a stand-in model
+includes one topic and excludes another, from the stored vectors; only the stories of the
+story window, a few of the 2,000 articles), topic_decision (Topics.stories_topics for the same two
+topics over every stored story: all the articles), summarise (StorySummaries with a stand-in model
 that returns the first sentence of its source, so the time is the pipeline's own: cleaning,
 language checks, grounding, the summary cache) and format (render_digest).
+
+With --synthetic no model is loaded: each text's vector is a unit vector of the offline model's
+width drawn from a hash of the text. Embedding then costs nothing and every article is a story of
+its own (the most stories to decide for); every other stage runs the project's code on those
+vectors. The numbers of stories it chooses mean nothing then, only its times.
 
 Prints one JSON object with seconds per stage, articles, stories and peak_rss_mb.
 """
@@ -38,9 +45,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy.orm import selectinload  # noqa: E402
 
-from bench.common import machine  # noqa: E402
-from bot.digest.choose import choose_stories  # noqa: E402
+from bench.common import HashedEmbedder, machine  # noqa: E402
+from bot.digest.choose import channel_topics, choose_stories  # noqa: E402
 from bot.digest.contrast_topics import CONTRAST_TOPICS  # noqa: E402
 from bot.digest.items import build_item  # noqa: E402
 from bot.digest.summaries import StorySummaries  # noqa: E402
@@ -151,7 +159,7 @@ def write_feeds(folder: Path, stories: int) -> dict[str, Path]:
     return files
 
 
-async def measure(folder: Path, stories: int, threads: int | None) -> dict[str, object]:
+async def measure(folder: Path, stories: int, threads: int | None, synthetic: bool) -> dict[str, object]:
     feeds = write_feeds(folder, stories)
     engine, sessions = await open_store(f"sqlite+aiosqlite:///{folder}/bench.db")
     seconds: dict[str, float] = {}
@@ -176,7 +184,7 @@ async def measure(folder: Path, stories: int, threads: int | None) -> dict[str, 
         if errors:
             raise SystemExit(f"polling the sample feeds failed: {errors}")
 
-        embedder = await asyncio.to_thread(load_embedder, "offline", threads=threads)
+        embedder = HashedEmbedder() if synthetic else await asyncio.to_thread(load_embedder, "offline", threads=threads)
         async with sessions() as session:
             started = time.perf_counter()
             originals = await session.scalars(select(Article).where(Article.duplicate_of.is_(None)))
@@ -201,6 +209,18 @@ async def measure(folder: Path, stories: int, threads: int | None) -> dict[str, 
             lap("topic_words", started)
             filtered = Channel(id=channel.id + 1, chat="@bench_topics", **channel_fields(ChannelSettings(
                 chat="@bench_topics", include=[{"topic": TOPIC_FILTERS[0]}], exclude=[{"topic": TOPIC_FILTERS[1]}])))
+            stored = await session.scalars(select(Story).options(selectinload(Story.articles)))
+            every_story = [story.articles for story in stored]
+            started, cpu_started = time.perf_counter(), time.process_time()
+            decided = await topics.stories_topics(session, every_story, channel_topics(filtered))
+            lap("topic_decision", started)
+            decision = {
+                "stories": len(every_story),
+                "articles": sum(map(len, every_story)),
+                "cpu_seconds": round(time.process_time() - cpu_started, 3),
+                "stories_on_a_topic": sum(1 for on in decided if on),
+            }
+
             started = time.perf_counter()
             on_topic = await choose_stories(session, filtered, topics)
             lap("choose_by_topic", started)
@@ -225,6 +245,8 @@ async def measure(folder: Path, stories: int, threads: int | None) -> dict[str, 
         "feeds": len(feeds),
         "chosen_stories": len(chosen),
         "chosen_by_topic": len(on_topic),
+        "topic_decision": decision,
+        "embedder": embedder.model_id,
         "messages": len(messages),
         "summarizer": STAND_IN,
         "seconds": seconds,
@@ -235,9 +257,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=400, help=f"stories of {ARTICLES_PER_STORY} articles each")
     parser.add_argument("--threads", type=int, default=None, help="embedder threads (default: every core)")
+    parser.add_argument("--synthetic", action="store_true", help="hashed random vectors instead of the offline model")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="briefbot-bench-") as folder:
-        result = asyncio.run(measure(Path(folder), arguments.stories, arguments.threads))
+        result = asyncio.run(measure(Path(folder), arguments.stories, arguments.threads, arguments.synthetic))
     report = {"machine": machine(), **result, "peak_rss_mb": round(peak_rss_mb(), 1)}
     print(json.dumps(report, ensure_ascii=False, indent=2))
 

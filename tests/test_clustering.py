@@ -25,6 +25,8 @@ from bench.story_grouping import (
     pair_scores,
     parler_alone,
 )
+from bot.stories import grouping
+from bot.stories.evidence import FeatureCache, NamesAndNumbers
 from bot.stories.grouping import E5_SMALL, Assignment, Document, _similarities, assign_stories
 from summarizer.embeddings.offline import OfflineEmbedder
 
@@ -174,6 +176,42 @@ def test_only_documents_published_within_the_window_are_paired(week) -> None:
     copies = [replace(week[1], key=key, published=at(11, 8) + timedelta(days=day)) for key, day in enumerate(days)]
     expected = {(i, j) for i in range(len(days)) for j in range(i + 1, len(days)) if abs(days[i] - days[j]) <= 3}
     assert set(_similarities(copies, timedelta(days=3), E5_SMALL, floor=0.0)) == expected
+
+
+def test_a_window_of_documents_sharing_names_is_paired_a_block_at_a_time(week, monkeypatch) -> None:
+    # 120 reports of one story within a day: each of the 7,140 pairs shares all its names and
+    # numbers. No block may look at more than its budget of pairs, and the blocks together give
+    # the similarities computed at once.
+    reports = [replace(week[1], key=key, published=at(11, 8) + timedelta(minutes=7 * key)) for key in range(120)]
+    reports = [replace(report, vector=np.roll(np.eye(1, 384, dtype=np.float32)[0], key % 3)) for key, report in
+               enumerate(reports)]
+    at_once = _similarities(reports, timedelta(days=3), E5_SMALL, floor=0.1)
+    looked_at = []
+    scores = NamesAndNumbers.scores
+
+    def counted(self, start, stop):
+        found = scores(self, start, stop)
+        looked_at.append(sum(pairs.codes.size for pairs in found.values()))
+        return found
+
+    monkeypatch.setattr(NamesAndNumbers, "scores", counted)
+    monkeypatch.setattr(grouping, "_PAIRS_PER_BLOCK", 2000)
+    blockwise = _similarities(reports, timedelta(days=3), E5_SMALL, floor=0.1)
+    assert len(looked_at) > 10 and max(looked_at) <= 2000
+    assert list(blockwise) == list(at_once)
+    assert np.allclose(list(blockwise.values()), list(at_once.values()))
+
+
+def test_the_feature_cache_keeps_a_bounded_number_of_articles_and_none_of_their_texts(week) -> None:
+    cache = FeatureCache(size=3)
+    long_text = week[1].text * 200
+    first = cache.features(week[1].title, long_text)
+    assert cache.features(week[1].title, long_text) is first  # found again, not counted again
+    for key in (2, 3, 4):
+        cache.features(week[key].title, week[key].text)
+    assert len(cache) == 3
+    assert cache.features(week[1].title, long_text) is not first  # the oldest was let go
+    assert all(len(key) == 16 for key in cache._entries)  # a digest of each text, not the text
 
 
 def test_a_story_repeated_later_than_the_window_is_a_new_story(week) -> None:

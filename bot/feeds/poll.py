@@ -91,9 +91,10 @@ class Poller:
             retry_after = exc.retry_after if isinstance(exc, FetchError) else None
             await self._record(feed.id, now, ok=False, error=error, retry_after=retry_after)
             return PollOutcome(feed.name, error=error)
-        # An entry that is itself a cookie wall or an error page (a scraper's feed) is no story.
-        entries = [entry for entry in parsed.entries if not stub_kind(entry.title, entry.content or entry.summary)]
-        new_entries = await self._unseen(feed.id, entries)
+        # An entry that is itself a cookie wall or an error page (a scraper's feed) is no story. Only
+        # new entries are looked at: the check scans each text, and most entries of a feed were seen.
+        new_entries = [entry for entry in await self._unseen(feed.id, parsed.entries)
+                       if not stub_kind(entry.title, entry.content or entry.summary)]
         articles, page_errors = await self._articles(feed, new_entries, allow_file=trusted_files)
         added = await self._store(articles)
         problems = [p for p in [parsed.problem, *page_errors[:3]] if p]

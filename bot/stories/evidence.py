@@ -14,10 +14,12 @@ Only pairs of articles published within the grouping window are compared.
 
 from __future__ import annotations
 
-from collections import Counter
+import hashlib
+import sys
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -33,8 +35,14 @@ _NAMES_FOR_FULL_CREDIT = 3
 # The weight left to a name that recurs in documents of one language only (see _discount_monolingual).
 _MONOLINGUAL = 0.2
 # Articles whose features are kept between groupings: every poll round compares the new articles
-# with the recent members of existing stories again, and finding names is most of its time.
-_CACHED_ARTICLES = 16384
+# with the recent members of existing stories again, and finding names is most of its time. More
+# than a busy window holds (20,000 articles in 72 h): a smaller cache, read in time order every
+# round, would lose each entry just before it is needed. About 2 KB an article.
+_CACHED_ARTICLES = 32768
+
+
+# A bag of one document: its features and each one's weight of evidence.
+Bag = tuple[tuple[str, ...], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -45,10 +53,8 @@ class PairScores:
     scores: np.ndarray
 
 
-@lru_cache(maxsize=_CACHED_ARTICLES)
-def _bags(title: str, text: str) -> dict[str, Counter[str]]:
-    """The features of a document by bag, each with its weight of evidence; the title counts twice.
-    Cached: callers must not change what it returns."""
+def _count_features(title: str, text: str) -> dict[str, Counter[str]]:
+    """The features of a document by bag, each with its weight of evidence; the title counts twice."""
     bags: dict[str, Counter[str]] = {bag: Counter() for bag in BAGS}
     for part, times in ((title, 2.0), (text, 1.0)):
         for mention in extract_mentions(part):
@@ -58,16 +64,47 @@ def _bags(title: str, text: str) -> dict[str, Counter[str]]:
                     evidence = times * (_SENTENCE_INITIAL_NAME if doubtful else 1.0)
                     for key in mention.keys:
                         if len(key) >= 2:
-                            bags["name"][key] += evidence
+                            bags["name"][sys.intern(key)] += evidence
                 case Number():
                     for value in mention.values:
-                        bags["number"][f"{value * mention.scale:f}"] += times
+                        bags["number"][sys.intern(f"{value * mention.scale:f}")] += times
                 case Date():
                     for month, day in mention.days:
-                        bags["number"][f"{month}-{day}"] += times
+                        bags["number"][sys.intern(f"{month}-{day}")] += times
         for key in uncased_word_keys(part):
-            bags["name"][key] += times * _UNCASED_WORD
+            bags["name"][sys.intern(key)] += times * _UNCASED_WORD
     return bags
+
+
+class FeatureCache:
+    """The features of the articles met last, by a digest of title and text: the texts are not kept,
+    and the keys, names that recur from article to article, are stored once (interned)."""
+
+    def __init__(self, size: int = _CACHED_ARTICLES) -> None:
+        self.size = size
+        self._entries: OrderedDict[bytes, dict[str, Bag]] = OrderedDict()
+        self._lock = threading.Lock()  # grouping runs in worker threads
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def features(self, title: str, text: str) -> dict[str, Bag]:
+        """The bags of _count_features(title, text), cached: callers must not change what it returns."""
+        key = hashlib.blake2b(f"{title}\0{text}".encode(), digest_size=16).digest()
+        with self._lock:
+            if (found := self._entries.get(key)) is not None:
+                self._entries.move_to_end(key)
+                return found
+        found = {bag: (tuple(counts), np.fromiter(counts.values(), np.float64, len(counts)))
+                 for bag, counts in _count_features(title, text).items()}
+        with self._lock:
+            self._entries[key] = found
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return found
+
+
+FEATURES = FeatureCache()
 
 
 @dataclass(frozen=True)
@@ -84,23 +121,19 @@ class _Vectors:
         return _Vectors(self.documents, self.features, self.weights / norms[self.documents])
 
 
-def _tfidf(counts: Sequence[Counter[str]]) -> _Vectors:
+def _tfidf(bags: Sequence[Bag]) -> _Vectors:
     """TF-IDF over these documents, L2-normalised.
 
     TF grows with the logarithm beyond one occurrence (1 + log tf) and linearly below it, where
     weak evidence sums to less than one; IDF is smoothed, ln((1 + n) / (1 + df)) + 1.
     """
     ids: dict[str, int] = {}
-    documents, features, frequencies = [], [], []
-    for document, count in enumerate(counts):
-        documents += [document] * len(count)
-        features += [ids.setdefault(feature, len(ids)) for feature in count]
-        frequencies += count.values()
-    document_ids = np.asarray(documents, dtype=np.int64)
+    features = [ids.setdefault(feature, len(ids)) for keys, _ in bags for feature in keys]
+    document_ids = np.repeat(np.arange(len(bags)), [len(keys) for keys, _ in bags])
     feature_ids = np.asarray(features, dtype=np.int64)
-    tf = np.asarray(frequencies, dtype=np.float64)
+    tf = np.concatenate([np.empty(0), *(weights for _, weights in bags)])
     document_frequency = np.bincount(feature_ids, minlength=len(ids))
-    idf = np.log((1 + len(counts)) / (1 + document_frequency)) + 1
+    idf = np.log((1 + len(bags)) / (1 + document_frequency)) + 1
     weights = np.where(tf >= 1, 1 + np.log(np.maximum(tf, 1)), tf) * idf[feature_ids]
     return _Vectors(document_ids, feature_ids, weights).normalised()
 
@@ -125,51 +158,78 @@ def _discount_monolingual(vectors: _Vectors, languages: Sequence[str]) -> _Vecto
     return _Vectors(vectors.documents, vectors.features, weights).normalised()
 
 
-def _overlaps(vectors: _Vectors, times: np.ndarray, window: int) -> tuple[PairScores, np.ndarray]:
-    """Dot products of the pairs that share a feature and were published at most `window` apart
-    (`times` and `window` in one integer unit), and how many features each pair shares.
+class _Postings:
+    """One bag's features as posting lists in time order. Pairs come from each feature's list
+    within the window, so their number grows with the sum of squared document frequencies, not
+    n^2; in a busy window that is still many millions (a year, a president), so they are made a
+    block of earlier documents at a time (`pairs_per_rank` tells how many each document makes)."""
 
-    Pairs are generated per feature from its posting list: a name that recurs over a long
-    backlog would otherwise pair every document that mentions it. The cost grows with the sum of
-    squared document frequencies within a window, not n^2."""
-    n = times.size
-    # Documents ranked by publication time, so that the end of a document's window is a rank.
-    by_time = np.argsort(times, kind="stable")
-    rank = np.empty(n, dtype=np.int64)
-    rank[by_time] = np.arange(n)
-    window_end = np.searchsorted(times[by_time], times + window, side="right")
-    # Posting lists in time order: each entry pairs with the later entries of its feature's list
-    # that come before its window end.
-    order = np.lexsort((rank[vectors.documents], vectors.features))
-    features, documents, weights = vectors.features[order], vectors.documents[order], vectors.weights[order]
-    keys = features * n + rank[documents]  # ascending: by feature, then rank
-    ends = np.searchsorted(keys, features * n + window_end[documents])
-    entries = np.arange(features.size)
-    partners = ends - entries - 1
-    left = np.repeat(entries, partners)
-    right = left + 1 + np.arange(left.size) - np.repeat(np.cumsum(partners) - partners, partners)
-    # Time order is not index order: the smaller index goes first, so a pair has one code.
-    first, second = documents[left], documents[right]
-    codes, inverse = np.unique(np.minimum(first, second) * n + np.maximum(first, second), return_inverse=True)
-    dots = np.bincount(inverse, weights=weights[left] * weights[right], minlength=codes.size)
-    shared = np.bincount(inverse, minlength=codes.size)
-    return PairScores(codes, dots), shared
+    def __init__(self, vectors: _Vectors, rank: np.ndarray, window_end: np.ndarray) -> None:
+        n = rank.size
+        # Each entry pairs with the later entries of its feature's list before its window end.
+        order = np.lexsort((rank[vectors.documents], vectors.features))
+        self.n = n
+        self.documents, self.weights = vectors.documents[order], vectors.weights[order]
+        features = vectors.features[order]
+        keys = features * n + rank[self.documents]  # ascending: by feature, then rank
+        ends = np.searchsorted(keys, features * n + window_end[self.documents])
+        self.partners = ends - np.arange(features.size) - 1
+        # The entries of each rank, so that a block of ranks finds its own without a scan.
+        self.entry_ranks = rank[self.documents]
+        self.by_rank = np.argsort(self.entry_ranks, kind="stable")
+        self.rank_starts = np.searchsorted(self.entry_ranks[self.by_rank], np.arange(n + 1))
+
+    def pairs_per_rank(self) -> np.ndarray:
+        """How many pairings (one per shared feature) each document, by time rank, starts with later ones."""
+        return np.bincount(self.entry_ranks, weights=self.partners, minlength=self.n)
+
+    def overlaps(self, start: int, stop: int) -> tuple[PairScores, np.ndarray]:
+        """Dot products of the pairs whose earlier document has a time rank in [start, stop) and
+        that share a feature within the window, and how many features each pair shares."""
+        entries = self.by_rank[self.rank_starts[start] : self.rank_starts[stop]]
+        partners = self.partners[entries]
+        left = np.repeat(entries, partners)
+        right = left + 1 + np.arange(left.size) - np.repeat(np.cumsum(partners) - partners, partners)
+        # Time order is not index order: the smaller index goes first, so a pair has one code.
+        first, second = self.documents[left], self.documents[right]
+        codes, inverse = np.unique(np.minimum(first, second) * self.n + np.maximum(first, second), return_inverse=True)
+        dots = np.bincount(inverse, weights=self.weights[left] * self.weights[right], minlength=codes.size)
+        shared = np.bincount(inverse, minlength=codes.size)
+        return PairScores(codes, dots), shared
 
 
-def names_and_numbers(
-    titles: Sequence[str], texts: Sequence[str], languages: Sequence[str], times: np.ndarray, window: int
-) -> dict[str, PairScores]:
-    """Per bag, the similarity of the pairs of documents published within `window` that share
-    a feature of it (`times` and `window` in one integer unit)."""
-    bags = [_bags(title, text) for title, text in zip(titles, texts)]
-    scores = {}
-    for bag in BAGS:
-        vectors = _tfidf([features[bag] for features in bags])
-        if bag == "name":
-            vectors = _discount_monolingual(vectors, languages)
-        overlaps, shared = _overlaps(vectors, times, window)
-        if bag == "name":
-            # One shared name (the same company, the same president) does not make the same story.
-            overlaps = PairScores(overlaps.codes, overlaps.scores * np.minimum(1.0, shared / _NAMES_FOR_FULL_CREDIT))
-        scores[bag] = overlaps
-    return scores
+class NamesAndNumbers:
+    """Per bag, the similarity of pairs of documents published within `window` that share a
+    feature of it (`times` and `window` in one integer unit), a block of earlier documents at a
+    time: documents ranked by publication time (a stable sort of `times`)."""
+
+    def __init__(
+        self, titles: Sequence[str], texts: Sequence[str], languages: Sequence[str], times: np.ndarray, window: int
+    ) -> None:
+        n = times.size
+        by_time = np.argsort(times, kind="stable")
+        rank = np.empty(n, dtype=np.int64)
+        rank[by_time] = np.arange(n)
+        window_end = np.searchsorted(times[by_time], times + window, side="right")
+        bags = [FEATURES.features(title, text) for title, text in zip(titles, texts)]
+        self._postings = {}
+        for bag in BAGS:
+            vectors = _tfidf([features[bag] for features in bags])
+            if bag == "name":
+                vectors = _discount_monolingual(vectors, languages)
+            self._postings[bag] = _Postings(vectors, rank, window_end)
+
+    def pairs_per_rank(self) -> np.ndarray:
+        """How many pairings each document, by time rank, starts with later ones, over the bags."""
+        return sum(postings.pairs_per_rank() for postings in self._postings.values())
+
+    def scores(self, start: int, stop: int) -> dict[str, PairScores]:
+        """Per bag, the pairs whose earlier document has a time rank in [start, stop)."""
+        scores = {}
+        for bag, postings in self._postings.items():
+            overlaps, shared = postings.overlaps(start, stop)
+            if bag == "name":
+                # One shared name (the same company, the same president) does not make the same story.
+                overlaps = PairScores(overlaps.codes, overlaps.scores * np.minimum(1.0, shared / _NAMES_FOR_FULL_CREDIT))
+            scores[bag] = overlaps
+        return scores

@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from bot.stories.evidence import PairScores, names_and_numbers
+from bot.stories.evidence import NamesAndNumbers, PairScores
 
 # How long a story stays current: articles this far apart can join one story, and a digest covers
 # stories this close to the newest article.
@@ -64,8 +64,10 @@ CALIBRATIONS = {"multilingual-e5-small": E5_SMALL}
 # just above the unrelated cosine, and keeping them all made merging 2,000 articles five times
 # slower (5.0 CPU-s against 1.0) without changing a story.
 _NEGLIGIBLE = 0.3
-# Rows of the cosine matrix computed at once: bounds memory on a large backlog.
+# Rows of the cosine matrix computed at once, and candidate pairs (cosines and shared features)
+# looked at at once: both bound the memory of grouping a busy window, whatever it holds.
 _BLOCK = 1024
+_PAIRS_PER_BLOCK = 1 << 19
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -86,51 +88,78 @@ class Assignment:
     new_stories: list[list[int]]  # groups of document keys that start new stories (singletons included)
 
 
-def _meaning(vectors: np.ndarray, times: np.ndarray, window: int, calibration: Calibration) -> PairScores:
-    """Rescaled cosines of the pairs i < j published within `window` whose cosine is above the
-    unrelated cosine. Rows go in time order, a block at a time, each against the documents
-    published before its window ends."""
+def _meaning(
+    vectors: np.ndarray, order: np.ndarray, sorted_times: np.ndarray, start: int, stop: int, window: int,
+    calibration: Calibration,
+) -> PairScores:
+    """Rescaled cosines of the pairs whose earlier document is of time rank [start, stop) (`order`:
+    documents in time order), published within `window`, whose cosine is above the unrelated cosine."""
     unrelated = calibration.unrelated_cosine
-    n = times.size
-    order = np.argsort(times, kind="stable")
-    sorted_times = times[order]
-    codes, scores = [], []
-    for start in range(0, n, _BLOCK):
-        stop = min(start + _BLOCK, n)
-        end = int(np.searchsorted(sorted_times, sorted_times[stop - 1] + window, side="right"))
-        rows, columns = order[start:stop], order[start:end]
-        cosines = vectors[rows] @ vectors[columns].T
-        later = np.arange(start, stop)[:, None] < np.arange(start, end)[None, :]
-        within = sorted_times[None, start:end] - sorted_times[start:stop, None] <= window
-        row, column = np.nonzero(later & within & (cosines > unrelated))
-        first, second = rows[row], columns[column]
-        codes.append(np.minimum(first, second) * n + np.maximum(first, second))
-        scores.append((cosines[row, column] - unrelated) / (1 - unrelated))
-    return PairScores(np.concatenate(codes), np.minimum(1.0, np.concatenate(scores)))
+    n = order.size
+    end = int(np.searchsorted(sorted_times, sorted_times[stop - 1] + window, side="right"))
+    rows, columns = order[start:stop], order[start:end]
+    cosines = vectors[rows] @ vectors[columns].T
+    later = np.arange(start, stop)[:, None] < np.arange(start, end)[None, :]
+    within = sorted_times[None, start:end] - sorted_times[start:stop, None] <= window
+    row, column = np.nonzero(later & within & (cosines > unrelated))
+    first, second = rows[row], columns[column]
+    codes = np.minimum(first, second) * n + np.maximum(first, second)
+    return PairScores(codes, np.minimum(1.0, (cosines[row, column] - unrelated) / (1 - unrelated)))
+
+
+def _blocks(costs: np.ndarray, budget: float, most: int) -> list[tuple[int, int]]:
+    """Consecutive ranges of indices, each of total cost at most `budget` (or one index) and at most `most` long."""
+    ends = np.cumsum(costs)
+    blocks, start = [], 0
+    while start < costs.size:
+        before = ends[start - 1] if start else 0.0
+        stop = int(np.searchsorted(ends, before + budget, side="right"))
+        stop = min(max(stop, start + 1), start + most)
+        blocks.append((start, stop))
+        start = stop
+    return blocks
 
 
 def _similarities(
     documents: Sequence[Document], window: timedelta, calibration: Calibration, floor: float
 ) -> dict[tuple[int, int], float]:
-    """Similarity of the pairs i < j of documents published within `window`, where at least `floor`."""
+    """Similarity of the pairs i < j of documents published within `window`, where at least `floor`.
+
+    Computed a block of earlier documents at a time, each block's candidate pairs (cosines and
+    shared features) within _PAIRS_PER_BLOCK, and only the pairs of at least `floor` kept: a busy
+    window has many millions of candidates and few pairs that count."""
     n = len(documents)
     languages = [document.language or "" for document in documents]
     # Whole microseconds, so that a pair exactly `window` apart is within it.
     times = np.array([(document.published - _EPOCH) // _MICROSECOND for document in documents], dtype=np.int64)
     span = window // _MICROSECOND
     vectors = np.stack([document.vector for document in documents]).astype(np.float32, copy=False)
-    signals = {"meaning": _meaning(vectors, times, span, calibration)}
-    if set(calibration.weights) - {"meaning"}:
-        titles, texts = [document.title for document in documents], [document.text for document in documents]
-        signals.update(names_and_numbers(titles, texts, languages, times, span))
+    order = np.argsort(times, kind="stable")
+    sorted_times = times[order]
     weights = calibration.weights
-    codes = np.concatenate([signals[signal].codes for signal in weights])
-    weighted = np.concatenate([weight * signals[signal].scores for signal, weight in weights.items()])
-    pair_codes, inverse = np.unique(codes, return_inverse=True)
-    totals = np.bincount(inverse, weights=weighted, minlength=pair_codes.size)
-    first, second = np.divmod(pair_codes, n)
-    keep = totals >= floor
-    return dict(zip(zip(first[keep].tolist(), second[keep].tolist()), totals[keep].tolist()))
+    # Candidates per document by time rank: the cosines with those after it in the window, and its shared features.
+    costs = (np.searchsorted(sorted_times, sorted_times + span, side="right") - np.arange(n)).astype(np.float64)
+    evidence = None
+    if set(weights) - {"meaning"}:
+        titles, texts = [document.title for document in documents], [document.text for document in documents]
+        evidence = NamesAndNumbers(titles, texts, languages, times, span)
+        costs += evidence.pairs_per_rank()
+    kept_codes, kept_totals = [], []
+    for start, stop in _blocks(costs, _PAIRS_PER_BLOCK, _BLOCK):
+        signals = {"meaning": _meaning(vectors, order, sorted_times, start, stop, span, calibration)}
+        if evidence is not None:
+            signals.update(evidence.scores(start, stop))
+        codes = np.concatenate([signals[signal].codes for signal in weights])
+        weighted = np.concatenate([weight * signals[signal].scores for signal, weight in weights.items()])
+        pair_codes, inverse = np.unique(codes, return_inverse=True)
+        totals = np.bincount(inverse, weights=weighted, minlength=pair_codes.size)
+        keep = totals >= floor
+        kept_codes.append(pair_codes[keep])
+        kept_totals.append(totals[keep])
+    codes, totals = np.concatenate(kept_codes), np.concatenate(kept_totals)
+    by_code = np.argsort(codes)  # in pair order, whatever the blocks
+    first, second = np.divmod(codes[by_code], n)
+    return dict(zip(zip(first.tolist(), second.tolist()), totals[by_code].tolist()))
 
 
 def _average_link(

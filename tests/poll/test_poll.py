@@ -28,6 +28,7 @@ from tests.poll.harness import (
     serving,
     story,
 )
+from web.extract import stub_kind
 from web.fetch import Fetcher, create_session
 from web.pool import ParsePool
 
@@ -226,6 +227,23 @@ async def test_an_entry_that_is_itself_a_cookie_wall_is_not_stored(server, sessi
 
     assert outcome.new_articles == 1
     assert [article.title for article in await articles_of(sessions, feed)] == ["Story 1"]
+
+
+async def test_only_new_entries_are_checked_for_cookie_walls(server, sessions, poller, monkeypatch):
+    checked = []
+
+    def counted(title: str, text: str) -> str | None:
+        checked.append(title)
+        return stub_kind(title, text)
+
+    server.route("/feed.xml", replies(serving(story(1), story(2)), serving(story(3), story(1), story(2))))
+    feed = await add_feed(sessions, "checked", server.url("/feed.xml"))
+    await poller.poll(feed, now=NOW)
+    monkeypatch.setattr("bot.feeds.poll.stub_kind", counted)
+    outcome = await poller.poll(feed, now=NOW + timedelta(minutes=15))
+
+    assert outcome.new_articles == 1
+    assert checked == ["Story 3"]
 
 
 # --- failing feeds ------------------------------------------------------------------------------------
