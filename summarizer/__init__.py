@@ -8,8 +8,11 @@ modules behind it (backends, checks, facts, cli) are the summarizer's own.
   `EntailmentCheck` when configured); `reasons_to_withhold` is its verdict on a text.
 - Facts: `extract_mentions` finds the names (`Name`), numbers (`Number`) and dates (`Date`) of a text.
 - Text: `detect_language` (`load_language_detector` loads its models up front), `is_supported`,
-  `source_text` (an article as it is summarised), `trim_to_sentences`, `pack`; what is new in a story:
+  `source_text` (an article as it is summarised), `split_sentences`, `trim_to_sentences`,
+  `opening_sentences`, `pack`; what is new in a story:
   `candidate_sentences`, `new_sentences`.
+- Translation: a `Translator` renders sentences with the model, each checked against its own source
+  sentence by a `TranslationCheck`; a `Translation` that failed has no text.
 Sentence embeddings have their own public face, summarizer.embeddings.
 """
 
@@ -24,7 +27,9 @@ from summarizer.checks.trust import reasons_to_withhold
 from summarizer.facts.mentions import Date, Name, Number, extract_mentions, uncased_word_keys
 from summarizer.language import detect_language, is_supported, load_language_detector
 from summarizer.novelty import candidate_sentences, new_sentences
-from summarizer.text import pack, source_text, trim_to_sentences
+from summarizer.text import opening_sentences, pack, source_text, split_sentences, trim_to_sentences
+from summarizer.translation.check import TranslationCheck
+from summarizer.translation.translator import Translation, Translator
 from summarizer.types import SummarizerError, Summary, SummaryRequest, UnsupportedInputError
 
 __all__ = [
@@ -40,6 +45,9 @@ __all__ = [
     "Summary",
     "SummarizerError",
     "SummaryRequest",
+    "Translation",
+    "TranslationCheck",
+    "Translator",
     "UnsupportedInputError",
     "candidate_sentences",
     "detect_language",
@@ -48,9 +56,11 @@ __all__ = [
     "load_backend",
     "load_language_detector",
     "new_sentences",
+    "opening_sentences",
     "pack",
     "reasons_to_withhold",
     "source_text",
+    "split_sentences",
     "trim_to_sentences",
     "uncased_word_keys",
 ]

@@ -31,6 +31,13 @@ def detect_language(text: str) -> str | None:
     return confidences[0].language.iso_code_639_1.name.lower()
 
 
+def likeliest_language(text: str) -> str | None:
+    """The language lingua ranks first for the text, however narrowly (detect_language asks for a
+    clear lead): for telling whether a short text is in the language it should be."""
+    confidences = _detector().compute_language_confidence_values(text[:4000])
+    return confidences[0].language.iso_code_639_1.name.lower() if confidences and confidences[0].value > 0 else None
+
+
 def load_language_detector() -> None:
     """Load every model of the detector now (seconds of CPU, about 900 MB) rather than on first use.
     Blocking: call it from a worker thread inside an event loop."""

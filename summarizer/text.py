@@ -12,6 +12,7 @@ T = TypeVar("T")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？؟…])[\"'»”)\]]*\s+")
 _HARD_WRAP = re.compile(r"(?<![.!?:;。！？؟…\"'»”\n])\n(?!\n)")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b]+")
+_SENTENCE_CLOSED = re.compile(r"[.!?。！？؟…][\"'»”)\]]*$")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 
 
@@ -49,6 +50,22 @@ def trim_to_sentences(text: str, max_chars: int) -> str:
     # One over-long sentence: cut at a word boundary and mark the cut.
     cut = text[: max_chars - 1].rsplit(" ", 1)[0].rstrip(",;:—- ")
     return cut + "…"
+
+
+def opening_sentences(text: str, max_chars: int) -> str:
+    """Whole sentences from the start up to max_chars; a longer first sentence whole, never cut."""
+    first = next(iter(split_sentences(text)), "")
+    return trim_to_sentences(text, max(max_chars, len(first)))
+
+
+def without_unfinished(text: str) -> str:
+    """The text without a last sentence a model left unfinished (no closing punctuation) after
+    finished ones: an answer that ran out of tokens mid-sentence."""
+    sentences = split_sentences(text)
+    last = sentences[-1] if sentences else ""
+    if len(sentences) > 1 and any(ch.isalnum() for ch in last) and not _SENTENCE_CLOSED.search(last):
+        return text[: text.rindex(last)].rstrip()
+    return text
 
 
 def strip_urls(text: str) -> str:

@@ -20,12 +20,18 @@ class FakeBackend(Backend):
     """A model backend that writes the same summary for every request (through the real pre- and
     postprocessing, in a Summarizer).
 
-    With `gate` set, generation waits until the test opens it, to hold requests in progress.
+    With `gate` set, generation waits until the test opens it, to hold requests in progress. With
+    `translations` (source sentence -> rendering) it translates too, writing "" for a sentence it was
+    not given; without, it cannot translate.
     """
 
     backend_name = "fixed"
 
-    def __init__(self, summary: str = SUMMARY, *, gate: asyncio.Event | None = None) -> None:
+    def __init__(
+        self, summary: str = SUMMARY, *, gate: asyncio.Event | None = None, translations: dict[str, str] | None = None
+    ) -> None:
+        self.translations = translations
+        self.translated: list[str] = []  # the sentences it was asked to translate
         self.model_name = "fixed-test-model"
         self.summary = summary
         self.gate = gate
@@ -37,7 +43,13 @@ class FakeBackend(Backend):
     def prompt(self, source: str, language: str, max_chars: int, variant: int) -> str:
         return f"[{language}] {source}"
 
-    async def generate(self, prompt: str, max_new_tokens: int) -> str:
+    def translation_prompt(self, sentence: str, source_language: str, target_language: str) -> tuple[str, ...] | None:
+        return None if self.translations is None else ("translate", sentence)
+
+    async def generate(self, prompt: str | tuple[str, ...], max_new_tokens: int) -> str:
+        if isinstance(prompt, tuple):
+            self.translated.append(prompt[1])
+            return self.translations.get(prompt[1], "")
         self.prompts.append(prompt)
         if self.gate is not None:
             await self.gate.wait()

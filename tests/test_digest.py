@@ -27,9 +27,10 @@ def test_dry_run_prints_the_documented_json_shape(demo_config, capsys):
         assert set(channel) == {"chat", "language", "stories", "messages"}
         assert channel["stories"] and channel["messages"]
         for story in channel["stories"]:
-            assert set(story) == {"title", "summary", "sources", "form", "kind", "ungrounded", "flags"}
+            assert set(story) - {"source_language"} == {"title", "summary", "sources", "form", "kind", "ungrounded",
+                                                         "flags"}
             assert story["kind"] == "story"  # a first digest has no updates
-            assert story["form"] in ("summary", "lead", "headline")
+            assert story["form"] in ("summary", "lead", "translation", "headline")
             assert story["title"] or story["summary"]  # never an empty item
             assert not story["title"].endswith(("…", "..."))
             assert all(set(source) == {"url", "feed", "language"} for source in story["sources"])
@@ -81,10 +82,17 @@ def test_channel_feeds_and_exclude_rules_apply(demo_config, capsys):
 
 @pytest.fixture
 def model_writes(monkeypatch):
-    """The stand-in model, through the real pre- and postprocessing, writes `text` for every story."""
+    """The stand-in model, through the real pre- and postprocessing, writes `text` for every story
+    (and the given `translations` of sentences). Returns the models it was loaded as, one per run."""
+    loaded: list[FakeBackend] = []
 
-    def use(text: str) -> None:
-        monkeypatch.setattr(bot.resources, "load_backend", lambda *args, **kwargs: FakeBackend(text))
+    def use(text: str, translations: dict[str, str] | None = None) -> list[FakeBackend]:
+        def load(*args, **kwargs) -> FakeBackend:
+            loaded.append(FakeBackend(text, translations=translations))
+            return loaded[-1]
+
+        monkeypatch.setattr(bot.resources, "load_backend", load)
+        return loaded
 
     return use
 
@@ -116,6 +124,48 @@ def test_a_summary_is_posted_only_for_the_story_whose_sources_say_it(demo_config
     assert told[next(iter(told))]["form"] == "summary"
     others = [story for story in english["stories"] if story["summary"] != summary]
     assert others and {story["form"] for story in others} <= {"lead", "headline"}
+
+
+LABE_TITLE = "Labe u Děčína kleslo na 96 centimetrů, nákladní lodě stojí"
+LABE_LEAD = "Nákladní lodní doprava na dolním Labi se kvůli suchu zastavila."
+LABE_GAUGE = "Vodočet v Děčíně v neděli ráno ukazoval 96 centimetrů a v Drážďanech jen 58 centimetrů."
+LABE_IN_ENGLISH = {
+    LABE_TITLE: "The Labe at Děčín fell to 96 centimetres, cargo ships stand still",
+    LABE_LEAD: "Cargo shipping on the lower Labe has stopped because of the drought.",
+    LABE_GAUGE: "On Sunday morning the gauge in Děčín showed 69 centimetres.",  # a number the source does not say
+}
+
+
+def test_a_story_told_in_no_source_in_the_channels_language_is_translated_checked_sentence_by_sentence(
+    demo_config, capsys, model_writes
+):
+    model_writes("Barges stopped on the Oder River as the water fell.", LABE_IN_ENGLISH)
+    english = run_digest(demo_config, capsys)["channels"][0]
+    elbe = next(s for s in english["stories"] if {src["language"] for src in s["sources"]} == {"cs", "de"})
+    assert elbe["form"] == "translation" and elbe["source_language"] == "cs"
+    assert elbe["title"] == LABE_IN_ENGLISH[LABE_TITLE]
+    assert elbe["summary"] == LABE_IN_ENGLISH[LABE_LEAD]  # the gauge's wrong number is not posted
+    [message] = [m for m in english["messages"] if LABE_IN_ENGLISH[LABE_LEAD] in m]
+    assert "Translated from Czech" in message
+    # Stories the model did not translate keep their headlines, marked with their languages.
+    assert all(story["form"] != "translation" for story in english["stories"] if story is not elbe)
+
+
+def test_translations_are_kept_and_not_asked_of_the_model_again(demo_config, capsys, model_writes):
+    models = model_writes("Barges stopped on the Oder River as the water fell.", LABE_IN_ENGLISH)
+    first = run_digest(demo_config, capsys)
+    second = run_digest(demo_config, capsys)
+    assert first == second
+    assert LABE_LEAD in models[0].translated and models[1].translated == []
+
+
+def test_a_summary_that_copies_a_sources_opening_is_given_as_that_sources_lead(demo_config, capsys, model_writes):
+    copied = "Ferries berthed overnight in Hull will no longer need to keep their engines running."
+    model_writes(copied)
+    english = run_digest(demo_config, capsys)["channels"][0]
+    hull = next(s for s in english["stories"] if "Hull" in s["title"])
+    # The source's own sentence, whole, instead of the model's copy of its first half.
+    assert hull["form"] == "lead" and hull["summary"].startswith(copied.removesuffix(".") + ", after a £19 million")
 
 
 def test_filters_take_keywords_as_words_and_slashes_as_regex():

@@ -1,5 +1,5 @@
 from summarizer.backends.chunking import chunk_text
-from summarizer.text import clean_text, split_sentences, trim_to_sentences
+from summarizer.text import clean_text, opening_sentences, split_sentences, trim_to_sentences, without_unfinished
 
 
 def count_words(text: str) -> int:
@@ -29,6 +29,19 @@ def test_trim_keeps_whole_sentences_within_the_limit():
 def test_trim_cuts_a_single_long_sentence_at_a_word():
     trimmed = trim_to_sentences("word " * 50, 40)
     assert len(trimmed) <= 40 and trimmed.endswith("…") and "wor…" not in trimmed
+
+
+def test_an_opening_never_ends_mid_sentence():
+    long_first = "The port authority said on Saturday that thirty-seven ships were waiting at anchor. Two more."
+    assert opening_sentences(long_first, 40) == "The port authority said on Saturday that thirty-seven ships were waiting at anchor."
+    assert opening_sentences("One two three. Four five six.", 20) == "One two three."
+
+
+def test_an_answer_cut_off_mid_sentence_loses_its_unfinished_end():
+    assert without_unfinished("Le groupe a signé un contrat. Le soleil fera tourner") == "Le groupe a signé un contrat."
+    assert without_unfinished("Parler est hors ligne. Il a dit « oui. »") == "Parler est hors ligne. Il a dit « oui. »"
+    # A single phrase (a headline) is all there is: kept.
+    assert without_unfinished("Amazon takes Parler offline") == "Amazon takes Parler offline"
 
 
 def test_chunks_respect_the_budget_and_lose_nothing():

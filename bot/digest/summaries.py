@@ -6,14 +6,13 @@ they share one computation, and across processes the second insert gives way to 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.digest.in_flight import InFlight
 from bot.store.tables import Article, SummaryRecord
 from summarizer import Summarizer, SummaryRequest, source_text
 
@@ -23,18 +22,18 @@ class StorySummaries:
         self._sessions = sessions
         self.summarizer = summarizer
         self.max_chars = max_chars
-        self._in_flight: dict[tuple[str, str, str], asyncio.Future[SummaryRecord]] = {}
+        self._in_flight: InFlight[SummaryRecord] = InFlight()
 
     async def summary(self, articles: list[Article], language: str) -> SummaryRecord:
         """The story's summary in `language` (raises SummarizerError when the model fails)."""
         key = hashlib.sha256("|".join(a.text_hash for a in articles).encode()).hexdigest()
         texts = tuple(source_text(a.title, a.text) for a in articles)
-        return await self._once((key, language, "summary"), lambda: self._cached_or_new(key, texts, language))
+        return await self._in_flight.once((key, language, "summary"), lambda: self._cached_or_new(key, texts, language))
 
     async def summary_of(self, texts: tuple[str, ...], language: str) -> SummaryRecord:
         """A summary of these texts (an update's new sentences) in `language`."""
         key = hashlib.sha256("\x1e".join(texts).encode()).hexdigest()
-        return await self._once((key, language, "summary"), lambda: self._cached_or_new(key, texts, language))
+        return await self._in_flight.once((key, language, "summary"), lambda: self._cached_or_new(key, texts, language))
 
     async def reasons_to_withhold(self, record: SummaryRecord, articles: list[Article]) -> list[str]:
         """Why the summary may not go out ([] when it may): the model's gate, against the story's
@@ -45,30 +44,8 @@ class StorySummaries:
     async def headline(self, record: SummaryRecord) -> str:
         """A headline for the summary, generated once and kept with it ("" when there is none worth using)."""
         if record.headline is None:
-            await self._once((record.source_hash, record.language, "headline"), lambda: self._add_headline(record))
+            await self._in_flight.once((record.source_hash, record.language, "headline"), lambda: self._add_headline(record))
         return record.headline or ""
-
-    async def _once(self, key: tuple[str, str, str], compute: Callable[[], Awaitable[SummaryRecord]]) -> SummaryRecord:
-        """Callers asking for the same key while it is being computed await the same result."""
-        pending = self._in_flight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[SummaryRecord] = asyncio.get_running_loop().create_future()
-        self._in_flight[key] = future
-        try:
-            record = await compute()
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved here: nobody else may be waiting
-            raise
-        else:
-            future.set_result(record)
-            return record
-        finally:
-            del self._in_flight[key]
 
     async def _cached_or_new(self, key: str, texts: tuple[str, ...], language: str) -> SummaryRecord:
         model = self.summarizer.model_name

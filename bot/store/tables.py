@@ -187,6 +187,21 @@ class SummaryRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class TranslationRecord(Base):
+    """Cache of the model's translation of one sentence, and of the check's verdict on it."""
+
+    __tablename__ = "translations"
+    __table_args__ = (UniqueConstraint("source_hash", "model", "language", name="uq_translation_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_hash: Mapped[str] = mapped_column(String(64))  # of the source sentence and its language
+    model: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(8))
+    rendering: Mapped[str] = mapped_column(Text)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)  # why it was refused; [] when it passed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Channel(Base):
     __tablename__ = "channels"
 

@@ -16,7 +16,8 @@ def _marked(text: str, language: str | None) -> str:
 
 
 def format_item(item: DigestItem, language: str) -> str:
-    """<b>headline</b>, the text (for a headline-only item, the other sources' headlines), the sources.
+    """<b>headline</b>, the text (for a headline-only item, the other sources' headlines), whether it
+    is a translation, the sources.
 
     An update says so before its headline, in the channel's language."""
     title = _marked(item.title, item.title_language)
@@ -31,6 +32,9 @@ def format_item(item: DigestItem, language: str) -> str:
         )
     else:
         parts.append(_marked(item.summary, item.summary_language))
+    if item.translated_from:
+        translated = texts.text(language, "translated_from", language=texts.language_called(item.translated_from, language))
+        parts.append(f"<i>{translated}</i>")
     links = [
         link(source.url, source.feed) + (f" ({escape(source.language)})" if source.language else "")
         for source in item.sources

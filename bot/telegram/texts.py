@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from babel import Locale, UnknownLocaleError
+
 from bot.telegram.html import TELEGRAM_LIMIT, link, plain_text
 
 if TYPE_CHECKING:
@@ -80,6 +82,7 @@ MESSAGES: dict[str, str] = {
     "source_language": N_('Original language: {language}'),
     "partial": N_('(The text was long: this covers its beginning.)'),
     "update_of": N_("Update: {title}"),
+    "translated_from": N_("Translated from {language}"),
     "summary_withheld": N_("I couldn't write a summary I could check against the text, so here is how it begins:"),
     "one_at_a_time": N_('Please wait until I have answered your previous request.'),
     "rate_limited": N_("That's a lot of requests in a minute. Please try again in {seconds} s."),
@@ -169,6 +172,14 @@ def ui_language(language: str | None) -> str:
 def _translations(language: str) -> gettext.NullTranslations:
     # English needs no catalog: its texts are the source ones.
     return gettext.translation(DOMAIN, LOCALES, languages=[language], fallback=language == "en")
+
+
+def language_called(code: str, language: str | None) -> str:
+    """A language's name as the bot writes it in `language` ("Czech", "tchèque"), else its code."""
+    try:
+        return Locale.parse(ui_language(language)).languages.get(code, code)
+    except (ValueError, UnknownLocaleError):
+        return code
 
 
 def text(language: str | None, key: str, /, **params: object) -> Html:

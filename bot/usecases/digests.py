@@ -20,11 +20,13 @@ from bot.digest.items import ChannelDigest, DigestItem, build_item, build_update
 from bot.digest.record import queue_digest
 from bot.digest.summaries import StorySummaries
 from bot.digest.topics import Topics
+from bot.digest.translations import SentenceTranslations
 from bot.metrics import Metrics
 from bot.resources import Resources
 from bot.store.channel_state import resume_channel
 from bot.store.tables import Channel, utcnow
 from bot.usecases.refusal import Refusal
+from summarizer import TranslationCheck, Translator
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class Digests:
         self._metrics = metrics
         self._render = render
         self._summaries: StorySummaries | None = None
+        self._translations: SentenceTranslations | None = None
         self._topics: Topics | None = None
 
     async def preview(self, channel_id: int, *, on_item: Callable[[], None] | None = None) -> DigestRun:
@@ -90,12 +93,13 @@ class Digests:
             chosen = await choose_stories(session, channel, topics)
         summaries = self._story_summaries()
         embedder = await self._resources.load_embedder() if any(story.is_update for story in chosen) else None
+        translations = await self._sentence_translations() if chosen else None
 
         async def item(story: ChosenStory) -> DigestItem | Exception | None:
             try:
                 if story.is_update:
-                    return await build_update(summaries, story, channel.language, embedder)
-                return await build_item(summaries, story.articles, channel.language)
+                    return await build_update(summaries, story, channel.language, embedder, translations)
+                return await build_item(summaries, story.articles, channel.language, translations)
             except Exception as exc:  # one story's fault costs that story, not the channel's digest
                 log.warning("story %s left out of the digest of channel %s: %r", story.story_id, channel.chat, exc,
                             exc_info=exc)
@@ -123,6 +127,18 @@ class Digests:
                 raise Refusal("model_loading")
             self._summaries = StorySummaries(self._resources.sessions, summarizer, self._resources.settings.model.max_chars)
         return self._summaries
+
+    async def _sentence_translations(self) -> SentenceTranslations | None:
+        """One for the process, so channels of one language share their translations; None when
+        translations are off (trust.translation_threshold)."""
+        threshold = self._resources.settings.trust.translation_threshold
+        if threshold is None:
+            return None
+        if self._translations is None:
+            check = TranslationCheck(await self._resources.load_embedder(), threshold)
+            self._translations = SentenceTranslations(self._resources.sessions,
+                                                      Translator(self._story_summaries().summarizer.backend, check))
+        return self._translations
 
     async def _topic_vectors(self) -> Topics:
         """One for the process, so each topic is embedded once for every channel and digest."""

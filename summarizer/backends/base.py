@@ -47,5 +47,9 @@ class Backend(ABC):
         """A prompt for generate(), or None when the model only summarises (seq2seq summarizers)."""
         return None
 
+    def translation_prompt(self, sentence: str, source_language: str, target_language: str):
+        """A prompt for generate_steered() translating one sentence, or None when the model only summarises."""
+        return None
+
     async def aclose(self) -> None:
         """Release the model or connections."""

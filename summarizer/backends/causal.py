@@ -14,7 +14,8 @@ from summarizer.backends.prompts import (
     headline_completion_prompt,
     headline_messages,
 )
-from summarizer.backends.steering import ScriptBias, ScriptMasks, Steering
+from summarizer.backends.steering import ScriptBias, ScriptMasks, Steering, repetition_penalty
+from summarizer.translation.prompts import translation_completion_prompt, translation_messages
 from summarizer.types import ModelLoadError
 
 MAX_CHUNK_TOKENS = 2048
@@ -65,6 +66,11 @@ class CausalLMBackend(LocalTransformersBackend):
     async def generate_steered(self, prompt, max_new_tokens: int, steering: Steering) -> str:
         return await self._worker.submit(Job(prompt, max_new_tokens, steering))
 
+    def translation_prompt(self, sentence: str, source_language: str, target_language: str) -> str:
+        if self.chat:
+            return self._chat_prompt(translation_messages(sentence, source_language, target_language))
+        return translation_completion_prompt(sentence, source_language, target_language)
+
     def headline_prompt(self, summary: str, language: str) -> str:
         if self.chat:
             return self._chat_prompt(headline_messages(summary, language))
@@ -75,14 +81,18 @@ class CausalLMBackend(LocalTransformersBackend):
 
     def generate_batch(self, jobs: Sequence[Job]) -> list[str]:
         """Prompts of comparable length run together; padding a short prompt to a far longer
-        one's length would cost more than running it on its own."""
+        one's length would cost more than running it on its own. Translations and summaries are
+        decoded apart (their repetition penalties differ)."""
         with self.tokenizer_lock:
             lengths = [len(ids) for ids in self.tokenizer([job.prompt for job in jobs]).input_ids]
-        order = sorted(range(len(jobs)), key=lengths.__getitem__)
+        penalties = [repetition_penalty(job.steering) for job in jobs]
+        order = sorted(range(len(jobs)), key=lambda index: (penalties[index], lengths[index]))
         results = [""] * len(jobs)
         group: list[int] = []
         for index in order:
-            if group and lengths[index] > PADDING_TOLERANCE * lengths[group[0]] + 32:
+            if group and (
+                lengths[index] > PADDING_TOLERANCE * lengths[group[0]] + 32 or penalties[index] != penalties[group[0]]
+            ):
                 self._generate_group(jobs, group, results)
                 group = []
             group.append(index)
@@ -107,7 +117,7 @@ class CausalLMBackend(LocalTransformersBackend):
                 **inputs,
                 max_new_tokens=max(job.max_new_tokens for job in jobs),
                 do_sample=False,
-                repetition_penalty=1.15,
+                repetition_penalty=repetition_penalty(jobs[0].steering),
                 stopping_criteria=[_AnswerComplete(self.tokenizer, prompt_length, answer_limits)],
                 logits_processor=steer,
                 pad_token_id=self.tokenizer.pad_token_id,

@@ -17,7 +17,9 @@ from typing import Any
 
 from summarizer.backends.base import Backend
 from summarizer.backends.prompts import COMPLETION_VARIANTS, chat_messages, completion_prompt
+from summarizer.backends.steering import REPETITION_PENALTY, Steering, repetition_penalty
 from summarizer.http import JSONClient, ServerError, excerpt
+from summarizer.translation.prompts import translation_completion_prompt, translation_messages
 from summarizer.types import BackendUnavailableError
 
 # Characters per token assumed without the server's tokenizer: current BPE vocabularies give
@@ -63,7 +65,17 @@ class OpenAIBackend(Backend):
             return chat_messages(source, language, max_chars)
         return completion_prompt(source, language, variant)
 
-    async def generate(self, prompt: list[dict[str, str]] | str, max_new_tokens: int) -> str:
+    def translation_prompt(self, sentence: str, source_language: str, target_language: str) -> list[dict[str, str]] | str:
+        if self.chat:
+            return translation_messages(sentence, source_language, target_language)
+        return translation_completion_prompt(sentence, source_language, target_language)
+
+    async def generate_steered(self, prompt, max_new_tokens: int, steering: Steering) -> str:
+        return await self.generate(prompt, max_new_tokens, repeat_penalty=repetition_penalty(steering))
+
+    async def generate(
+        self, prompt: list[dict[str, str]] | str, max_new_tokens: int, *, repeat_penalty: float = REPETITION_PENALTY
+    ) -> str:
         payload: dict[str, Any] = {"model": await self._model(), "max_tokens": max_new_tokens, "temperature": 0}
         if self.chat:
             answer = await self._request("POST", "/v1/chat/completions", {**payload, "messages": prompt})
@@ -71,7 +83,7 @@ class OpenAIBackend(Backend):
             # A base model runs on past its paragraph: stop at the first blank line.
             # repeat_penalty is llama.cpp's name (as in process, it keeps a base model from looping);
             # servers that do not know it ignore it.
-            payload.update(prompt=prompt, stop=["\n\n"], repeat_penalty=1.15)
+            payload.update(prompt=prompt, stop=["\n\n"], repeat_penalty=repeat_penalty)
             answer = await self._request("POST", "/v1/completions", payload)
         try:
             choice = answer["choices"][0]

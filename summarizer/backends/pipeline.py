@@ -24,7 +24,15 @@ from summarizer.checks.trust import reasons_to_withhold
 from summarizer.facts.grounding import SourceIndex, find_ungrounded, index_sources
 from summarizer.facts.mentions import Name, extract_mentions
 from summarizer.language import detect_language, is_supported
-from summarizer.text import clean_text, pack, prose_ratio, split_sentences, strip_urls, trim_to_sentences
+from summarizer.text import (
+    clean_text,
+    pack,
+    prose_ratio,
+    split_sentences,
+    strip_urls,
+    trim_to_sentences,
+    without_unfinished,
+)
 from summarizer.types import Summary, SummaryRequest, UnsupportedInputError
 
 # Bounds the work one request may cause: map-reduce stops refining after this many model calls
@@ -314,4 +322,4 @@ def clean_output(raw: str, max_chars: int) -> str:
     prose = [p for p in paragraphs if prose_ratio(strip_urls(p)) > MIN_PROSE_RATIO]
     first = strip_urls(prose[0]) if prose else ""
     first = _LEADING_LABEL.sub("", re.sub(r"^\[\d+\]\s*", "", first))
-    return trim_to_sentences(_REPEATED_RUN.sub(r"\1", " ".join(first.split())), max_chars)
+    return trim_to_sentences(without_unfinished(_REPEATED_RUN.sub(r"\1", " ".join(first.split()))), max_chars)

@@ -18,6 +18,8 @@ from summarizer.language import scripts_of
 # Logits lowered for a token in another script. Enough to outweigh a base model's pull towards
 # the source's language, not so much that a needed foreign word (an unnamed brand) can't appear.
 SCRIPT_BIAS = 6.0
+# Keeps a small model's summary from looping (llama.cpp's repeat_penalty, transformers' repetition_penalty).
+REPETITION_PENALTY = 1.15
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,14 @@ class Steering:
 
     language: str
     keep: tuple[str, ...] = ()
+    # The answer renders the prompt's own sentence (a translation): repeating its words is the point,
+    # so the repetition penalty that keeps a summary from looping is off.
+    repeats_prompt: bool = False
+
+
+def repetition_penalty(steering: Steering | None) -> float:
+    """None for an answer that renders its prompt's sentence, which must repeat its names."""
+    return 1.0 if steering is not None and steering.repeats_prompt else REPETITION_PENALTY
 
 
 class ScriptMasks:

@@ -10,7 +10,7 @@ weekdays by the day in any language of the weekday table.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import regex
@@ -173,3 +173,18 @@ def ungrounded_mentions(summary: str, sources: Sequence[str] | SourceIndex) -> l
 def find_ungrounded(summary: str, sources: Sequence[str] | SourceIndex) -> list[str]:
     """Names, numbers and dates of the summary that no source mentions, as written, in order."""
     return list(dict.fromkeys(mention.text for mention in ungrounded_mentions(summary, sources)))
+
+
+def missing_mentions(source: str, rendering: str) -> list[str]:
+    """Names, numbers and dates of `source` that `rendering` (a translation of it) does not state,
+    as written, in order. A name's first word opening the sentence may be an ordinary capitalised
+    word ("Компания Amazon"): the rest of the name is enough."""
+    known = index_sources([rendering])
+    missing = []
+    for mention in ungrounded_mentions(source, known):
+        if isinstance(mention, Name) and mention.sentence_initial and len(mention.keys) > 1:
+            rest = replace(mention, keys=mention.keys[1:], words=mention.words[1:], sentence_initial=False)
+            if _name_grounded(rest, known):
+                continue
+        missing.append(mention.text)
+    return list(dict.fromkeys(missing))

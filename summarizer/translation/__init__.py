@@ -1,0 +1,1 @@
+"""Translation of a source's sentences into a channel's language, each checked against its own source."""
