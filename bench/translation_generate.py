@@ -1,10 +1,10 @@
 """Sentences for the translation check's labelled set, translated by the offline model.
 
-Usage: .venv/bin/python bench/translation_generate.py --out FILE
+Usage: .venv/bin/python bench/translation_generate.py --out FILE [--model NAME_OR_GGUF]
 
 Takes headlines and opening sentences of the sample corpus (../shared/corpus/parler: ru, fr, ar,
 cs) and of the demo feeds (cs, de, es, fr), translates each into English and some into Russian
-and French with the offline model as the bot does (summarizer.translation), and writes one JSON
+and French with the offline model (or --model) as the bot does (summarizer.translation), and writes one JSON
 line per sentence: the languages, the source, the model's rendering, the check's reasons and
 "faithful": null, for a reader to label (tests/data/translations.jsonl holds the labelled lines).
 """
@@ -56,8 +56,9 @@ def sources() -> list[tuple[str, str]]:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--model", help="hub id, directory or .gguf file (default: the offline model)")
     args = parser.parse_args()
-    backend = await asyncio.to_thread(load_backend, None)
+    backend = await asyncio.to_thread(load_backend, args.model)
     embedder = await asyncio.to_thread(load_embedder, "offline")
     translator = Translator(backend, TranslationCheck(embedder, TrustSettings().translation_threshold))
     by_pair: dict[tuple[str, str], list[str]] = {}

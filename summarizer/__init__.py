@@ -9,7 +9,7 @@ modules behind it (backends, checks, facts, cli) are the summarizer's own.
 - Facts: `extract_mentions` finds the names (`Name`), numbers (`Number`) and dates (`Date`) of a text.
 - Text: `detect_language` (`load_language_detector` loads its models up front), `is_supported`,
   `source_text` (an article as it is summarised), `split_sentences`, `trim_to_sentences`,
-  `opening_sentences`, `pack`; what is new in a story:
+  `opening_sentences`, `pack`, `copied_source` (a model's text that is a source's opening again); what is new in a story:
   `candidate_sentences`, `new_sentences`.
 - Translation: a `Translator` renders sentences with the model, each checked against its own source
   sentence by a `TranslationCheck`; a `Translation` that failed has no text.
@@ -27,7 +27,7 @@ from summarizer.checks.trust import reasons_to_withhold
 from summarizer.facts.mentions import Date, Name, Number, extract_mentions, uncased_word_keys
 from summarizer.language import detect_language, is_supported, load_language_detector
 from summarizer.novelty import candidate_sentences, new_sentences
-from summarizer.text import opening_sentences, pack, source_text, split_sentences, trim_to_sentences
+from summarizer.text import copied_source, opening_sentences, pack, source_text, split_sentences, trim_to_sentences
 from summarizer.translation.check import TranslationCheck
 from summarizer.translation.translator import Translation, Translator
 from summarizer.types import SummarizerError, Summary, SummaryRequest, UnsupportedInputError
@@ -50,6 +50,7 @@ __all__ = [
     "Translator",
     "UnsupportedInputError",
     "candidate_sentences",
+    "copied_source",
     "detect_language",
     "extract_mentions",
     "is_supported",

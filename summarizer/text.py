@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -13,6 +13,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?。！？؟…])[\"'»”)\]]*\s+")
 _HARD_WRAP = re.compile(r"(?<![.!?:;。！？؟…\"'»”\n])\n(?!\n)")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b]+")
 _SENTENCE_CLOSED = re.compile(r"[.!?。！？؟…][\"'»”)\]]*$")
+_WORD = re.compile(r"\w+")
+# A text is a copy when this share of its word triples is in one source's opening (read up to
+# COPY_WINDOW times the text's length).
+COPIED_SHARE = 0.8
+COPY_WINDOW = 3
 _URL = re.compile(r"https?://\S+|www\.\S+")
 
 
@@ -66,6 +71,23 @@ def without_unfinished(text: str) -> str:
     if len(sentences) > 1 and any(ch.isalnum() for ch in last) and not _SENTENCE_CLOSED.search(last):
         return text[: text.rindex(last)].rstrip()
     return text
+
+
+def copied_source(text: str, sources: Sequence[str]) -> int | None:
+    """The index of the source whose opening (title included) the text repeats, if any: a model's
+    "summary" that is a source's own words again."""
+    triples = _word_triples(text)
+    if not triples:
+        return None
+    for index, source in enumerate(sources):
+        if len(triples & _word_triples(source[: COPY_WINDOW * len(text)])) >= COPIED_SHARE * len(triples):
+            return index
+    return None
+
+
+def _word_triples(text: str) -> set[tuple[str, ...]]:
+    words = _WORD.findall(text.casefold())
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)} or ({tuple(words)} if words else set())
 
 
 def strip_urls(text: str) -> str:

@@ -19,6 +19,7 @@ EVAL_KEYS = {
     "rouge1",
     "rouge2",
     "rougeL",
+    "posted",
 }
 BENCH_KEYS = {
     "model",
@@ -93,6 +94,22 @@ def test_eval_scores_rouge_on_the_lines_with_a_reference(tmp_path, tiny_causal_d
     assert result["articles"] == 3
     for kind in ("rouge1", "rouge2", "rougeL"):
         assert isinstance(result[kind], float) and 0 <= result[kind] <= 1
+
+
+def test_eval_scores_what_a_channel_would_be_given_beside_the_models_summaries(tmp_path, tiny_causal_dir, capsys):
+    # The random model's text never passes the gate: an English channel gets the English source's
+    # opening, and only a headline for the French one.
+    reference = "The city council approved the new budget on Tuesday after a long debate."
+    rows = [{"text": ARTICLES["en"], "lang": "en", "reference": reference},
+            {"text": ARTICLES["fr"], "lang": "en", "reference": reference}]
+    data = write_jsonl(tmp_path / "set.jsonl", rows)
+
+    result = run_json(capsys, ["eval", str(data), "--model", str(tiny_causal_dir), "--json", *FAST])
+
+    posted = result["posted"]
+    assert posted["forms"] == {"summary": 0, "lead": 1, "headline": 1}
+    assert posted["language_accuracy"] == 0.5
+    assert posted["rouge1"] > result["rouge1"]
 
 
 def test_eval_unicode_tokenizer_keeps_cyrillic_words():

@@ -35,6 +35,7 @@ from summarizer import (
     SummarizerError,
     Translation,
     candidate_sentences,
+    copied_source,
     new_sentences,
     opening_sentences,
     source_text,
@@ -46,10 +47,6 @@ log = logging.getLogger(__name__)
 
 # Sources whose opening is tried for a translation: the model's renderings fail often, another may pass.
 TRANSLATED_SOURCES = 2
-# A summary is a copy when this share of its word triples is in one source's title and opening
-# (read up to COPY_WINDOW times the summary's length).
-COPIED_SHARE = 0.8
-COPY_WINDOW = 3
 
 # A "title" that is a file or a link, as feeds without titles give: no headline.
 _NOT_A_TITLE = re.compile(r"(?i)^(https?://\S+|[\w.\-]+\.(s?html?|php|aspx?|jsp|xml|json))$")
@@ -300,19 +297,8 @@ def _log_refused(story_id: int, translations: list[Translation]) -> None:
 
 def _copied_source(summary: str, articles: list[Article]) -> Article | None:
     """The source whose title or opening the summary repeats (a lead, not a summary), if any."""
-    words = _word_trigrams(summary)
-    if not words:
-        return None
-    for article in articles:
-        opening = _word_trigrams(source_text(title_of(article), article.text[: COPY_WINDOW * len(summary)]))
-        if len(words & opening) >= COPIED_SHARE * len(words):
-            return article
-    return None
-
-
-def _word_trigrams(text: str) -> set[tuple[str, ...]]:
-    words = re.findall(r"\w+", text.casefold())
-    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)} or ({tuple(words)} if words else set())
+    index = copied_source(summary, [source_text(title_of(article), article.text) for article in articles])
+    return None if index is None else articles[index]
 
 
 def _own_title(item: DigestItem, articles: list[Article], language: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean
@@ -18,6 +19,8 @@ from summarizer.backends.pipeline import Summarizer
 from summarizer.checks import NAMES_ONLY, Gate
 from summarizer.checks.trust import reasons_to_withhold
 from summarizer.cli.bench import manifest_articles
+from summarizer.language import detect_language
+from summarizer.text import copied_source, opening_sentences
 from summarizer.types import SummarizerError, Summary, SummaryRequest, UnsupportedInputError
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
@@ -36,10 +39,21 @@ class EvalItem:
 
 
 @dataclass(frozen=True)
+class Posted:
+    """What a channel would be given for the article: the summary if it may be posted and is not a
+    source's words again; else the source's opening when it is in the channel's language; else only
+    the headline (no text)."""
+
+    form: str  # "summary", "lead" or "headline"
+    text: str
+
+
+@dataclass(frozen=True)
 class EvalRow:
     item: EvalItem
     summary: Summary
     checks: Gate = NAMES_ONLY  # the gate the summary was written under
+    max_chars: int = 300
 
     @property
     def target_language(self) -> str:
@@ -61,6 +75,16 @@ class EvalRow:
     def withheld(self) -> list[str]:
         """Why the gate before posting would keep this summary back ([] when it would let it through)."""
         return reasons_to_withhold(self.summary.summary, self.summary.flags, self.item.texts, self.checks)
+
+
+    @property
+    def posted(self) -> Posted:
+        copied = copied_source(self.summary.summary, self.item.texts)
+        if not self.withheld and copied is None:
+            return Posted("summary", self.summary.summary)
+        if self.summary.source_language == self.target_language:
+            return Posted("lead", opening_sentences(self.item.texts[copied or 0], self.max_chars))
+        return Posted("headline", "")
 
 
 def load_items(path: str | Path, language: str | None = None) -> list[EvalItem]:
@@ -105,20 +129,36 @@ async def evaluate(summarizer: Summarizer, items: list[EvalItem], max_chars: int
             [summary] = await summarizer.summarize([SummaryRequest.of(item.texts, item.language, max_chars)])
         except UnsupportedInputError as exc:
             raise EvalInputError(f"{item.where}: {exc}") from None
-        rows.append(EvalRow(item, summary, summarizer.gate))
+        rows.append(EvalRow(item, summary, summarizer.gate, max_chars))
     return rows
+
+
+def rouge(rows: list[EvalRow], text_of: Callable[[EvalRow], str]) -> dict[str, float | None]:
+    """Mean ROUGE F-measures of text_of(row) against the references (None without references)."""
+    scored = [row for row in rows if row.item.reference]
+    if not scored:
+        return dict.fromkeys(ROUGE_TYPES)
+    from rouge_score.rouge_scorer import RougeScorer
+
+    scorer = RougeScorer(list(ROUGE_TYPES), tokenizer=UnicodeWordTokenizer())
+    scores = [scorer.score(row.item.reference, text_of(row)) for row in scored]
+    return {kind: round(fmean(score[kind].fmeasure for score in scores), 4) for kind in ROUGE_TYPES}
+
+
+def posted_totals(rows: list[EvalRow]) -> dict:
+    """What channels would read, scored as the summaries are: forms, language, ROUGE."""
+    posted = [row.posted for row in rows]
+    return {
+        "forms": {form: sum(p.form == form for p in posted) for form in ("summary", "lead", "headline")},
+        "language_accuracy": round(fmean(
+            bool(p.text) and detect_language(p.text) == row.target_language for row, p in zip(rows, posted, strict=True)
+        ), 4),
+        **rouge(rows, lambda row: row.posted.text),
+    }
 
 
 def totals(rows: list[EvalRow]) -> dict:
     summaries = [row.summary for row in rows]
-    scored = [row for row in rows if row.item.reference]
-    rouge = dict.fromkeys(ROUGE_TYPES)
-    if scored:
-        from rouge_score.rouge_scorer import RougeScorer
-
-        scorer = RougeScorer(list(ROUGE_TYPES), tokenizer=UnicodeWordTokenizer())
-        scores = [scorer.score(row.item.reference, row.summary.summary) for row in scored]
-        rouge = {kind: round(fmean(score[kind].fmeasure for score in scores), 4) for kind in ROUGE_TYPES}
     return {
         "articles": len(rows),
         "language_accuracy": round(fmean(row.in_target_language for row in rows), 4),
@@ -132,7 +172,8 @@ def totals(rows: list[EvalRow]) -> dict:
         "passed_gate_rate": round(fmean(not row.withheld for row in rows), 4),
         "mean_chars": round(fmean(len(summary.summary) for summary in summaries), 1),
         "seconds_per_article": round(fmean(summary.seconds for summary in summaries), 3),
-        **rouge,
+        **rouge(rows, lambda row: row.summary.summary),
+        "posted": posted_totals(rows),
     }
 
 

@@ -172,7 +172,10 @@ async def cmd_eval(args: argparse.Namespace) -> int:
     for index, row in enumerate(rows, 1):
         print(f"{index}. {row.summary.summary or '-'}")
     print()
-    print(_aligned([[key, "-" if value is None else str(value)] for key, value in result.items()]))
+    print(_aligned([[key, "-" if value is None else str(value)] for key, value in result.items() if key != "posted"]))
+    print()
+    print("what a channel would be given:")
+    print(_aligned([[key, "-" if value is None else str(value)] for key, value in result["posted"].items()]))
     return 0
 
 
