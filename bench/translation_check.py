@@ -6,7 +6,7 @@ Usage: .venv/bin/python bench/translation_check.py [--set tests/data/translation
 The set holds real renderings of the offline model (bench/translation_generate.py), one source
 sentence each, labelled by hand: "faithful" when the rendering says what its source sentence says
 and nothing it does not (a dropped dateline or detail is allowed; a changed actor, action, number
-or meaning is not). The report gives, at the threshold (default: trust.translation_threshold), the
+or meaning is not). The report gives, at the threshold (default: config.settings.TRANSLATION_THRESHOLD), the
 precision (the share of the sentences let through that are faithful: what a subscriber reads),
 the recall (the share of faithful renderings let through), counts per language pair, and the same
 over a sweep of thresholds of the meaning check.
@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from config.settings import TrustSettings  # noqa: E402
+from config.settings import TRANSLATION_THRESHOLD  # noqa: E402
 from summarizer.embeddings import load_embedder  # noqa: E402
 from summarizer.translation.check import TranslationCheck  # noqa: E402
 
@@ -61,7 +61,7 @@ def report(rows: list[dict], scored: list[tuple[bool, float]], threshold: float)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", type=Path, default=LABELLED)
-    parser.add_argument("--threshold", type=float, default=TrustSettings().translation_threshold)
+    parser.add_argument("--threshold", type=float, default=TRANSLATION_THRESHOLD)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     rows = read_set(args.set)

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import demo_entries  # noqa: E402
-from config.settings import TrustSettings  # noqa: E402
+from config.settings import TRANSLATION_THRESHOLD  # noqa: E402
 from summarizer import load_backend  # noqa: E402
 from summarizer.embeddings import load_embedder  # noqa: E402
 from summarizer.text import clean_text, split_sentences  # noqa: E402
@@ -60,7 +60,7 @@ async def main() -> None:
     args = parser.parse_args()
     backend = await asyncio.to_thread(load_backend, args.model)
     embedder = await asyncio.to_thread(load_embedder, "offline")
-    translator = Translator(backend, TranslationCheck(embedder, TrustSettings().translation_threshold))
+    translator = Translator(backend, TranslationCheck(embedder, TRANSLATION_THRESHOLD))
     by_pair: dict[tuple[str, str], list[str]] = {}
     for language, sentence in sources():
         for target in TARGETS.get(language, ["en"]):

@@ -136,9 +136,14 @@ LABE_IN_ENGLISH = {
 }
 
 
+def with_translations(config) -> None:
+    config.write_text(config.read_text(encoding="utf-8") + "trust:\n  translation_threshold: 0.85\n", encoding="utf-8")
+
+
 def test_a_story_told_in_no_source_in_the_channels_language_is_translated_checked_sentence_by_sentence(
     demo_config, capsys, model_writes
 ):
+    with_translations(demo_config)
     model_writes("Barges stopped on the Oder River as the water fell.", LABE_IN_ENGLISH)
     english = run_digest(demo_config, capsys)["channels"][0]
     elbe = next(s for s in english["stories"] if {src["language"] for src in s["sources"]} == {"cs", "de"})
@@ -152,6 +157,7 @@ def test_a_story_told_in_no_source_in_the_channels_language_is_translated_checke
 
 
 def test_translations_are_kept_and_not_asked_of_the_model_again(demo_config, capsys, model_writes):
+    with_translations(demo_config)
     models = model_writes("Barges stopped on the Oder River as the water fell.", LABE_IN_ENGLISH)
     first = run_digest(demo_config, capsys)
     second = run_digest(demo_config, capsys)

@@ -3,7 +3,7 @@
 
 import pytest
 
-from config.settings import TrustSettings
+from config.settings import TRANSLATION_THRESHOLD
 from summarizer import TranslationCheck, Translator
 from summarizer.backends.prompts import completion_prompt
 from summarizer.embeddings import load_embedder
@@ -16,7 +16,7 @@ BANKRUPTCY = "Это приведет к банкротству компании
 
 @pytest.fixture(scope="module")
 def check():
-    return TranslationCheck(load_embedder("offline", threads=1), TrustSettings().translation_threshold)
+    return TranslationCheck(load_embedder("offline", threads=1), TRANSLATION_THRESHOLD)
 
 
 @pytest.mark.parametrize(("source", "languages", "rendering", "refused_for"), [
