@@ -1,6 +1,6 @@
 """Sentences for the translation check's labelled set, translated by the offline model.
 
-Usage: .venv/bin/python bench/translation_generate.py --out FILE [--model NAME_OR_GGUF]
+Usage: .venv/bin/python bench/translation_generate.py --out FILE [--model NAME_OR_GGUF] [--per-pair N]
 
 Takes headlines and opening sentences of the sample corpus (../shared/corpus/parler: ru, fr, ar,
 cs) and of the demo feeds (cs, de, es, fr), translates each into English and some into Russian
@@ -57,6 +57,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--model", help="hub id, directory or .gguf file (default: the offline model)")
+    parser.add_argument("--per-pair", type=int, help="only the first N sentences of each language pair")
     args = parser.parse_args()
     backend = await asyncio.to_thread(load_backend, args.model)
     embedder = await asyncio.to_thread(load_embedder, "offline")
@@ -67,6 +68,7 @@ async def main() -> None:
             by_pair.setdefault((language, target), []).append(sentence)
     with args.out.open("w", encoding="utf-8") as out:
         for (language, target), sentences in by_pair.items():
+            sentences = sentences[: args.per_pair]
             for translation in await translator.translate(sentences, language, target):
                 out.write(json.dumps({
                     "source_language": language, "target_language": target, "source": translation.source,

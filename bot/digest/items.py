@@ -250,7 +250,8 @@ async def _translate(
     "translation") when it has none, its title when it has none. A title is taken from the source
     whose text is given, else from any source whose title passed."""
     foreign = [a for a in articles if a.language and a.language != language][:TRANSLATED_SOURCES]
-    titles: list[tuple[str, str]] = []
+    titles: dict[int, str] = {}  # article id -> its title, translated and checked
+    given: Article | None = None  # the source whose opening the item gives
     for article in foreign:
         title = "" if item.title else title_of(article)
         sentences = split_sentences(lead_of(article, max_chars)) if not item.summary and article.text.strip() else []
@@ -260,14 +261,15 @@ async def _translate(
         if title:
             _log_refused(item.story_id, rendered[:1])
             if rendered[0].text:
-                titles.append((rendered[0].text, article.language))
+                titles[article.id] = rendered[0].text
             rendered = rendered[1:]
         if _give_translation(item, rendered, article.language, max_chars):
-            titles = [titled for titled in titles if titled[1] == article.language] or titles
+            given = article
             break
     if titles and not item.title:
-        item.title, translated_from = titles[-1] if item.translated_from else titles[0]
-        item.translated_from = item.translated_from or translated_from
+        titled = given if given is not None and given.id in titles else next(a for a in foreign if a.id in titles)
+        item.title = titles[titled.id]
+        item.translated_from = item.translated_from or titled.language
 
 
 async def _translate_text(
