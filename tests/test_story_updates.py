@@ -32,7 +32,8 @@ FOLLOW_UP = (
     "Dockworkers in Rotterdam have been on strike since Friday morning over pay and night shifts. "
     "Thirty-seven container ships are waiting at anchor off the Maasvlakte terminals."
 )
-SUMMARY = "Dockworkers in Rotterdam began a 48-hour strike on Friday over pay and night shifts."
+# The model's summary: the first report in other words (a copy of its opening would be given as its lead).
+SUMMARY = "Dockworkers in Rotterdam are on a 48-hour strike over pay and night shifts since Friday."
 
 
 def rss(*entries: tuple[str, str, str]) -> bytes:
