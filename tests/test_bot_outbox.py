@@ -238,3 +238,25 @@ async def test_messages_telegram_refuses_are_split_or_sent_as_plain_text(tmp_pat
     assert "\n".join(piece.text for piece in pieces) == too_long
     assert (plain.text, plain.parse_mode) == ("Ports & trams", None)
     assert after.text == "after"
+
+
+async def test_channels_in_topics_of_one_forum_group_get_their_digests_in_their_own_topic(tmp_path, fake_api):
+    forum_id, forum = -1002000, "-1002000"
+    fake_api.add_chat(forum_id, type="supergroup", topics={7, 9})
+    channels = [{"chat": forum, "topic": topic, "language": "en", "digest": quiet_schedule()} for topic in (7, 9, 11)]
+    settings = bot_settings(tmp_path, fake_api, channels=channels)
+    async with running_bot(settings) as application:
+        sessions = usecases_of(application).resources.sessions
+        async with sessions() as session:
+            channel_ids = {channel.topic: channel.id for channel in await session.scalars(select(Channel))}
+            for topic in (7, 9, 11):
+                await queue_in_store(session, channel_ids[topic], ChannelDigest(forum, "en", [], [f"for topic {topic}"]))
+        sent = await outbox_of(application).send_pending()
+        async with sessions() as session:
+            missing_topic = await session.get(Channel, channel_ids[11])
+
+    assert sent == 2
+    assert sorted((m.message_thread_id, m.text) for m in fake_api.messages_to(forum_id)) == [
+        (7, "for topic 7"), (9, "for topic 9")]
+    # A topic that was deleted pauses its channel only.
+    assert missing_topic.paused_reason == "Message thread not found"

@@ -1,0 +1,29 @@
+"""The platforms a channel can be on: how each renders a digest, and its sender for the outbox."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot
+
+from bot.matrix import render as matrix_render
+from bot.matrix.outbox import MatrixOutbox
+from bot.metrics import Metrics
+from bot.telegram import render as telegram_render
+from bot.telegram.outbox import Outbox
+from bot.usecases.delivery import OnPaused, Senders
+from bot.usecases.digests import Renders
+from config.settings import Settings
+
+RENDERS: Renders = {"telegram": telegram_render.render_digest, "matrix": matrix_render.render_digest}
+
+
+def senders(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], bot: Bot, metrics: Metrics, on_paused: OnPaused,
+) -> Senders:
+    """Telegram's sender, and Matrix's when the bot has a Matrix account."""
+    platforms = {"telegram": Outbox(sessions, bot, metrics, on_paused=on_paused)}
+    matrix = settings.matrix
+    if matrix.homeserver and matrix.access_token:
+        platforms["matrix"] = MatrixOutbox(sessions, matrix.homeserver, matrix.access_token, metrics,
+                                           on_paused=on_paused)
+    return Senders(sessions, platforms)
