@@ -161,8 +161,8 @@ class MatrixSettings(_Strict):
         return value
 
 
-# A Matrix room id: '!opaque:server' (an alias '#name:server' is not an id).
-_MATRIX_ROOM = re.compile(r"^![^:\s]+:[^\s]+$")
+# A Matrix room id: '!opaque:server', or '!opaque' from room version 12 on (an alias '#name:server' is not an id).
+_MATRIX_ROOM = re.compile(r"^![^:\s]+(:[^\s]+)?$")
 
 
 class ServerSettings(_Strict):
@@ -268,7 +268,7 @@ class ChannelSettings(_Strict):
     platform: Literal["telegram", "matrix"] = "telegram"
     chat: str | None = None  # Telegram: "@name" or a numeric chat id; for Matrix, the room
     topic: int | None = Field(default=None, ge=1)  # Telegram: a forum group's topic (message thread id)
-    room: str | None = None  # Matrix: the room id, "!opaque:server"
+    room: str | None = None  # Matrix: the room id, "!opaque:server" (or "!opaque")
     language: str = "en"
     digest: DigestSchedule = Field(default_factory=lambda: DigestSchedule(at="08:00"))
     feeds: Literal["all"] | list[str] = "all"
