@@ -66,6 +66,11 @@ def test_missing_key_is_named(tmp_path):
         ("embeddings: {topic_threshold: 1.5}\n", "key 'embeddings.topic_threshold'"),
         ("feeds: [}\n", "not valid YAML at line 1"),
         ("- just\n- a list\n", "top level must be a mapping"),
+        ("channels:\n  - {platform: matrix, room: '#news:example.org'}\n", "room must be a Matrix room id"),
+        ("channels:\n  - {platform: matrix}\n", "a Matrix channel needs room"),
+        ("channels:\n  - {chat: '@c', room: '!a:b.org'}\n", "room is for Matrix channels"),
+        ("channels:\n  - {chat: '-100123', topic: 0}\n", "key 'channels.0.topic'"),
+        ("matrix: {homeserver: matrix.example.org}\n", "matrix.homeserver must be an http(s):// URL"),
     ],
 )
 def test_bad_values_give_one_clear_line(tmp_path, yaml_text, message):
