@@ -11,12 +11,13 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from bot.app import outbox_of, usecases_of
+from bot.app import outbox_of, usecases_of, web_server_of
 from bot.digest.items import ChannelDigest
 from bot.digest.record import queue_digest
 from bot.matrix.render import plain_body
 from bot.store.tables import Channel, OutboxMessage, utcnow
-from tests.botharness import bot_settings, quiet_schedule, running_bot
+from tests.botharness import STORIES, bot_settings, quiet_schedule, rss, run_job, running_bot
+from tests.feedserver import reply
 from tests.synapse import Account, Homeserver, homeserver  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.slow  # Synapse starts in seconds
@@ -121,6 +122,37 @@ async def test_a_room_the_bot_was_kicked_from_pauses_its_channel(tmp_path, fake_
         sent = await outbox_of(application).send_pending()
         async with usecases_of(application).resources.sessions() as session:
             channel = await session.get(Channel, channel_id)
+        async with httpx.AsyncClient() as client:
+            health = (await client.get(f"http://127.0.0.1:{web_server_of(application).port}/healthz")).json()
 
     assert sent == 0 and room.messages() == []
     assert channel.paused_reason.startswith("M_FORBIDDEN")
+    assert health["status"] == "ok"  # the bot's other channels go on
+    assert health["paused_channels"] == [{"platform": "matrix", "chat": room.room_id, "reason": channel.paused_reason}]
+
+
+async def test_one_digest_job_run_posts_the_same_stories_to_a_telegram_channel_and_a_matrix_room(
+    tmp_path, fake_api, web, homeserver, matrix_room  # noqa: F811
+):
+    bot, room = matrix_room
+    telegram_id = -1004000000001
+    fake_api.add_chat(telegram_id, type="channel", username="briefnews")
+    web.route("/feed.xml", reply(rss(STORIES), headers={"Content-Type": "application/rss+xml"}))
+    settings = bot_settings(
+        tmp_path, fake_api, feeds=[{"name": "herald", "url": web.url("/feed.xml")}],
+        matrix={"homeserver": homeserver.url, "access_token": bot.access_token},
+        channels=[{"chat": "@briefnews", "language": "en", "digest": quiet_schedule()},
+                  {"platform": "matrix", "room": room.room_id, "language": "en", "digest": quiet_schedule()}],
+    )
+    async with running_bot(settings) as application:
+        await run_job(application, "poll")
+        for job in [job for job in application.job_queue.jobs() if job.name.startswith("digest:")]:
+            await run_job(application, job.name)
+
+    [telegram] = fake_api.messages_to(telegram_id)
+    matrix = room.messages()
+    assert len(matrix) == 1
+    for title, _ in STORIES:
+        assert title in telegram.plain_text and title in matrix[0]["body"]
+        assert f"<b>{title}</b>" in matrix[0]["formatted_body"]
+    assert "<br>" in matrix[0]["formatted_body"] and "\n" not in matrix[0]["formatted_body"]
