@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 
+from bot.discord import render as discord_render
+from bot.discord.outbox import DiscordOutbox
 from bot.matrix import render as matrix_render
 from bot.matrix.outbox import MatrixOutbox
 from bot.metrics import Metrics
@@ -14,16 +16,23 @@ from bot.usecases.delivery import OnPaused, Senders
 from bot.usecases.digests import Renders
 from config.settings import Settings
 
-RENDERS: Renders = {"telegram": telegram_render.render_digest, "matrix": matrix_render.render_digest}
+RENDERS: Renders = {
+    "telegram": telegram_render.render_digest,
+    "matrix": matrix_render.render_digest,
+    "discord": discord_render.render_digest,
+}
 
 
 def senders(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], bot: Bot, metrics: Metrics, on_paused: OnPaused,
 ) -> Senders:
-    """Telegram's sender, and Matrix's when the bot has a Matrix account."""
+    """Telegram's sender, Matrix's when the bot has a Matrix account, Discord's when a channel has a webhook."""
     platforms = {"telegram": Outbox(sessions, bot, metrics, on_paused=on_paused)}
     matrix = settings.matrix
     if matrix.homeserver and matrix.access_token:
         platforms["matrix"] = MatrixOutbox(sessions, matrix.homeserver, matrix.access_token, metrics,
                                            on_paused=on_paused)
+    webhooks = {channel.chat: channel.webhook_url for channel in settings.channels if channel.platform == "discord"}
+    if webhooks:
+        platforms["discord"] = DiscordOutbox(sessions, webhooks, metrics, on_paused=on_paused)
     return Senders(sessions, platforms)

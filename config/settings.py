@@ -165,6 +165,10 @@ class MatrixSettings(_Strict):
 _MATRIX_ROOM = re.compile(r"^![^:\s]+(:[^\s]+)?$")
 
 
+# A Discord webhook: .../api/webhooks/<webhook id>/<token> (https://discord.com, or a test server's address).
+_DISCORD_WEBHOOK = re.compile(r"^https?://[^/\s]+/api(/v\d+)?/webhooks/(?P<id>\d+)/[\w-]+/?$")
+
+
 class ServerSettings(_Strict):
     host: str = "127.0.0.1"
     port: int = 8080
@@ -265,10 +269,12 @@ def _filter_rule(entry: Any, strictness: str) -> str:
 
 
 class ChannelSettings(_Strict):
-    platform: Literal["telegram", "matrix"] = "telegram"
-    chat: str | None = None  # Telegram: "@name" or a numeric chat id; for Matrix, the room
+    platform: Literal["telegram", "matrix", "discord"] = "telegram"
+    # Telegram: "@name" or a numeric chat id. Set for the others: the Matrix room, "discord:<webhook id>".
+    chat: str | None = None
     topic: int | None = Field(default=None, ge=1)  # Telegram: a forum group's topic (message thread id)
     room: str | None = None  # Matrix: the room id, "!opaque:server" (or "!opaque")
+    webhook_url: str | None = None  # Discord: the channel's webhook (it holds the webhook's token)
     language: str = "en"
     digest: DigestSchedule = Field(default_factory=lambda: DigestSchedule(at="08:00"))
     feeds: Literal["all"] | list[str] = "all"
@@ -285,8 +291,17 @@ class ChannelSettings(_Strict):
 
     @model_validator(mode="after")
     def _address(self) -> "ChannelSettings":
-        """Where the digests go, in `chat` for every platform (a Matrix room's id)."""
-        if self.platform == "matrix":
+        """Where the digests go, in `chat` for every platform (a Matrix room's id, a Discord webhook's)."""
+        if self.webhook_url is not None and self.platform != "discord":
+            raise ValueError("webhook_url is for Discord channels (platform: discord)")
+        if self.platform == "discord":
+            webhook = _DISCORD_WEBHOOK.match(self.webhook_url or "")
+            if webhook is None:
+                raise ValueError("a Discord channel needs webhook_url: https://discord.com/api/webhooks/<id>/<token>")
+            if self.chat is not None or self.room is not None or self.topic is not None:
+                raise ValueError("a Discord channel names only its webhook_url")
+            self.chat = f"discord:{webhook['id']}"
+        elif self.platform == "matrix":
             if self.topic is not None:
                 raise ValueError("topic is for Telegram forum groups; a Matrix channel names only its room")
             if self.room is None:
