@@ -21,6 +21,7 @@ from telegram import BotCommand, Update
 from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.logs import HandledFloodWaits
 from bot.metrics import Metrics
 from bot.platforms import RENDERS, senders
 from bot.resources import Resources, open_resources
@@ -88,6 +89,9 @@ def build_application(
     """The bot, ready for `started()`. `summarizer` replaces the configured model and gate (tests pass
     a small one)."""
     telegram = settings.telegram
+    rate_limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(existing, HandledFloodWaits) for existing in rate_limiter_log.filters):
+        rate_limiter_log.addFilter(HandledFloodWaits())
     builder = (
         ApplicationBuilder()
         .token(telegram.token)

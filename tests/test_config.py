@@ -71,6 +71,10 @@ def test_missing_key_is_named(tmp_path):
         ("channels:\n  - {chat: '@c', room: '!a:b.org'}\n", "room is for Matrix channels"),
         ("channels:\n  - {chat: '-100123', topic: 0}\n", "key 'channels.0.topic'"),
         ("matrix: {homeserver: matrix.example.org}\n", "matrix.homeserver must be an http(s):// URL"),
+        ("channels:\n  - {platform: discord, webhook_url: 'https://discord.com/channels/1/2'}\n",
+         "a Discord channel needs webhook_url: https://discord.com/api/webhooks/<id>/<token>"),
+        ("channels:\n  - {chat: '@c', webhook_url: 'https://discord.com/api/webhooks/1/t'}\n",
+         "webhook_url is for Discord channels"),
     ],
 )
 def test_bad_values_give_one_clear_line(tmp_path, yaml_text, message):

@@ -83,8 +83,11 @@ class Outbox(Delivery):
                 flood_waits += 1
                 wait = retry_after_seconds(exc.retry_after)
                 if flood_waits > MAX_FLOOD_WAITS or wait > MAX_FLOOD_SLEEP or self._closed:
+                    log.warning("outbox message %s: flood control (retry after %.0f s); left for the next round",
+                                message.id, wait)
                     await self._claims.release(message.id, str(exc))
                     return False
+                log.warning("outbox message %s: flood control; retrying in %.0f s", message.id, wait)
                 await asyncio.sleep(wait)
             except ChatMigrated as exc:
                 self._metrics.telegram_error(exc)
