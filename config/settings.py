@@ -165,8 +165,14 @@ class MatrixSettings(_Strict):
 _MATRIX_ROOM = re.compile(r"^![^:\s]+(:[^\s]+)?$")
 
 
-# A Discord webhook: .../api/webhooks/<webhook id>/<token> (https://discord.com, or a test server's address).
-_DISCORD_WEBHOOK = re.compile(r"^https?://[^/\s]+/api(/v\d+)?/webhooks/(?P<id>\d+)/[\w-]+/?$")
+# Webhook URLs (on discord.com and hooks.slack.com, or a test server's address), with the part that
+# names a webhook without its secret.
+_WEBHOOKS = {
+    "discord": (re.compile(r"^https?://[^/\s]+/api(/v\d+)?/webhooks/(?P<id>\d+)/[\w-]+/?$"),
+                "https://discord.com/api/webhooks/<id>/<token>"),
+    "slack": (re.compile(r"^https?://[^/\s]+/services/T\w+/(?P<id>B\w+)/\w+/?$"),
+              "https://hooks.slack.com/services/T…/B…/…"),
+}
 
 
 class ServerSettings(_Strict):
@@ -269,12 +275,13 @@ def _filter_rule(entry: Any, strictness: str) -> str:
 
 
 class ChannelSettings(_Strict):
-    platform: Literal["telegram", "matrix", "discord"] = "telegram"
-    # Telegram: "@name" or a numeric chat id. Set for the others: the Matrix room, "discord:<webhook id>".
+    platform: Literal["telegram", "matrix", "discord", "slack"] = "telegram"
+    # Telegram: "@name" or a numeric chat id. Set for the others: the Matrix room, "discord:<webhook id>",
+    # "slack:<webhook id>".
     chat: str | None = None
     topic: int | None = Field(default=None, ge=1)  # Telegram: a forum group's topic (message thread id)
     room: str | None = None  # Matrix: the room id, "!opaque:server" (or "!opaque")
-    webhook_url: str | None = None  # Discord: the channel's webhook (it holds the webhook's token)
+    webhook_url: str | None = None  # Discord, Slack: the channel's webhook (it holds the webhook's secret)
     language: str = "en"
     digest: DigestSchedule = Field(default_factory=lambda: DigestSchedule(at="08:00"))
     feeds: Literal["all"] | list[str] = "all"
@@ -291,16 +298,17 @@ class ChannelSettings(_Strict):
 
     @model_validator(mode="after")
     def _address(self) -> "ChannelSettings":
-        """Where the digests go, in `chat` for every platform (a Matrix room's id, a Discord webhook's)."""
-        if self.webhook_url is not None and self.platform != "discord":
-            raise ValueError("webhook_url is for Discord channels (platform: discord)")
-        if self.platform == "discord":
-            webhook = _DISCORD_WEBHOOK.match(self.webhook_url or "")
+        """Where the digests go, in `chat` for every platform (a Matrix room's id, a webhook's)."""
+        if self.webhook_url is not None and self.platform not in _WEBHOOKS:
+            raise ValueError("webhook_url is for Discord and Slack channels (platform: discord or slack)")
+        if self.platform in _WEBHOOKS:
+            pattern, example = _WEBHOOKS[self.platform]
+            webhook = pattern.match(self.webhook_url or "")
             if webhook is None:
-                raise ValueError("a Discord channel needs webhook_url: https://discord.com/api/webhooks/<id>/<token>")
+                raise ValueError(f"a {self.platform.title()} channel needs webhook_url: {example}")
             if self.chat is not None or self.room is not None or self.topic is not None:
-                raise ValueError("a Discord channel names only its webhook_url")
-            self.chat = f"discord:{webhook['id']}"
+                raise ValueError(f"a {self.platform.title()} channel names only its webhook_url")
+            self.chat = f"{self.platform}:{webhook['id']}"
         elif self.platform == "matrix":
             if self.topic is not None:
                 raise ValueError("topic is for Telegram forum groups; a Matrix channel names only its room")

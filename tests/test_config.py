@@ -74,7 +74,9 @@ def test_missing_key_is_named(tmp_path):
         ("channels:\n  - {platform: discord, webhook_url: 'https://discord.com/channels/1/2'}\n",
          "a Discord channel needs webhook_url: https://discord.com/api/webhooks/<id>/<token>"),
         ("channels:\n  - {chat: '@c', webhook_url: 'https://discord.com/api/webhooks/1/t'}\n",
-         "webhook_url is for Discord channels"),
+         "webhook_url is for Discord and Slack channels"),
+        ("channels:\n  - {platform: slack, webhook_url: 'https://hooks.slack.com/services/T1/x'}\n",
+         "a Slack channel needs webhook_url: https://hooks.slack.com/services/T…/B…/…"),
     ],
 )
 def test_bad_values_give_one_clear_line(tmp_path, yaml_text, message):

@@ -11,6 +11,7 @@ from bot.__main__ import main
 from bot.digest.choose import passes_filters
 from bot.discord.render import DISCORD_LIMIT
 from bot.matrix.render import MATRIX_LIMIT
+from bot.slack.render import SLACK_LIMIT
 from bot.telegram.html import TELEGRAM_LIMIT
 from summarizer import source_text
 from summarizer.facts.grounding import find_ungrounded
@@ -39,7 +40,7 @@ def test_dry_run_prints_the_documented_json_shape(demo_config, capsys):
         assert all(len(message) <= TELEGRAM_LIMIT for message in channel["messages"])
 
 
-def test_dry_run_shows_a_matrix_room_and_a_discord_webhook_their_own_messages_of_the_same_stories(
+def test_dry_run_shows_matrix_discord_and_slack_channels_their_own_messages_of_the_same_stories(
     demo_config, capsys
 ):
     room = "!demo:example.org"
@@ -49,8 +50,11 @@ def test_dry_run_shows_a_matrix_room_and_a_discord_webhook_their_own_messages_of
   - platform: discord
     webhook_url: https://discord.com/api/webhooks/123/secret-token
     language: en
+  - platform: slack
+    webhook_url: https://hooks.slack.com/services/T1/B2/secret
+    language: en
 """, encoding="utf-8")
-    telegram, _, matrix, discord = run_digest(demo_config, capsys)["channels"]
+    telegram, _, matrix, discord, slack = run_digest(demo_config, capsys)["channels"]
 
     assert (matrix["chat"], matrix["platform"]) == (room, "matrix")
     assert (discord["chat"], discord["platform"]) == ("discord:123", "discord")
@@ -65,6 +69,10 @@ def test_dry_run_shows_a_matrix_room_and_a_discord_webhook_their_own_messages_of
         if story["title"]:
             assert sum(f"**{story['title'][:20]}" in message for message in discord["messages"]) == 1
     assert "<b>" not in "".join(discord["messages"])
+    # In Slack mrkdwn, within its limit.
+    assert (slack["chat"], slack["platform"]) == ("slack:B2", "slack") and slack["stories"] == telegram["stories"]
+    assert all(len(message) <= SLACK_LIMIT for message in slack["messages"])
+    assert all(f"*{story['title'][:20]}" in "".join(slack["messages"]) for story in slack["stories"] if story["title"])
 
 
 def test_a_posted_text_names_no_name_number_or_date_that_its_sources_do_not(demo_config, capsys):

@@ -46,7 +46,7 @@ async def test_a_digest_reaches_the_webhook_in_order_waiting_out_the_rate_limit(
 
     assert sent == 6 and discord.contents(webhook_id) == texts
     assert all(message.allowed_mentions == {"parse": []} for message in discord.messages)  # no @everyone pings
-    limited = [record for record in caplog.records if "rate limited by Discord" in record.getMessage()]
+    limited = [record for record in caplog.records if "rate limited by discord" in record.getMessage()]
     assert discord.rate_limited and len(limited) == discord.rate_limited
     assert all(record.levelno == logging.WARNING and not record.exc_info for record in limited)
     assert url.rsplit("/", 1)[1] not in caplog.text  # the webhook's token is never logged

@@ -2,14 +2,12 @@
 
 Discord has no idempotency key for webhooks: as on Telegram, a message whose answer was lost is
 sent again (at least once). A rate-limit answer (429 with `retry_after` seconds, or Retry-After) is
-waited out, at most MAX_FLOOD_WAITS times a round and MAX_FLOOD_SLEEP each; a deleted webhook
+waited out within the bounds of bot/usecases/delivery.py; a deleted webhook
 (404), a revoked token (401) or a refusal (403) pauses the channel.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -18,17 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.metrics import Metrics
 from bot.store.outbox_claims import LEASE, QueuedMessage
-from bot.telegram.outbox import MAX_FLOOD_SLEEP, MAX_FLOOD_WAITS, SEND_TIMEOUT
-from bot.usecases.delivery import Delivery, OnPaused
+from bot.usecases.delivery import SEND_TIMEOUT, Answer, AnsweredDelivery, OnPaused
 from web.retry_after import retry_after_seconds
 
-log = logging.getLogger(__name__)
-
 _CHANNEL_LOST = {401, 403, 404}
-DEFAULT_RETRY_AFTER = 5.0  # a 429 that says nothing of how long
 
 
-class DiscordOutbox(Delivery):
+class DiscordOutbox(AnsweredDelivery):
     """Sends queued digest messages to Discord webhooks; `webhooks` maps a channel's chat to its webhook URL."""
 
     platform = "discord"
@@ -49,43 +43,24 @@ class DiscordOutbox(Delivery):
     async def aclose(self) -> None:
         await self._http.close()
 
-    async def _deliver(self, message: QueuedMessage) -> bool:
+    async def _attempt(self, message: QueuedMessage) -> Answer:
         webhook = self._webhooks.get(message.chat)
         if webhook is None:
-            await self._pause(message, "its webhook_url is no longer in the config")
-            return False
-        flood_waits = 0
-        while True:
+            return Answer(channel_lost=True, problem="its webhook_url is no longer in the config")
+        async with self._http.post(
+            webhook, params={"wait": "true"}, json={"content": message.text, "allowed_mentions": {"parse": []}},
+        ) as response:
             try:
-                async with self._http.post(
-                    webhook, params={"wait": "true"},
-                    json={"content": message.text, "allowed_mentions": {"parse": []}},
-                ) as response:
-                    answer = await response.json(content_type=None) if response.content_length != 0 else {}
-                    status, retry_after = response.status, response.headers.get("Retry-After")
-            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:  # may have been delivered: sent again
-                log.warning("outbox message %s not sent yet: %r", message.id, exc)
-                await self._claims.release(message.id, repr(exc))
-                return False
-            answer = answer if isinstance(answer, dict) else {}
-            if status < 300:
-                await self._claims.mark_sent(message.id, int(answer["id"]) if "id" in answer else None)
-                return True
-            problem = f"{status}: {answer.get('message') or 'no reason given'}"
-            if status == 429:
-                flood_waits += 1
-                wait = retry_after_seconds(answer.get("retry_after") or retry_after) or DEFAULT_RETRY_AFTER
-                if flood_waits > MAX_FLOOD_WAITS or wait > MAX_FLOOD_SLEEP or self._closed:
-                    log.warning("outbox message %s: rate limited by Discord (retry after %.1f s); left for the next "
-                                "round", message.id, wait)
-                    await self._claims.release(message.id, problem)
-                    return False
-                log.warning("outbox message %s: rate limited by Discord; retrying in %.1f s", message.id, wait)
-                await asyncio.sleep(wait)
-            elif status in _CHANNEL_LOST:
-                await self._pause(message, problem)
-                return False
-            else:  # a refused message (400) or Discord's own trouble: next round
-                log.warning("outbox message %s not sent yet: %s", message.id, problem)
-                await self._claims.release(message.id, problem)
-                return False
+                answer = await response.json(content_type=None)
+            except ValueError:  # not JSON: a proxy's error page, say
+                answer = None
+            status, retry_after = response.status, response.headers.get("Retry-After")
+        answer = answer if isinstance(answer, dict) else {}
+        if status < 300:
+            return Answer(sent=True)
+        problem = f"{status}: {answer.get('message') or 'no reason given'}"
+        if status == 429:
+            return Answer(rate_limited=True, retry_after=retry_after_seconds(answer.get("retry_after") or retry_after),
+                          problem=problem)
+        # A refused message (400) or Discord's own trouble (5xx) waits for the next round.
+        return Answer(channel_lost=status in _CHANNEL_LOST, problem=problem)

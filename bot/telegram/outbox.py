@@ -33,18 +33,10 @@ from bot.metrics import Metrics
 from bot.store.channel_state import move_channel
 from bot.store.outbox_claims import LEASE, QueuedMessage
 from bot.telegram.html import NO_PREVIEW, TELEGRAM_LIMIT, plain_text, split_messages
-from bot.usecases.delivery import Delivery, OnPaused
+from bot.usecases.delivery import MAX_FLOOD_SLEEP, MAX_FLOOD_WAITS, SEND_TIMEOUT, Delivery, OnPaused
 from web.retry_after import retry_after_seconds
 
 log = logging.getLogger(__name__)
-
-# Flood-control answers for one message in one round, and the longest wait, before it waits for the
-# next round instead.
-MAX_FLOOD_WAITS = 3
-MAX_FLOOD_SLEEP = 60.0
-# How long Telegram may take to answer a send before the message counts as not sent (and is sent
-# again later): generous, since a timeout after delivery is a repeated message.
-SEND_TIMEOUT = 30.0
 
 def _chat_id(chat: str) -> int | str:
     """Channel.chat as the Bot API takes it: numeric ids as numbers, '@name' as is."""

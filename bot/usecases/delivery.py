@@ -12,7 +12,10 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
+
+import aiohttp
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +27,16 @@ from bot.store.tables import Channel
 log = logging.getLogger(__name__)
 
 OnPaused = Callable[[int, str], Awaitable[None]]
+
+# Rate-limit answers for one message in one round, and the longest wait, before it waits for the
+# next round instead.
+MAX_FLOOD_WAITS = 3
+MAX_FLOOD_SLEEP = 60.0
+# How long a platform may take to answer a send before the message counts as not sent (and is sent
+# again later): generous, since a timeout after delivery is a repeated message.
+SEND_TIMEOUT = 30.0
+# When a platform asks to wait without saying how long.
+DEFAULT_RETRY_AFTER = 5.0
 
 
 class Delivery(ABC):
@@ -97,6 +110,54 @@ class Delivery(ABC):
         if paused:
             log.warning("channel %s paused: %s", message.chat, reason)
             await self._on_paused(message.channel_id, reason)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a platform answered to one send: accepted, rate limited, the channel lost, or not now."""
+
+    sent: bool = False
+    rate_limited: bool = False
+    retry_after: float | None = None  # when rate limited: seconds to wait (None: it did not say)
+    channel_lost: bool = False  # the bot may not post there (removed, token revoked, no such place)
+    problem: str = ""
+
+
+class AnsweredDelivery(Delivery):
+    """A platform whose answers say all (Matrix, Discord, Slack): `_attempt` sends once and reads the
+    answer; the waits, the pauses and the next rounds are here."""
+
+    @abstractmethod
+    async def _attempt(self, message: QueuedMessage) -> Answer:
+        """Send once; a network error or timeout may be raised (the message then waits for the next round)."""
+
+    async def _deliver(self, message: QueuedMessage) -> bool:
+        rate_limited = 0
+        while True:
+            try:
+                answer = await self._attempt(message)
+            except (aiohttp.ClientError, TimeoutError) as exc:  # it may have arrived: sent again next round
+                answer = Answer(problem=repr(exc))
+            if answer.sent:
+                await self._claims.mark_sent(message.id, None)
+                return True
+            if answer.channel_lost:
+                await self._pause(message, answer.problem)
+                return False
+            if answer.rate_limited:
+                rate_limited += 1
+                wait = answer.retry_after if answer.retry_after is not None else DEFAULT_RETRY_AFTER
+                if rate_limited <= MAX_FLOOD_WAITS and wait <= MAX_FLOOD_SLEEP and not self._closed:
+                    log.warning("outbox message %s: rate limited by %s; retrying in %.1f s", message.id,
+                                self.platform, wait)
+                    await asyncio.sleep(wait)
+                    continue
+                log.warning("outbox message %s: rate limited by %s (retry after %.1f s); left for the next round",
+                            message.id, self.platform, wait)
+            else:
+                log.warning("outbox message %s not sent yet: %s", message.id, answer.problem)
+            await self._claims.release(message.id, answer.problem)
+            return False
 
 
 class Senders:
