@@ -17,6 +17,7 @@ from bot.digest.record import queue_digest
 from bot.matrix.render import plain_body
 from bot.store.tables import Channel, OutboxMessage, utcnow
 from tests.botharness import STORIES, bot_settings, quiet_schedule, rss, run_job, running_bot
+from tests.fakediscord import FakeDiscord
 from tests.feedserver import reply
 from tests.synapse import Account, Homeserver, homeserver  # noqa: F401 - the fixture
 
@@ -131,28 +132,33 @@ async def test_a_room_the_bot_was_kicked_from_pauses_its_channel(tmp_path, fake_
     assert health["paused_channels"] == [{"platform": "matrix", "chat": room.room_id, "reason": channel.paused_reason}]
 
 
-async def test_one_digest_job_run_posts_the_same_stories_to_a_telegram_channel_and_a_matrix_room(
+async def test_one_bot_run_posts_the_same_stories_to_telegram_matrix_and_discord_each_in_its_format(
     tmp_path, fake_api, web, homeserver, matrix_room  # noqa: F811
 ):
     bot, room = matrix_room
     telegram_id = -1004000000001
     fake_api.add_chat(telegram_id, type="channel", username="briefnews")
     web.route("/feed.xml", reply(rss(STORIES), headers={"Content-Type": "application/rss+xml"}))
-    settings = bot_settings(
-        tmp_path, fake_api, feeds=[{"name": "herald", "url": web.url("/feed.xml")}],
-        matrix={"homeserver": homeserver.url, "access_token": bot.access_token},
-        channels=[{"chat": "@briefnews", "language": "en", "digest": quiet_schedule()},
-                  {"platform": "matrix", "room": room.room_id, "language": "en", "digest": quiet_schedule()}],
-    )
-    async with running_bot(settings) as application:
-        await run_job(application, "poll")
-        for job in [job for job in application.job_queue.jobs() if job.name.startswith("digest:")]:
-            await run_job(application, job.name)
+    async with FakeDiscord() as discord:
+        webhook_id, webhook_url = discord.create_webhook()
+        settings = bot_settings(
+            tmp_path, fake_api, feeds=[{"name": "herald", "url": web.url("/feed.xml")}],
+            matrix={"homeserver": homeserver.url, "access_token": bot.access_token},
+            channels=[{"chat": "@briefnews", "language": "en", "digest": quiet_schedule()},
+                      {"platform": "matrix", "room": room.room_id, "language": "en", "digest": quiet_schedule()},
+                      {"platform": "discord", "webhook_url": webhook_url, "language": "en", "digest": quiet_schedule()}],
+        )
+        async with running_bot(settings) as application:
+            await run_job(application, "poll")
+            for job in [job for job in application.job_queue.jobs() if job.name.startswith("digest:")]:
+                await run_job(application, job.name)
 
     [telegram] = fake_api.messages_to(telegram_id)
     matrix = room.messages()
+    discord_text = "\n\n".join(discord.contents(webhook_id))
     assert len(matrix) == 1
     for title, _ in STORIES:
-        assert title in telegram.plain_text and title in matrix[0]["body"]
-        assert f"<b>{title}</b>" in matrix[0]["formatted_body"]
+        assert f"<b>{title}</b>" in telegram.text and title in telegram.plain_text
+        assert title in matrix[0]["body"] and f"<b>{title}</b>" in matrix[0]["formatted_body"]
+        assert f"**{title}**" in discord_text
     assert "<br>" in matrix[0]["formatted_body"] and "\n" not in matrix[0]["formatted_body"]
