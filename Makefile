@@ -24,11 +24,19 @@ $(VENV)/.installed-test: pyproject.toml setup.py $(CATALOGS) | $(PY)
 	$(PIP) install --progress-bar on -e '.[offline,test]'
 	@touch $@
 
+# Synapse, the Matrix homeserver the Matrix tests post to, in a virtualenv of its own (its pins are its own).
+SYNAPSE_VENV := .venv-synapse
+$(SYNAPSE_VENV)/.installed:
+	@echo "==> installing Synapse for the Matrix tests"
+	$(PYTHON) -m venv $(SYNAPSE_VENV)
+	$(SYNAPSE_VENV)/bin/python -m pip --disable-pip-version-check install --progress-bar on matrix-synapse
+	@touch $@
+
 demo: $(VENV)/.installed-demo
 	@echo "==> building the demo digest (first run converts the model and summarises every story)"
 	$(PY) -m bot digest --config config/demo.yaml --dry-run
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(SYNAPSE_VENV)/.installed
 	$(PY) -m pytest
 
 test-fast: $(VENV)/.installed-test
@@ -40,4 +48,4 @@ catalogs: $(VENV)/.installed-test
 	$(VENV)/bin/pybabel update --no-fuzzy-matching -D briefbot -i bot/telegram/locales/briefbot.pot -d bot/telegram/locales
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) $(SYNAPSE_VENV) data .pytest_cache

@@ -99,7 +99,7 @@ async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.metrics import Metrics
     from bot.store.queries import all_channels
-    from bot.telegram.render import render_digest
+    from bot.platforms import RENDERS
     from bot.usecases.digests import Digests
 
     if not args.dry_run:
@@ -110,6 +110,7 @@ async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     resources = await _opened(settings, args, steps)
     metrics = Metrics()
     runs = []
+    platforms = []  # each run's channel's
     try:
         await _poll(resources, metrics, steps)
         since = steps.start(f"loading the model {settings.model.name or '(offline default)'}")
@@ -118,7 +119,7 @@ async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
         async with resources.sessions() as session:
             channels = await all_channels(session)
         since = steps.start(f"summarising the stories of {len(channels)} channels")
-        digests = Digests(resources, metrics, render_digest)
+        digests = Digests(resources, metrics, RENDERS)
         with tqdm(unit="story", file=sys.stderr, mininterval=1.0) as bar:
             for channel in channels:  # one after another: each channel's stories are batched together
                 run = await steps.wait(digests.preview(channel.id, on_item=bar.update))
@@ -126,15 +127,16 @@ async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
                     print(f"      {channel.chat} is paused ({channel.paused_reason}): skipped", file=sys.stderr)
                 else:
                     runs.append(run.digest)
+                    platforms.append(channel.platform)
         steps.done(since, f"{sum(len(digest.messages) for digest in runs)} messages")
     finally:
         await resources.close()
     steps.finish()
     if args.json:
-        print(json.dumps({"channels": [digest.to_json() for digest in runs]}, ensure_ascii=False, indent=2))
+        print(json.dumps({"channels": [{**digest.to_json(), "platform": platform} for digest, platform in zip(runs, platforms, strict=True)]}, ensure_ascii=False, indent=2))
     else:
-        for digest in runs:
-            print(f"=== {digest.chat} ({digest.language}): {len(digest.items)} stories, "
+        for digest, platform in zip(runs, platforms, strict=True):
+            print(f"=== {digest.chat} ({digest.language}, {platform}): {len(digest.items)} stories, "
                   f"{len(digest.messages)} message(s) ===")
             for message in digest.messages:
                 print(message)

@@ -21,7 +21,9 @@ from telegram import BotCommand, Update
 from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.logs import HandledFloodWaits
 from bot.metrics import Metrics
+from bot.platforms import RENDERS, senders
 from bot.resources import Resources, open_resources
 from bot.scheduler import Scheduler
 from bot.server import Webhook, WebServer
@@ -30,9 +32,8 @@ from bot.telegram import handlers, texts
 from bot.telegram.admin import admin_handlers
 from bot.telegram.context import OUTBOX, USECASES, BotContext
 from bot.telegram.notices import PauseNotices
-from bot.telegram.outbox import Outbox
-from bot.telegram.render import render_digest
 from bot.usecases import UseCases, build_use_cases
+from bot.usecases.delivery import Senders
 from bot.usecases.health import health
 from bot.usecases.summaries import Limits
 from config.settings import ConfigError, Settings
@@ -58,6 +59,12 @@ def check_config(settings: Settings) -> list[str]:
         raise ConfigError("telegram.token is not set (put it in the config or in TELEGRAM_BOT_TOKEN)")
     if not re.fullmatch(r"\d+:[\w-]+", token):
         raise ConfigError("telegram.token does not look like a bot token (digits, a colon, then letters)")
+    matrix_rooms = [channel.room for channel in settings.channels if channel.platform == "matrix"]
+    if matrix_rooms and not settings.matrix.homeserver:
+        raise ConfigError(f"matrix.homeserver is not set, and channel {matrix_rooms[0]} is a Matrix room")
+    if matrix_rooms and not settings.matrix.access_token:
+        raise ConfigError(f"matrix.access_token is not set (put it in BRIEFBOT_MATRIX__ACCESS_TOKEN), and channel "
+                          f"{matrix_rooms[0]} is a Matrix room")
     notes = []
     webhook = telegram.webhook_url
     if webhook and urlsplit(webhook).scheme != "https":
@@ -82,6 +89,9 @@ def build_application(
     """The bot, ready for `started()`. `summarizer` replaces the configured model and gate (tests pass
     a small one)."""
     telegram = settings.telegram
+    rate_limiter_log = logging.getLogger("telegram.ext.AIORateLimiter")
+    if not any(isinstance(existing, HandledFloodWaits) for existing in rate_limiter_log.filters):
+        rate_limiter_log.addFilter(HandledFloodWaits())
     builder = (
         ApplicationBuilder()
         .token(telegram.token)
@@ -107,7 +117,7 @@ def usecases_of(application: Application) -> UseCases:
     return application.bot_data[USECASES]
 
 
-def outbox_of(application: Application) -> Outbox:
+def outbox_of(application: Application) -> Senders:
     return application.bot_data[OUTBOX]
 
 
@@ -124,13 +134,13 @@ async def _open(
     if summarizer is not None:
         resources.summarizer = summarizer  # load_model() below keeps it
     metrics = Metrics()
-    outbox = application.bot_data[OUTBOX] = Outbox(
-        resources.sessions, application.bot, metrics,
-        on_paused=PauseNotices(resources.sessions, application.bot, settings.telegram.admins),
+    outbox = application.bot_data[OUTBOX] = senders(
+        settings, resources.sessions, application.bot, metrics,
+        PauseNotices(resources.sessions, application.bot, settings.telegram.admins),
     )
     scheduler = application.bot_data[_SCHEDULER] = Scheduler(application.job_queue)
     usecases = application.bot_data[USECASES] = build_use_cases(
-        resources, metrics, render=render_digest, sender=outbox, digest_times=scheduler, limits=limits
+        resources, metrics, renders=RENDERS, sender=outbox, digest_times=scheduler, limits=limits
     )
 
     async def metrics_body() -> bytes:
@@ -179,6 +189,9 @@ async def _set_commands(application: Application) -> None:
 
 async def _close(application: Application) -> None:
     """post_shutdown: whatever post_init got to open, closed."""
+    outbox: Senders | None = application.bot_data.pop(OUTBOX, None)
+    if outbox is not None:
+        await outbox.aclose()
     server: WebServer | None = application.bot_data.pop(_SERVER, None)
     if server is not None:
         await server.stop()

@@ -38,6 +38,14 @@ class SkippedRounds(logging.Filter):
         return "maximum number of running instances reached" not in record.getMessage()
 
 
+class HandledFloodWaits(logging.Filter):
+    """Drops the rate limiter's ERROR and traceback for each "retry after" it passes on (it retries
+    none): whoever sent the request handles it, the outbox with one WARNING line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Rate limit hit after maximum of 0 retries")
+
+
 _SKIPPED_ROUNDS = SkippedRounds()  # one instance: a logger adds a filter it already has only once
 
 

@@ -156,6 +156,34 @@ class TelegramSettings(_Strict):
     admins: list[int] = Field(default_factory=list)
 
 
+class MatrixSettings(_Strict):
+    """The bot's Matrix account, for channels with `platform: matrix`."""
+
+    homeserver: str | None = None  # e.g. https://matrix.example.org
+    access_token: str | None = None  # or env BRIEFBOT_MATRIX__ACCESS_TOKEN
+
+    @field_validator("homeserver")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(f"matrix.homeserver must be an http(s):// URL, got {value!r}")
+        return value
+
+
+# A Matrix room id: '!opaque:server', or '!opaque' from room version 12 on (an alias '#name:server' is not an id).
+_MATRIX_ROOM = re.compile(r"^![^:\s]+(:[^\s]+)?$")
+
+
+# Webhook URLs (on discord.com and hooks.slack.com, or a test server's address), with the part that
+# names a webhook without its secret.
+_WEBHOOKS = {
+    "discord": (re.compile(r"^https?://[^/\s]+/api(/v\d+)?/webhooks/(?P<id>\d+)/[\w-]+/?$"),
+                "https://discord.com/api/webhooks/<id>/<token>"),
+    "slack": (re.compile(r"^https?://[^/\s]+/services/T\w+/(?P<id>B\w+)/\w+/?$"),
+              "https://hooks.slack.com/services/T…/B…/…"),
+}
+
+
 class ServerSettings(_Strict):
     host: str = "127.0.0.1"
     port: int = 8080
@@ -256,7 +284,13 @@ def _filter_rule(entry: Any, strictness: str) -> str:
 
 
 class ChannelSettings(_Strict):
-    chat: str
+    platform: Literal["telegram", "matrix", "discord", "slack"] = "telegram"
+    # Telegram: "@name" or a numeric chat id. Set for the others: the Matrix room, "discord:<webhook id>",
+    # "slack:<webhook id>".
+    chat: str | None = None
+    topic: int | None = Field(default=None, ge=1)  # Telegram: a forum group's topic (message thread id)
+    room: str | None = None  # Matrix: the room id, "!opaque:server" (or "!opaque")
+    webhook_url: str | None = None  # Discord, Slack: the channel's webhook (it holds the webhook's secret)
     language: str = "en"
     digest: DigestSchedule = Field(default_factory=lambda: DigestSchedule(at="08:00"))
     feeds: Literal["all"] | list[str] = "all"
@@ -268,8 +302,37 @@ class ChannelSettings(_Strict):
 
     @field_validator("chat", mode="before")
     @classmethod
-    def _chat_as_text(cls, value: Any) -> str:
-        return str(value)
+    def _chat_as_text(cls, value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    @model_validator(mode="after")
+    def _address(self) -> "ChannelSettings":
+        """Where the digests go, in `chat` for every platform (a Matrix room's id, a webhook's)."""
+        if self.webhook_url is not None and self.platform not in _WEBHOOKS:
+            raise ValueError("webhook_url is for Discord and Slack channels (platform: discord or slack)")
+        if self.platform in _WEBHOOKS:
+            pattern, example = _WEBHOOKS[self.platform]
+            webhook = pattern.match(self.webhook_url or "")
+            if webhook is None:
+                raise ValueError(f"a {self.platform.title()} channel needs webhook_url: {example}")
+            if self.chat is not None or self.room is not None or self.topic is not None:
+                raise ValueError(f"a {self.platform.title()} channel names only its webhook_url")
+            self.chat = f"{self.platform}:{webhook['id']}"
+        elif self.platform == "matrix":
+            if self.topic is not None:
+                raise ValueError("topic is for Telegram forum groups; a Matrix channel names only its room")
+            if self.room is None:
+                raise ValueError("a Matrix channel needs room: '!id:server'")
+            if not _MATRIX_ROOM.match(self.room):
+                raise ValueError(f"room must be a Matrix room id like '!abc:example.org', got {self.room!r}")
+            if self.chat not in (None, self.room):
+                raise ValueError("a Matrix channel names its room, not a chat")
+            self.chat = self.room
+        elif self.room is not None:
+            raise ValueError("room is for Matrix channels (platform: matrix)")
+        elif not self.chat:
+            raise ValueError("a Telegram channel needs chat: '@name' or a chat id")
+        return self
 
     @field_validator("include", "exclude", mode="before")
     @classmethod
@@ -295,6 +358,7 @@ class Settings(BaseSettings):
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     trust: TrustSettings = Field(default_factory=TrustSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    matrix: MatrixSettings = Field(default_factory=MatrixSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     log: LogSettings = Field(default_factory=LogSettings)

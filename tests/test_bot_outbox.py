@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import timedelta
 
@@ -114,7 +115,7 @@ async def test_claims_of_a_killed_process_on_this_host_are_taken_back_at_once(tm
     assert held_back == 0  # a live sender's claim is respected
 
 
-async def test_a_flood_storm_delays_posting_but_loses_nothing(tmp_path, fake_api):
+async def test_a_flood_storm_delays_posting_but_loses_nothing(tmp_path, fake_api, caplog):
     fake_api.add_chat(CHANNEL_ID, username="briefnews")
     texts = ["first", "second", "third"]
     settings = bot_settings(tmp_path, fake_api, channels=[channel_config()])
@@ -122,8 +123,9 @@ async def test_a_flood_storm_delays_posting_but_loses_nothing(tmp_path, fake_api
         await queue_digest(usecases_of(application).resources.sessions, CHANNEL, texts)
         fake_api.fail_next("sendMessage", status=429, retry_after=1, count=MAX_FLOOD_WAITS + 2)
         started = time.monotonic()
-        first_round = await outbox_of(application).send_pending()
-        second_round = await outbox_of(application).send_pending()
+        with caplog.at_level(logging.WARNING):
+            first_round = await outbox_of(application).send_pending()
+            second_round = await outbox_of(application).send_pending()
         elapsed = time.monotonic() - started
         registry = usecases_of(application).metrics.registry
         floods = registry.get_sample_value("briefbot_telegram_errors_total", {"error": "flood"})
@@ -131,6 +133,10 @@ async def test_a_flood_storm_delays_posting_but_loses_nothing(tmp_path, fake_api
     assert (first_round, second_round) == (0, 3) and texts_to(fake_api, CHANNEL_ID) == texts
     assert elapsed >= MAX_FLOOD_WAITS + 1  # each refusal but the round's last was waited out
     assert floods == MAX_FLOOD_WAITS + 2
+    # Each handled refusal is one WARNING line, without a traceback; none is an ERROR.
+    flood_lines = [record for record in caplog.records if "flood control" in record.getMessage()]
+    assert len(flood_lines) == MAX_FLOOD_WAITS + 2 and not any(record.exc_info for record in flood_lines)
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
 async def test_a_message_refused_for_flood_is_tried_a_bounded_number_of_times_a_round(tmp_path, fake_api):
@@ -238,3 +244,25 @@ async def test_messages_telegram_refuses_are_split_or_sent_as_plain_text(tmp_pat
     assert "\n".join(piece.text for piece in pieces) == too_long
     assert (plain.text, plain.parse_mode) == ("Ports & trams", None)
     assert after.text == "after"
+
+
+async def test_channels_in_topics_of_one_forum_group_get_their_digests_in_their_own_topic(tmp_path, fake_api):
+    forum_id, forum = -1002000, "-1002000"
+    fake_api.add_chat(forum_id, type="supergroup", topics={7, 9})
+    channels = [{"chat": forum, "topic": topic, "language": "en", "digest": quiet_schedule()} for topic in (7, 9, 11)]
+    settings = bot_settings(tmp_path, fake_api, channels=channels)
+    async with running_bot(settings) as application:
+        sessions = usecases_of(application).resources.sessions
+        async with sessions() as session:
+            channel_ids = {channel.topic: channel.id for channel in await session.scalars(select(Channel))}
+            for topic in (7, 9, 11):
+                await queue_in_store(session, channel_ids[topic], ChannelDigest(forum, "en", [], [f"for topic {topic}"]))
+        sent = await outbox_of(application).send_pending()
+        async with sessions() as session:
+            missing_topic = await session.get(Channel, channel_ids[11])
+
+    assert sent == 2
+    assert sorted((m.message_thread_id, m.text) for m in fake_api.messages_to(forum_id)) == [
+        (7, "for topic 7"), (9, "for topic 9")]
+    # A topic that was deleted pauses its channel only.
+    assert missing_topic.paused_reason == "Message thread not found"

@@ -172,6 +172,12 @@ def test_check_config_accepts_a_valid_config(tmp_path, capsys, monkeypatch):
     ('telegram: {token: "123:abc", webhook_url: "http://bot.example.org/hook", base_url: "https://api.telegram.org/bot"}\n',
      "error: telegram.webhook_url must be an https:// URL\n"),
     ("telegram: {tokn: x}\n", "error: bot.yaml: unknown key 'telegram.tokn'\n"),
+    ('telegram: {token: "123:abc"}\nchannels: [{platform: matrix, room: "!r:example.org"}]\n',
+     "error: matrix.homeserver is not set, and channel !r:example.org is a Matrix room\n"),
+    ('telegram: {token: "123:abc"}\nmatrix: {homeserver: "https://m.example.org"}\n'
+     'channels: [{platform: matrix, room: "!r:example.org"}]\n',
+     "error: matrix.access_token is not set (put it in BRIEFBOT_MATRIX__ACCESS_TOKEN), and channel !r:example.org "
+     "is a Matrix room\n"),
 ])
 def test_check_config_rejects_a_bad_config_with_one_line(tmp_path, capsys, monkeypatch, yaml, message):
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)

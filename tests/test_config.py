@@ -66,6 +66,17 @@ def test_missing_key_is_named(tmp_path):
         ("embeddings: {topic_threshold: 1.5}\n", "key 'embeddings.topic_threshold'"),
         ("feeds: [}\n", "not valid YAML at line 1"),
         ("- just\n- a list\n", "top level must be a mapping"),
+        ("channels:\n  - {platform: matrix, room: '#news:example.org'}\n", "room must be a Matrix room id"),
+        ("channels:\n  - {platform: matrix}\n", "a Matrix channel needs room"),
+        ("channels:\n  - {chat: '@c', room: '!a:b.org'}\n", "room is for Matrix channels"),
+        ("channels:\n  - {chat: '-100123', topic: 0}\n", "key 'channels.0.topic'"),
+        ("matrix: {homeserver: matrix.example.org}\n", "matrix.homeserver must be an http(s):// URL"),
+        ("channels:\n  - {platform: discord, webhook_url: 'https://discord.com/channels/1/2'}\n",
+         "a Discord channel needs webhook_url: https://discord.com/api/webhooks/<id>/<token>"),
+        ("channels:\n  - {chat: '@c', webhook_url: 'https://discord.com/api/webhooks/1/t'}\n",
+         "webhook_url is for Discord and Slack channels"),
+        ("channels:\n  - {platform: slack, webhook_url: 'https://hooks.slack.com/services/T1/x'}\n",
+         "a Slack channel needs webhook_url: https://hooks.slack.com/services/T…/B…/…"),
     ],
 )
 def test_bad_values_give_one_clear_line(tmp_path, yaml_text, message):

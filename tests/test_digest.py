@@ -9,6 +9,9 @@ import pytest
 import bot.resources
 from bot.__main__ import main
 from bot.digest.choose import passes_filters
+from bot.discord.render import DISCORD_LIMIT
+from bot.matrix.render import MATRIX_LIMIT
+from bot.slack.render import SLACK_LIMIT
 from bot.telegram.html import TELEGRAM_LIMIT
 from summarizer import source_text
 from summarizer.facts.grounding import find_ungrounded
@@ -24,7 +27,8 @@ def test_dry_run_prints_the_documented_json_shape(demo_config, capsys):
     result = run_digest(demo_config, capsys)
     assert [c["chat"] for c in result["channels"]] == ["@briefbot_demo_en", "@briefbot_demo_fr"]
     for channel in result["channels"]:
-        assert set(channel) == {"chat", "language", "stories", "messages"}
+        assert set(channel) == {"chat", "language", "platform", "stories", "messages"}
+        assert channel["platform"] == "telegram"
         assert channel["stories"] and channel["messages"]
         for story in channel["stories"]:
             assert set(story) - {"source_language"} == {"title", "summary", "sources", "form", "kind", "ungrounded",
@@ -35,6 +39,41 @@ def test_dry_run_prints_the_documented_json_shape(demo_config, capsys):
             assert not story["title"].endswith(("…", "..."))
             assert all(set(source) == {"url", "feed", "language"} for source in story["sources"])
         assert all(len(message) <= TELEGRAM_LIMIT for message in channel["messages"])
+
+
+def test_dry_run_shows_matrix_discord_and_slack_channels_their_own_messages_of_the_same_stories(
+    demo_config, capsys
+):
+    room = "!demo:example.org"
+    demo_config.write_text(demo_config.read_text(encoding="utf-8") + f"""  - platform: matrix
+    room: "{room}"
+    language: en
+  - platform: discord
+    webhook_url: https://discord.com/api/webhooks/123/secret-token
+    language: en
+  - platform: slack
+    webhook_url: https://hooks.slack.com/services/T1/B2/secret
+    language: en
+""", encoding="utf-8")
+    telegram, _, matrix, discord, slack = run_digest(demo_config, capsys)["channels"]
+
+    assert (matrix["chat"], matrix["platform"]) == (room, "matrix")
+    assert (discord["chat"], discord["platform"]) == ("discord:123", "discord")
+    assert matrix["stories"] == discord["stories"] == telegram["stories"]
+    # The same items, packed into Matrix's events.
+    assert all(len(message) <= MATRIX_LIMIT for message in matrix["messages"])
+    assert "\n\n".join(matrix["messages"]) == "\n\n".join(telegram["messages"])
+    # In Discord markdown, within its limit, each story's headline bold and an item in one message.
+    assert all(len(message) <= DISCORD_LIMIT for message in discord["messages"])
+    assert len(discord["messages"]) > len(telegram["messages"])
+    for story in discord["stories"]:
+        if story["title"]:
+            assert sum(f"**{story['title'][:20]}" in message for message in discord["messages"]) == 1
+    assert "<b>" not in "".join(discord["messages"])
+    # In Slack mrkdwn, within its limit.
+    assert (slack["chat"], slack["platform"]) == ("slack:B2", "slack") and slack["stories"] == telegram["stories"]
+    assert all(len(message) <= SLACK_LIMIT for message in slack["messages"])
+    assert all(f"*{story['title'][:20]}" in "".join(slack["messages"]) for story in slack["stories"] if story["title"])
 
 
 def test_a_posted_text_names_no_name_number_or_date_that_its_sources_do_not(demo_config, capsys):

@@ -22,7 +22,7 @@ from bot.resources import Resources, open_resources
 from bot.store.db import open_store
 from bot.store.queries import all_channels, sync_config
 from bot.store.tables import Article, Base, Feed, OutboxMessage, PostedStory, Story, SummaryRecord
-from bot.telegram.render import render_digest
+from bot.platforms import RENDERS
 from bot.usecases.digests import Digests
 from bot.usecases.polling import poll_feeds
 from config.settings import FetchSettings, ModelSettings, Settings, StorageSettings, load_settings
@@ -187,7 +187,7 @@ async def test_a_posted_digest_is_in_the_outbox_and_its_stories_are_not_chosen_a
         async with resources.sessions() as session:
             [channel] = await all_channels(session)
         await resources.load_model()
-        run = await Digests(resources, Metrics(), render_digest).post(channel.id, FakeSender())
+        run = await Digests(resources, Metrics(), RENDERS).post(channel.id, FakeSender())
         digest = run.digest
         async with resources.sessions() as session:
             posted = set(await session.scalars(select(PostedStory.story_id)))

@@ -39,6 +39,7 @@ class QueuedMessage:
     text: str
     channel_id: int
     chat: str
+    topic: int  # a Telegram forum topic; 0: none
     paused: bool  # its channel is paused: it waits
 
 
@@ -79,8 +80,9 @@ def _start_time(pid: int) -> str:
 class OutboxClaims:
     """One sender's view of the outbox: what waits, and the messages it claims, sends and gives back."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, lease: timedelta = LEASE) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, platform: str, lease: timedelta = LEASE) -> None:
         self._sessions = sessions
+        self._platform = platform  # the sender's: it sees only the channels on its platform
         self._lease = lease
         self._renewal: asyncio.Task[None] | None = None
         # Names this process (see _owner_gone) and this sender within it.
@@ -92,14 +94,15 @@ class OutboxClaims:
             self._renewal.cancel()
 
     async def channels_waiting(self) -> list[int]:
-        """The channels, not paused, with messages to send."""
+        """The channels of the sender's platform, not paused, with messages to send."""
         async with self._sessions() as session:
             return list(
                 await session.scalars(
                     select(Digest.channel_id)
                     .join(OutboxMessage, OutboxMessage.digest_id == Digest.id)
                     .join(Channel, Channel.id == Digest.channel_id)
-                    .where(OutboxMessage.sent_at.is_(None), Channel.paused_reason.is_(None))
+                    .where(OutboxMessage.sent_at.is_(None), Channel.paused_reason.is_(None),
+                           Channel.platform == self._platform)
                     .distinct()
                 )
             )
@@ -147,7 +150,7 @@ class OutboxClaims:
             return None
         message, channel = row
         return QueuedMessage(message.id, digest_id, message.position, message.text, channel.id, channel.chat,
-                             channel.paused_reason is not None)
+                             channel.topic, channel.paused_reason is not None)
 
     async def claim(self, message_id: int) -> bool:
         """Take the message for this sender unless another live sender holds it (or it was sent meanwhile)."""
@@ -166,7 +169,7 @@ class OutboxClaims:
             )
         return result.rowcount == 1
 
-    async def mark_sent(self, message_id: int, telegram_message_id: int) -> None:
+    async def mark_sent(self, message_id: int, telegram_message_id: int | None) -> None:
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(OutboxMessage)

@@ -62,6 +62,8 @@ async def _sync_feeds(session: AsyncSession, feeds: list[FeedSettings], config_d
 def channel_fields(configured: ChannelSettings) -> dict:
     """A channel entry's columns from its settings (defaults included, so they live in one place)."""
     return {
+        "platform": configured.platform,
+        "topic": configured.topic or 0,
         "language": configured.language,
         "schedule": configured.digest.model_dump(exclude_none=True),
         "feeds": None if configured.feeds == "all" else list(configured.feeds),
@@ -73,9 +75,10 @@ def channel_fields(configured: ChannelSettings) -> dict:
 
 
 async def _sync_channels(session: AsyncSession, channels: list[ChannelSettings]) -> None:
-    existing = {channel.chat: channel for channel in await session.scalars(select(Channel))}
+    existing = {(channel.platform, channel.chat, channel.topic): channel
+                for channel in await session.scalars(select(Channel))}
     for configured in channels:
-        channel = existing.pop(configured.chat, None)
+        channel = existing.pop((configured.platform, configured.chat, configured.topic or 0), None)
         if channel is None:
             session.add(Channel(chat=configured.chat, **channel_fields(configured)))
         elif channel.from_config:

@@ -204,9 +204,16 @@ class TranslationRecord(Base):
 
 class Channel(Base):
     __tablename__ = "channels"
+    # A channel is where its digests go: a Telegram chat (or one topic of a forum group), a Matrix room.
+    __table_args__ = (UniqueConstraint("platform", "chat", "topic", name="uq_channel_address"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    chat: Mapped[str] = mapped_column(String(200), unique=True)  # "@name" or numeric id as text
+    platform: Mapped[str] = mapped_column(String(16), default="telegram", server_default="telegram")
+    # Telegram: "@name" or numeric id as text; Matrix: the room id.
+    chat: Mapped[str] = mapped_column(String(200))
+    # A forum group's topic (Telegram's message_thread_id); 0: the chat itself. Not NULL, so that
+    # the address stays unique.
+    topic: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Set from config.settings.ChannelSettings (store.queries.channel_fields), where the defaults are.
     language: Mapped[str] = mapped_column(String(8))
     schedule: Mapped[dict] = mapped_column(JSON)  # {"at"|"cron", "timezone"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram.ext import CallbackContext, ExtBot
 
-from bot.telegram.outbox import Outbox
 from bot.usecases import UseCases
+from bot.usecases.delivery import Senders
 
 USECASES, OUTBOX = "usecases", "outbox"
 
@@ -16,7 +16,7 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         return self.bot_data[USECASES]
 
     @property
-    def outbox(self) -> Outbox:
+    def outbox(self) -> Senders:
         return self.bot_data[OUTBOX]
 
     @property

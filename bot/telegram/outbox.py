@@ -9,8 +9,8 @@ sent again: when the connection breaks after the request went out, when Telegram
 SEND_TIMEOUT to answer, or when the process dies between Telegram's answer and the commit that
 records it (milliseconds). Losing the message instead would be worse.
 
-A digest's messages go out in order, and a channel's digests one after another: a message that
-cannot be sent now holds back everything after it until the next round.
+The rounds and their order are bot/usecases/delivery.py's; a message to a forum group's topic
+carries its message_thread_id.
 
 Flood control has one layer, here: the application's rate limiter only paces requests (it does not
 retry), and a message Telegram answers with "retry after" is tried at most 1 + MAX_FLOOD_WAITS
@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,31 +30,23 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.metrics import Metrics
-from bot.store.channel_state import move_channel, pause_channel
-from bot.store.outbox_claims import LEASE, OutboxClaims, QueuedMessage
+from bot.store.channel_state import move_channel
+from bot.store.outbox_claims import LEASE, QueuedMessage
 from bot.telegram.html import NO_PREVIEW, TELEGRAM_LIMIT, plain_text, split_messages
+from bot.usecases.delivery import MAX_FLOOD_SLEEP, MAX_FLOOD_WAITS, SEND_TIMEOUT, Delivery, OnPaused
 from web.retry_after import retry_after_seconds
 
 log = logging.getLogger(__name__)
-
-# Flood-control answers for one message in one round, and the longest wait, before it waits for the
-# next round instead.
-MAX_FLOOD_WAITS = 3
-MAX_FLOOD_SLEEP = 60.0
-# How long Telegram may take to answer a send before the message counts as not sent (and is sent
-# again later): generous, since a timeout after delivery is a repeated message.
-SEND_TIMEOUT = 30.0
-
-OnPaused = Callable[[int, str], Awaitable[None]]
-
 
 def _chat_id(chat: str) -> int | str:
     """Channel.chat as the Bot API takes it: numeric ids as numbers, '@name' as is."""
     return int(chat) if re.fullmatch(r"-?\d+", chat) else chat
 
 
-class Outbox:
-    """Sends queued digest messages; `on_paused(channel_id, reason)` is told when a channel had to be paused."""
+class Outbox(Delivery):
+    """Sends queued digest messages to Telegram chats (and forum topics)."""
+
+    platform = "telegram"
 
     def __init__(
         self,
@@ -66,52 +57,8 @@ class Outbox:
         on_paused: OnPaused,
         lease: timedelta = LEASE,
     ) -> None:
-        self._sessions = sessions
-        self._claims = OutboxClaims(sessions, lease=lease)
+        super().__init__(sessions, metrics, on_paused=on_paused, lease=lease)
         self._bot = bot
-        self._metrics = metrics
-        self._on_paused = on_paused
-        self._closed = False
-
-    def close(self) -> None:
-        """Claim nothing more: sends in progress finish, the rest waits in the outbox for the next start."""
-        self._closed = True
-        self._claims.close()
-
-    async def send_pending(self) -> int:
-        """Send what waits for every channel that is not paused, channels side by side; returns messages sent."""
-        await self._claims.take_back_dead_claims()
-        channel_ids = await self._claims.channels_waiting()
-        return sum(await asyncio.gather(*(self.send_channel(channel_id) for channel_id in channel_ids)))
-
-    async def send_channel(self, channel_id: int) -> int:
-        """A channel's unsent digests, oldest first; returns messages sent."""
-        sent = 0
-        while not self._closed:
-            digest_id = await self._claims.oldest_unsent_digest(channel_id)
-            if digest_id is None:
-                break
-            count, finished = await self._send_digest(digest_id)
-            sent += count
-            if not finished:
-                break
-        return sent
-
-    async def _send_digest(self, digest_id: int) -> tuple[int, bool]:
-        """(messages sent, whether the digest is now complete)."""
-        sent = 0
-        while not self._closed:
-            message = await self._claims.next_unsent(digest_id)
-            if message is None:
-                if await self._claims.complete(digest_id):
-                    self._metrics.digests_posted.inc()
-                return sent, True
-            if message.paused or not await self._claims.claim(message.id):
-                return sent, False
-            if not await self._deliver(message):
-                return sent, False
-            sent += 1
-        return sent, False
 
     async def _deliver(self, message: QueuedMessage) -> bool:
         """Send one claimed message, coping with what Telegram answers; True once it is accepted."""
@@ -121,15 +68,18 @@ class Outbox:
             try:
                 accepted = await self._bot.send_message(
                     _chat_id(chat), text, parse_mode=parse_mode, link_preview_options=NO_PREVIEW,
-                    read_timeout=SEND_TIMEOUT,
+                    message_thread_id=message.topic or None, read_timeout=SEND_TIMEOUT,
                 )
             except RetryAfter as exc:
                 self._metrics.telegram_error(exc)
                 flood_waits += 1
                 wait = retry_after_seconds(exc.retry_after)
                 if flood_waits > MAX_FLOOD_WAITS or wait > MAX_FLOOD_SLEEP or self._closed:
+                    log.warning("outbox message %s: flood control (retry after %.0f s); left for the next round",
+                                message.id, wait)
                     await self._claims.release(message.id, str(exc))
                     return False
+                log.warning("outbox message %s: flood control; retrying in %.0f s", message.id, wait)
                 await asyncio.sleep(wait)
             except ChatMigrated as exc:
                 self._metrics.telegram_error(exc)
@@ -171,11 +121,3 @@ class Outbox:
         await self._claims.replace(message, pieces)
         log.warning("outbox message %s was too long for Telegram; split into %d", message.id, len(pieces))
         return pieces[0]
-
-    async def _pause(self, message: QueuedMessage, reason: str) -> None:
-        """Stop posting to a channel Telegram won't take messages for, and tell its owner (once)."""
-        paused = await pause_channel(self._sessions, message.channel_id, reason)
-        await self._claims.release(message.id, reason)
-        if paused:
-            log.warning("channel %s paused: %s", message.chat, reason)
-            await self._on_paused(message.channel_id, reason)

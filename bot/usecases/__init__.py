@@ -8,7 +8,7 @@ from bot.metrics import Metrics
 from bot.resources import Resources
 from bot.store.queries import unsent_messages
 from bot.usecases.channels import Channels, DigestTimes
-from bot.usecases.digests import Digests, Render, Sender
+from bot.usecases.digests import Digests, Renders, Sender
 from bot.usecases.polling import PollReport, poll_feeds
 from bot.usecases.summaries import Limits, Summaries
 from bot.usecases.users import UserLanguages
@@ -34,9 +34,9 @@ class UseCases:
 
 
 def build_use_cases(
-    resources: Resources, metrics: Metrics, *, render: Render, sender: Sender, digest_times: DigestTimes, limits: Limits
+    resources: Resources, metrics: Metrics, *, renders: Renders, sender: Sender, digest_times: DigestTimes, limits: Limits
 ) -> UseCases:
     summaries = Summaries(resources, metrics, limits)
-    digests = Digests(resources, metrics, render)
+    digests = Digests(resources, metrics, renders)
     channels = Channels(resources, digest_times, summaries, digests, sender)
     return UseCases(resources, metrics, UserLanguages(resources.sessions), summaries, channels, digests, sender)

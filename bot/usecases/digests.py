@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,8 +30,10 @@ from summarizer import TranslationCheck, Translator
 
 log = logging.getLogger(__name__)
 
-# Digest items, in the channel's language, as the messages to send: the Telegram layer's rendering, handed in.
+# Digest items, in the channel's language, as the messages to send: a platform's rendering, handed in.
 Render = Callable[[Sequence[DigestItem], str], list[str]]
+# Each platform's rendering, by Channel.platform.
+Renders = Mapping[str, Render]
 
 
 class Sender(Protocol):
@@ -47,10 +49,10 @@ class DigestRun:
 
 
 class Digests:
-    def __init__(self, resources: Resources, metrics: Metrics, render: Render) -> None:
+    def __init__(self, resources: Resources, metrics: Metrics, renders: Renders) -> None:
         self._resources = resources
         self._metrics = metrics
-        self._render = render
+        self._renders = renders
         self._summaries: StorySummaries | None = None
         self._translations: SentenceTranslations | None = None
         self._topics: Topics | None = None
@@ -116,7 +118,7 @@ class Digests:
         items = [result for result in built if isinstance(result, DigestItem)]
         # Stories that failed are neither posted nor given: they are tried again next time.
         quiet = [a.id for story, result in zip(chosen, built, strict=True) if result is None for a in story.new]
-        return ChannelDigest(channel.chat, channel.language, items, self._render(items, channel.language), quiet,
+        return ChannelDigest(channel.chat, channel.language, items, self._renders[channel.platform](items, channel.language), quiet,
                              left_out=len(failures))
 
     def _story_summaries(self) -> StorySummaries:

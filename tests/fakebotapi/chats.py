@@ -31,8 +31,11 @@ class ChatsMixin:
         username: str | None = None,
         title: str | None = None,
         admins: Iterable[int] = (),
+        topics: Iterable[int] | None = None,
     ) -> None:
-        """Make a chat known, with the bot in it (adding it again undoes removal)."""
+        """Make a chat known, with the bot in it (adding it again undoes removal).
+
+        `topics`: the chat is a forum supergroup with these topics (message thread ids)."""
         if type not in CHAT_TYPES:
             raise ValueError(f"chat type must be one of {CHAT_TYPES}, not {type!r}")
         previous = self._chats.get(chat_id)
@@ -42,6 +45,7 @@ class ChatsMixin:
             title=title,
             username=username,
             admins=set(admins),
+            topics=None if topics is None else set(topics),
             members=previous.members if previous else set(),
             last_message_id=previous.last_message_id if previous else 0,
         )

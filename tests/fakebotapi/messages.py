@@ -20,8 +20,11 @@ class MessagesMixin:
         text = params.get("text")
         formatted = _message_text(text, params.get("parse_mode"), params.get("entities"))
         reply_to = self._reply_target(chat, params)
+        thread = _message_thread(chat, params)
         self._check_flood(chat)
         message = self._new_bot_message(chat, reply_to, params.get("reply_markup"))
+        if thread is not None:
+            message["message_thread_id"], message["is_topic_message"] = thread, True
         message["text"] = formatted.text
         if formatted.entities:
             message["entities"] = formatted.entities
@@ -148,6 +151,7 @@ class MessagesMixin:
                 plain_text=plain_text,
                 reply_markup=message.get("reply_markup"),
                 document=document,
+                message_thread_id=message.get("message_thread_id"),
             )
         )
         self._messages_changed.set()
@@ -202,3 +206,11 @@ def _inline_keyboard(reply_markup: Any) -> dict | None:
 def without_reply(message: dict) -> dict:
     # Telegram does not nest replies: a replied-to message carries no reply_to_message.
     return {key: value for key, value in message.items() if key != "reply_to_message"}
+
+
+def _message_thread(chat: Chat, params: dict) -> int | None:
+    """The forum topic a message goes to: Telegram refuses a thread id the chat has no topic for."""
+    thread = params.get("message_thread_id")
+    if thread is not None and (chat.topics is None or thread not in chat.topics):
+        raise ApiError.bad_request("message thread not found")
+    return thread

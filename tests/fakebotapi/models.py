@@ -66,6 +66,7 @@ class SentMessage:
     plain_text: str | None  # as users see it: tags removed, HTML entities decoded
     reply_markup: dict | None = None
     document: StoredFile | None = None
+    message_thread_id: int | None = None  # the forum topic it went to
 
 
 @dataclass
@@ -75,6 +76,7 @@ class Chat:
     title: str | None = None
     username: str | None = None
     admins: set[int] = field(default_factory=set)
+    topics: set[int] | None = None  # a forum supergroup's topics (message thread ids); None: not a forum
     members: set[int] = field(default_factory=set)
     bot_removed: bool = False
     migrated_to: int | None = None
@@ -109,6 +111,8 @@ class Chat:
             chat["title"] = self.title or f"Chat {self.id}"
         if self.username:
             chat["username"] = self.username
+        if self.topics is not None:
+            chat["is_forum"] = True
         return chat
 
 

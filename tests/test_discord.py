@@ -1,0 +1,76 @@
+"""Digests to Discord webhooks, against a fake that answers as Discord documents: order, rate limits,
+a deleted webhook, markdown within Discord's limit."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.app import outbox_of, usecases_of, web_server_of
+from bot.digest.items import ChannelDigest
+from bot.digest.record import queue_digest
+from bot.discord.render import markdown
+from bot.store.tables import Channel
+from tests.botharness import bot_settings, quiet_schedule, running_bot
+from tests.fakediscord import FakeDiscord
+
+
+@pytest.fixture
+async def discord():
+    async with FakeDiscord(burst=3, window=1.0) as server:
+        yield server
+
+
+def discord_settings(tmp_path, fake_api, webhook_url: str):
+    return bot_settings(tmp_path, fake_api, channels=[
+        {"platform": "discord", "webhook_url": webhook_url, "language": "en", "digest": quiet_schedule()}])
+
+
+async def queue(application, webhook_id: int, texts: list[str]) -> int:
+    async with usecases_of(application).resources.sessions() as session:
+        channel = await session.scalar(select(Channel).where(Channel.chat == f"discord:{webhook_id}"))
+        await queue_digest(session, channel.id, ChannelDigest(channel.chat, "en", [], texts))
+    return channel.id
+
+
+async def test_a_digest_reaches_the_webhook_in_order_waiting_out_the_rate_limit(tmp_path, fake_api, discord, caplog):
+    webhook_id, url = discord.create_webhook()
+    texts = [f"**Story {n}** text {n}" for n in range(1, 7)]  # twice the webhook's burst
+    async with running_bot(discord_settings(tmp_path, fake_api, url)) as application:
+        await queue(application, webhook_id, texts)
+        with caplog.at_level(logging.WARNING):
+            sent = await outbox_of(application).send_pending()
+
+    assert sent == 6 and discord.contents(webhook_id) == texts
+    assert all(message.allowed_mentions == {"parse": []} for message in discord.messages)  # no @everyone pings
+    limited = [record for record in caplog.records if "rate limited by discord" in record.getMessage()]
+    assert discord.rate_limited and len(limited) == discord.rate_limited
+    assert all(record.levelno == logging.WARNING and not record.exc_info for record in limited)
+    assert url.rsplit("/", 1)[1] not in caplog.text  # the webhook's token is never logged
+
+
+async def test_a_deleted_webhook_pauses_its_channel_and_healthz_says_so(tmp_path, fake_api, discord):
+    webhook_id, url = discord.create_webhook()
+    discord.delete_webhook(webhook_id)
+    async with running_bot(discord_settings(tmp_path, fake_api, url)) as application:
+        channel_id = await queue(application, webhook_id, ["lost"])
+        sent = await outbox_of(application).send_pending()
+        async with usecases_of(application).resources.sessions() as session:
+            channel = await session.get(Channel, channel_id)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{web_server_of(application).port}/healthz") as response:
+                health = await response.json()
+
+    assert sent == 0 and channel.paused_reason == "404: Unknown Webhook"
+    assert health["paused_channels"] == [{"platform": "discord", "chat": f"discord:{webhook_id}",
+                                          "reason": "404: Unknown Webhook"}]
+
+
+def test_markdown_keeps_links_and_marks_and_escapes_the_text():
+    html = ('<b>Prices *up* 5_000</b>\n- a line that looks like a list <i>(de)</i>\n'
+            '<a href="https://example.org/a?x=1&amp;y=2">Harbour Herald</a> (de)')
+    assert markdown(html) == ("**Prices \\*up\\* 5\\_000**\n\\- a line that looks like a list *(de)*\n"
+                              "[Harbour Herald](<https://example.org/a?x=1&y=2>) (de)")
