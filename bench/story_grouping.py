@@ -43,17 +43,14 @@ slow ablations (the text variants that need more embedding, five at a time). Pri
 from __future__ import annotations
 
 import argparse
-import hashlib
 import itertools
 import json
 import subprocess
 import sys
-import time
 import types
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -63,7 +60,25 @@ from scipy.sparse.csgraph import connected_components
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.stories.assign import ARTICLE_CHARS, article_text  # noqa: E402
+from bench.story_pairs import (  # noqa: E402
+    PARLER_STORY,
+    POOL_TIME,
+    LabelledPool,
+    Params,
+    confusion,
+    cross_lingual,
+    fold_numbers,
+    held_out,
+    load_labelled,
+    load_pairs,
+    load_parler,
+    pair_report,
+    parler_alone,
+    pool_of_stories,
+    rates,
+    together,
+)
+from bench.story_vectors import LONG_CHARS, VectorCache, centred  # noqa: E402
 from bot.stories.grouping import (  # noqa: E402
     _NEGLIGIBLE,
     STORY_WINDOW,
@@ -74,19 +89,16 @@ from bot.stories.grouping import (  # noqa: E402
     assign_stories,
     calibration_for,
 )
-from summarizer.embeddings import Embedder, LanguageCentres, load_embedder  # noqa: E402
+from summarizer.embeddings import load_embedder  # noqa: E402
 
 PAIRS = ROOT.parent / "shared" / "data" / "story_pairs_dev.jsonl"
 OWN_PAIRS = ROOT / "tests" / "data" / "story_pairs_own.jsonl"
 STORIES = ROOT / "tests" / "data" / "stories.jsonl"
 PARLER = ROOT.parent / "shared" / "corpus" / "parler"
-PARLER_STORY = "parler"
 BEFORE_REVISION = "213c1c9"  # the grouping before language centring
 CACHE = Path("/tmp/briefbot-story-vectors.npz")
 BATCH = 5
 FOLDS = 5
-POOL_TIME = datetime(2026, 1, 1, tzinfo=UTC)
-LONG_CHARS = 1500
 # Thresholds on the rescaled similarity, and weights of names and numbers (each) against meaning 1.
 THRESHOLDS = [round(0.05 * step, 2) for step in range(4, 17)]
 EVIDENCE_WEIGHTS = [0.1, 0.2, 0.3]
@@ -95,135 +107,6 @@ EVIDENCE_WEIGHTS = [0.1, 0.2, 0.3]
 RELATED_SHARE = 0.01
 
 Grouping = Callable[[Sequence[Document]], list[list[int]]]
-Params = tuple[float, ...]
-
-
-# --- data -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Pair:
-    a: int  # document keys
-    b: int
-    same_story: bool
-    source: str
-    languages: str  # "en-ru", in alphabetical order
-
-
-def load_pairs(path: Path) -> tuple[list[Document], list[Pair]]:
-    """The distinct articles of a pairs file as documents of one moment (no vectors yet), and the pairs."""
-    keys: dict[tuple[str, str], int] = {}
-    documents, pairs = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        ends = []
-        for side in ("a", "b"):
-            article = row[side]
-            identity = (article["title"], article["text"])
-            if identity not in keys:
-                keys[identity] = len(documents)
-                documents.append(Document(len(documents), article["title"], article["text"], article["lang"], POOL_TIME, None))
-            ends.append(keys[identity])
-        languages = "-".join(sorted((row["a"]["lang"], row["b"]["lang"])))
-        pairs.append(Pair(ends[0], ends[1], bool(row["same_story"]), row["source"], languages))
-    return documents, pairs
-
-
-def load_labelled(path: Path, parler: Path | None = PARLER) -> tuple[list[Document], dict[int, str]]:
-    """Documents keyed by line number and the story label of each key; the Parler articles join
-    as one more story when the corpus is there."""
-    documents, labels = [], {}
-    for key, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        published = datetime.fromisoformat(row["published"].replace("Z", "+00:00"))
-        documents.append(Document(key, row["title"], row["text"], row["language"], published, None))
-        labels[key] = row["story"]
-    if parler is not None and parler.is_dir():
-        middle = sorted(document.published for document in documents)[len(documents) // 2]
-        for document in load_parler(parler, max(labels) + 1, middle):
-            documents.append(document)
-            labels[document.key] = PARLER_STORY
-    return documents, labels
-
-
-def load_parler(folder: Path, first_key: int, published: datetime) -> list[Document]:
-    """The Parler articles, their first line as title, an hour apart from `published` on."""
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    documents = []
-    for offset, article in enumerate(manifest["articles"]):
-        title, _, text = (folder / article["file"]).read_text(encoding="utf-8").strip().partition("\n")
-        moment = published + timedelta(hours=offset)
-        documents.append(Document(first_key + offset, title, text, article["language"], moment, None))
-    return documents
-
-
-# What is embedded of an article, by way of embedding: the bot's is "lead".
-TEXTS: dict[str, Callable[[str, str], str]] = {
-    "lead": article_text,
-    "long": lambda title, text: article_text(title, text, LONG_CHARS),
-    "title": lambda title, text: title.strip() or text.strip()[:100],
-    "rest": lambda title, text: article_text(title, text, LONG_CHARS)[ARTICLE_CHARS:].strip(),
-}
-
-
-class VectorCache:
-    """Vectors of texts by the embedder, kept in an .npz file between runs."""
-
-    def __init__(self, embedder: Embedder, path: Path | None) -> None:
-        self.embedder = embedder
-        self.path = path
-        self.vectors: dict[str, np.ndarray] = {}
-        if path is not None and path.exists():
-            with np.load(path) as stored:
-                self.vectors = {key: stored[key] for key in stored.files}
-        self.embedded = 0
-        self.seconds = 0.0
-
-    def key(self, text: str) -> str:
-        return hashlib.sha256(f"{self.embedder.model_id}\n{text}".encode()).hexdigest()
-
-    def embed(self, texts: Iterable[str]) -> dict[str, np.ndarray]:
-        texts = list(texts)
-        missing = sorted({text for text in texts if self.key(text) not in self.vectors})
-        if missing:
-            started = time.perf_counter()
-            for start in range(0, len(missing), 32):
-                batch = missing[start : start + 32]
-                self.vectors.update(zip(map(self.key, batch), self.embedder.embed(batch)))
-            self.seconds += time.perf_counter() - started
-            self.embedded += len(missing)
-            if self.path is not None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                np.savez(self.path, **self.vectors)
-        return {text: self.vectors[self.key(text)] for text in texts}
-
-    def attach(self, documents: Sequence[Document], way: str = "lead") -> list[Document]:
-        """The documents with the raw vectors of their text embedded `way` ("two": the mean of
-        "lead" and "rest", or "lead" alone for an article no longer than its lead)."""
-        if way == "two":
-            lead, rest = self.attach(documents, "lead"), self.attach(documents, "rest")
-            return [replace(a, vector=_unit(a.vector + b.vector) if TEXTS["rest"](a.title, a.text) else a.vector)
-                    for a, b in zip(lead, rest, strict=True)]
-        texts = [TEXTS[way](document.title, document.text) or document.title for document in documents]
-        vectors = self.embed(texts)
-        return [replace(document, vector=vectors[text]) for document, text in zip(documents, texts, strict=True)]
-
-
-def _unit(vector: np.ndarray) -> np.ndarray:
-    return vector / np.linalg.norm(vector)
-
-
-def centred(documents: Sequence[Document], model_id: str, *, common: bool = False) -> list[Document]:
-    """The documents with language-centred vectors, the offsets estimated from them as from a store."""
-    vectors = np.stack([document.vector for document in documents])
-    languages = [document.language for document in documents]
-    centres = LanguageCentres.estimate(model_id, vectors, languages)
-    rows = centres.centre(vectors, languages, common=common)
-    return [replace(document, vector=row) for document, row in zip(documents, rows, strict=True)]
 
 
 # --- groupings ------------------------------------------------------------------------------------
@@ -305,122 +188,6 @@ def before_grouping(revision: str) -> Grouping | None:
         return module.assign_stories(old, {}).new_stories
 
     return group
-
-
-# --- scores ---------------------------------------------------------------------------------------
-
-
-def _rates(tp: int, fp: int, fn: int, tn: int) -> dict[str, float | int]:
-    precision = tp / (tp + fp) if tp + fp else 1.0
-    recall = tp / (tp + fn) if tp + fn else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3),
-            "same": tp + fn, "different": fp + tn}
-
-
-def _counts(together: np.ndarray, labels: np.ndarray) -> tuple[int, int, int, int]:
-    return (int((together & labels).sum()), int((together & ~labels).sum()),
-            int((~together & labels).sum()), int((~together & ~labels).sum()))
-
-
-def _f1(together: np.ndarray, labels: np.ndarray) -> float:
-    tp, fp, fn, _ = _counts(together, labels)
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-
-def together(groups: Sequence[Sequence[int]], pairs: Sequence[Pair]) -> np.ndarray:
-    story = {key: number for number, group in enumerate(groups) for key in group}
-    return np.array([story[pair.a] == story[pair.b] for pair in pairs], dtype=bool)
-
-
-def pair_report(groups: Sequence[Sequence[int]], pairs: Sequence[Pair]) -> dict[str, object]:
-    """Pair rates overall, per source and per language pair."""
-    joined = together(groups, pairs)
-    labels = np.array([pair.same_story for pair in pairs])
-    slices: dict[str, list[int]] = defaultdict(list)
-    for index, pair in enumerate(pairs):
-        for key in ("all", pair.source, f"{pair.source} {pair.languages}"):
-            slices[key].append(index)
-    return {
-        **{key: _rates(*_counts(joined[rows], labels[rows])) for key, rows in sorted(slices.items())},
-        "largest_story": max(map(len, groups)),
-    }
-
-
-def pair_scores(groups: Sequence[Sequence[int]], labels: dict[int, str]) -> dict[str, float]:
-    found = {frozenset(pair) for group in groups for pair in itertools.combinations(group, 2)}
-    true = {frozenset((a, b)) for a, b in itertools.combinations(sorted(labels), 2) if labels[a] == labels[b]}
-    hits = len(found & true)
-    precision = hits / len(found) if found else 1.0
-    recall = hits / len(true) if true else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"pair_precision": round(precision, 3), "pair_recall": round(recall, 3), "pair_f1": round(f1, 3)}
-
-
-def parler_alone(groups: Sequence[Sequence[int]], labels: dict[int, str]) -> bool:
-    """All Parler articles in one story, and nothing else in it."""
-    parler = {key for key, story in labels.items() if story == PARLER_STORY}
-    return bool(parler) and any(set(group) == parler for group in groups)
-
-
-def fold_numbers(labels: np.ndarray, folds: int, seed: int = 19) -> np.ndarray:
-    """Each pair's fold: same-story and different-story pairs dealt out separately, so every fold has its share."""
-    numbers = np.empty(len(labels), dtype=np.int64)
-    rng = np.random.default_rng(seed)
-    for label in (True, False):
-        indices = np.flatnonzero(labels == label)
-        numbers[rng.permutation(indices)] = np.arange(indices.size) % folds
-    return numbers
-
-
-@dataclass
-class LabelledPool:
-    """Articles grouped together, and the labelled pairs among them, each in a fold."""
-
-    documents: list[Document]
-    pairs: list[Pair]
-    folds: np.ndarray
-    parler: dict[int, str]  # the keys of the Parler articles in the pool
-
-    @property
-    def labels(self) -> np.ndarray:
-        return np.array([pair.same_story for pair in self.pairs])
-
-
-def pool_of_stories(documents: Sequence[Document], labels: dict[int, str], folds: int) -> LabelledPool:
-    """Every pair of articles of a story-labelled set, labelled by whether they share the story."""
-    pairs = [Pair(a.key, b.key, labels[a.key] == labels[b.key], "stories", "-".join(sorted((a.language, b.language))))
-             for a, b in itertools.combinations(documents, 2)]
-    parler = {key: story for key, story in labels.items() if story == PARLER_STORY}
-    return LabelledPool(list(documents), pairs, fold_numbers(np.array([p.same_story for p in pairs]), folds), parler)
-
-
-def held_out(outcomes: dict[str, dict[Params, np.ndarray]], pools: dict[str, LabelledPool],
-             admissible: Callable[[Params], bool] = lambda params: True) -> dict[str, object]:
-    """Numbers fitted on all folds but one, for the sum of the pair F1 of the pools named in
-    `outcomes` (among the admissible numbers), and applied to that fold, each in turn: per pool,
-    the rates pooled over the held-out folds; the numbers each fold chose, and those of all folds."""
-    names = list(outcomes)
-    grid = [params for params in outcomes[names[0]] if admissible(params)] or list(outcomes[names[0]])
-    labels = {name: pools[name].labels for name in names}
-
-    def score(params: Params, rows: Callable[[str], np.ndarray]) -> float:
-        return sum(_f1(outcomes[name][params][rows(name)], labels[name][rows(name)]) for name in names)
-
-    counts = {name: np.zeros(4, dtype=np.int64) for name in names}
-    chosen = []
-    for fold in range(int(max(pools[name].folds.max() for name in names)) + 1):
-        best = max(grid, key=lambda params: score(params, lambda name: pools[name].folds != fold))
-        chosen.append(list(best))
-        for name in names:
-            test = pools[name].folds == fold
-            counts[name] += _counts(outcomes[name][best][test], labels[name][test])
-    best = max(grid, key=lambda params: score(params, lambda name: slice(None)))
-    return {
-        **{name: _rates(*counts[name].tolist()) for name in names},
-        "chosen_per_fold": chosen, "fitted_on_all": list(best),
-        "fitted_on_all_f1": {name: round(_f1(outcomes[name][best], labels[name]), 3) for name in names},
-    }
 
 
 # --- main -----------------------------------------------------------------------------------------
@@ -519,7 +286,7 @@ def measure(arguments: argparse.Namespace) -> dict[str, object]:
         row = {}
         for name, pool in pools.items():
             groups = before(cache.attach(pool.documents))
-            row[name] = {**_rates(*_counts(together(groups, pool.pairs), pool.labels)),
+            row[name] = {**rates(*confusion(together(groups, pool.pairs), pool.labels)),
                          **({"parler_one_story_alone": parler_alone(groups, pool.parler)} if pool.parler else {})}
         table[f"before ({arguments.before_revision}, its own numbers, not held out)"] = row
     shipped = calibration_for(model)
@@ -535,8 +302,8 @@ def measure(arguments: argparse.Namespace) -> dict[str, object]:
                 if params not in runs:
                     runs[params] = together(incrementally(calibration(*params), documents), pool.pairs)
                 test = pool.folds == fold
-                counts += _counts(runs[params][test], pool.labels[test])
-            row[name] = _rates(*counts.tolist())
+                counts += confusion(runs[params][test], pool.labels[test])
+            row[name] = rates(*counts.tolist())
         table["fused, centred, five at a time"] = row
     report["ablations"] = table
     report["chosen"] = {"unrelated_cosine": chosen[0], "threshold": chosen[1], "names_and_numbers_weight": chosen[2],
@@ -549,7 +316,7 @@ def measure(arguments: argparse.Namespace) -> dict[str, object]:
         found = pair_report(groups, pool.pairs)
         report["shipped"][name] = {
             **{key: value for key, value in found.items() if " " not in key},
-            "cross_lingual": _rates(*_counts(*_cross_lingual(groups, pool.pairs))),
+            "cross_lingual": rates(*confusion(*cross_lingual(groups, pool.pairs))),
             **({"parler_one_story_alone": parler_alone(groups, pool.parler)} if pool.parler else {}),
             "errors": [f"{pool.documents[p.a].title[:40]} ~ {pool.documents[p.b].title[:40]}"
                        for p, joined in zip(pool.pairs, together(groups, pool.pairs), strict=True)
@@ -557,11 +324,6 @@ def measure(arguments: argparse.Namespace) -> dict[str, object]:
         }
     report["embedded"] = {"texts": cache.embedded, "seconds": round(cache.seconds, 1)}
     return report
-
-
-def _cross_lingual(groups: Sequence[Sequence[int]], pairs: Sequence[Pair]) -> tuple[np.ndarray, np.ndarray]:
-    crossing = [pair for pair in pairs if len(set(pair.languages.split("-"))) == 2]
-    return together(groups, crossing), np.array([pair.same_story for pair in crossing], dtype=bool)
 
 
 def main() -> None:

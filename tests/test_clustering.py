@@ -14,17 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.story_grouping import (
-    PARLER_STORY,
-    VectorCache,
-    centred,
-    fused,
-    incrementally,
-    load_labelled,
-    load_parler,
-    pair_scores,
-    parler_alone,
-)
+from bench.story_grouping import fused, incrementally
+from bench.story_pairs import PARLER_STORY, load_labelled, load_parler, pair_scores, parler_alone
+from bench.story_vectors import VectorCache, centred
 from bot.stories import grouping
 from bot.stories.evidence import FeatureCache, NamesAndNumbers
 from bot.stories.grouping import E5_SMALL, Assignment, Document, _similarities, assign_stories

@@ -7,6 +7,10 @@ from telegram import Bot
 
 from .server import FakeBotApi
 
+# The chats the fake Bot API's own tests talk to.
+USER_ID = 4242
+CHANNEL_ID = -1001234567890
+
 
 @pytest.fixture
 async def fake_api() -> AsyncIterator[FakeBotApi]:
