@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.faithfulness_sources import MissingSource, read_source  # noqa: E402
-from config.settings import TrustSettings  # noqa: E402
+from config.model_settings import TrustSettings  # noqa: E402
 from summarizer.checks import Evidence, SentenceCheck  # noqa: E402
 from summarizer.checks.names import NamesCheck  # noqa: E402
 from summarizer.checks.support import source_sentences  # noqa: E402

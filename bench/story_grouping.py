@@ -280,7 +280,7 @@ def measure(arguments: argparse.Namespace) -> dict[str, object]:
         table[name]["fitted_on_all_three"] = joint
         table[name]["parler_one_story_alone"] = {pool: parler_alone_at[pool][best] for pool in pools if pools[pool].parler}
         if name == "fused, centred (chosen)":
-            chosen, chosen_outcomes = best, outcomes
+            chosen = best
     before = before_grouping(arguments.before_revision)
     if before is not None:
         row = {}

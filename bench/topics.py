@@ -139,7 +139,7 @@ def report(found: np.ndarray, truth: np.ndarray, languages: list[str]) -> dict:
 
 def measure(threads: int | None = None, cache: Path | None = None) -> dict:
     from bot.digest.topics import decide
-    from config.settings import TOPIC_MARGIN
+    from config.model_settings import TOPIC_MARGIN
     from summarizer.embeddings import LanguageCentres
     from web.extract import stub_kind
 

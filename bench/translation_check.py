@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from config.settings import TRANSLATION_THRESHOLD  # noqa: E402
+from config.model_settings import TRANSLATION_THRESHOLD  # noqa: E402
 from summarizer.embeddings import load_embedder  # noqa: E402
 from summarizer.translation.check import TranslationCheck  # noqa: E402
 

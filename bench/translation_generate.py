@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import demo_entries  # noqa: E402
-from config.settings import TRANSLATION_THRESHOLD  # noqa: E402
+from config.model_settings import TRANSLATION_THRESHOLD  # noqa: E402
 from summarizer import load_backend  # noqa: E402
 from summarizer.embeddings import load_embedder  # noqa: E402
 from summarizer.text import clean_text, split_sentences  # noqa: E402

@@ -98,8 +98,8 @@ async def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from bot.metrics import Metrics
-    from bot.store.queries import all_channels
     from bot.platforms import RENDERS
+    from bot.store.queries import all_channels
     from bot.usecases.digests import Digests
 
     if not args.dry_run:

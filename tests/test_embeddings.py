@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from aiohttp import web
 
-from config.settings import EmbeddingSettings
+from config.model_settings import EmbeddingSettings
 from summarizer.embeddings import EmbeddingError, load_embedder
 from summarizer.embeddings.offline import OfflineEmbedder
 from summarizer.embeddings.remote import OpenAIEmbedder

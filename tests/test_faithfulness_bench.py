@@ -7,7 +7,7 @@ import pytest
 
 from bench.faithfulness import LABELLED, judge, load_set, report, table
 from bench.faithfulness_sources import read_source
-from config.settings import TrustSettings
+from config.model_settings import TrustSettings
 from summarizer.checks.names import NamesCheck
 from summarizer.checks.support import EmbeddingSupport
 from tests.doubles import FakeEmbedder

@@ -8,9 +8,9 @@ from html import escape
 
 import pytest
 
+from bench.topics import labelled_articles, stub_pages
 from bot.feeds.parse import FeedEntry
 from bot.feeds.teaser import is_teaser
-from bench.topics import labelled_articles, stub_pages
 from web.extract import ExtractError, extract_article, stub_kind
 
 ARTICLE_PAGE = """<!DOCTYPE html>

@@ -15,8 +15,8 @@ import pytest
 
 from tests.crashingparser import MARKER, abort_on_marker
 from tests.newssite import NewsSite
-from web.extract import ExtractError, extract_article
 from web import pool as pool_module
+from web.extract import ExtractError, extract_article
 from web.pool import ParsePool, ParserCrashed, ParserLost, ParserTimeout
 
 # Jobs run in other processes, so they are module-level functions that pickle by name.

@@ -18,14 +18,15 @@ from bot.digest.choose import choose_stories
 from bot.feeds import fingerprint
 from bot.feeds.poll import Poller
 from bot.metrics import Metrics
+from bot.platforms import RENDERS
 from bot.resources import Resources, open_resources
 from bot.store.db import open_store
 from bot.store.queries import all_channels, sync_config
 from bot.store.tables import Article, Base, Feed, OutboxMessage, PostedStory, Story, SummaryRecord
-from bot.platforms import RENDERS
 from bot.usecases.digests import Digests
 from bot.usecases.polling import poll_feeds
-from config.settings import FetchSettings, ModelSettings, Settings, StorageSettings, load_settings
+from config.model_settings import ModelSettings
+from config.settings import FetchSettings, Settings, StorageSettings, load_settings
 from tests.doubles import FakeSender
 from web.fetch import Fetcher, create_session
 from web.pool import ParsePool

@@ -3,7 +3,7 @@
 
 import pytest
 
-from config.settings import TRANSLATION_THRESHOLD
+from config.model_settings import TRANSLATION_THRESHOLD
 from summarizer import TranslationCheck, Translator
 from summarizer.backends.prompts import completion_prompt
 from summarizer.embeddings import load_embedder

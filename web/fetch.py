@@ -15,14 +15,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import aiohttp
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    RetryError,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-)
+from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_exception, stop_after_attempt, wait_exponential
 from yarl import URL
 
 from config.settings import FetchSettings

@@ -20,8 +20,8 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Sequence
-from functools import partial
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from typing import ParamSpec, Self, TypeVar
 
 from pebble import ProcessExpired, ProcessPool

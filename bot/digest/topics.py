@@ -26,7 +26,7 @@ from bot.digest.contrast_topics import CONTRAST_TOPICS
 from bot.store.tables import Article
 from bot.stories.assign import article_vectors, language_centres
 from config.filters import TopicRule
-from config.settings import TOPIC_MARGIN
+from config.model_settings import TOPIC_MARGIN
 from summarizer.embeddings import Embedder, LanguageCentres
 from summarizer.embeddings.base import unit_rows
 from web.extract import stub_kind

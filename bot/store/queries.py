@@ -17,7 +17,6 @@ from bot.store.db import Turn, wait_for_turn
 from bot.store.tables import Channel, Feed, OutboxMessage, utcnow
 from config.settings import ChannelSettings, FeedSettings, Settings
 
-
 log = logging.getLogger(__name__)
 
 # How long a claim on a feed being polled lasts unless renewed: a process that dies mid-poll leaves

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import aiohttp
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.metrics import Metrics

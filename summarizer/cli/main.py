@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from config.settings import SUPPORT_THRESHOLD
+from config.model_settings import SUPPORT_THRESHOLD
 from summarizer.types import SummarizerError
 
 log = logging.getLogger("summarizer")
