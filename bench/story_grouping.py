@@ -171,7 +171,8 @@ def fused(grouping_calibration: Calibration) -> Grouping:
 
 def before_grouping(revision: str) -> Grouping | None:
     """assign_stories of bot/stories/grouping.py as of `revision` with its own calibration, on the
-    documents' raw vectors; None without git history."""
+    documents' raw vectors; None without git history, or when that version imports what the tree
+    no longer has (said on stderr)."""
     try:
         source = subprocess.run(
             ["git", "-C", str(ROOT), "show", f"{revision}:bot/stories/grouping.py"],
@@ -181,7 +182,11 @@ def before_grouping(revision: str) -> Grouping | None:
         return None
     module = types.ModuleType("before_grouping")
     sys.modules[module.__name__] = module  # dataclasses look their module up
-    exec(compile(source, f"{revision}:bot/stories/grouping.py", "exec"), module.__dict__)  # noqa: S102 (our own history)
+    try:
+        exec(compile(source, f"{revision}:bot/stories/grouping.py", "exec"), module.__dict__)  # noqa: S102 (our own history)
+    except ImportError as exc:
+        print(f"no 'before' row: the grouping of {revision} imports what the tree no longer has ({exc})", file=sys.stderr)
+        return None
 
     def group(documents: Sequence[Document]) -> list[list[int]]:
         old = [module.Document(d.key, d.title, d.text, d.language, d.published, d.vector) for d in documents]
