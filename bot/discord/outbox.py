@@ -8,47 +8,20 @@ waited out within the bounds of bot/usecases/delivery.py; a deleted webhook
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
-
-import aiohttp
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.metrics import Metrics
-from bot.store.outbox_claims import LEASE, QueuedMessage
-from bot.usecases.delivery import SEND_TIMEOUT, Answer, AnsweredDelivery, OnPaused
+from bot.usecases.delivery import Answer, WebhookDelivery
 from web.retry_after import retry_after_seconds
 
 _CHANNEL_LOST = {401, 403, 404}
 
 
-class DiscordOutbox(AnsweredDelivery):
-    """Sends queued digest messages to Discord webhooks; `webhooks` maps a channel's chat to its webhook URL."""
+class DiscordOutbox(WebhookDelivery):
+    """Sends queued digest messages to Discord webhooks."""
 
     platform = "discord"
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        webhooks: Mapping[str, str],
-        metrics: Metrics,
-        *,
-        on_paused: OnPaused,
-        lease: timedelta = LEASE,
-    ) -> None:
-        super().__init__(sessions, metrics, on_paused=on_paused, lease=lease)
-        self._webhooks = dict(webhooks)
-        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT))
-
-    async def aclose(self) -> None:
-        await self._http.close()
-
-    async def _attempt(self, message: QueuedMessage) -> Answer:
-        webhook = self._webhooks.get(message.chat)
-        if webhook is None:
-            return Answer(channel_lost=True, problem="its webhook_url is no longer in the config")
+    async def _post(self, webhook: str, text: str) -> Answer:
         async with self._http.post(
-            webhook, params={"wait": "true"}, json={"content": message.text, "allowed_mentions": {"parse": []}},
+            webhook, params={"wait": "true"}, json={"content": text, "allowed_mentions": {"parse": []}},
         ) as response:
             try:
                 answer = await response.json(content_type=None)

@@ -8,49 +8,25 @@ channel_not_found, no_service) or an archived channel (410) pauses the channel.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import timedelta
-
-import aiohttp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.metrics import Metrics
-from bot.store.outbox_claims import LEASE, QueuedMessage
-from bot.usecases.delivery import SEND_TIMEOUT, Answer, AnsweredDelivery, OnPaused
+from bot.usecases.delivery import Answer, WebhookDelivery
 from web.retry_after import retry_after_seconds
 
 _CHANNEL_LOST = {403, 404, 410}
 
 
-class SlackOutbox(AnsweredDelivery):
-    """Sends queued digest messages to Slack webhooks; `webhooks` maps a channel's chat to its webhook URL."""
+class SlackOutbox(WebhookDelivery):
+    """Sends queued digest messages to Slack webhooks."""
 
     platform = "slack"
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        webhooks: Mapping[str, str],
-        metrics: Metrics,
-        *,
-        on_paused: OnPaused,
-        lease: timedelta = LEASE,
-    ) -> None:
-        super().__init__(sessions, metrics, on_paused=on_paused, lease=lease)
-        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT))
+    def _webhook(self, url: str) -> AsyncWebhookClient:
         # No retry handlers: the outbox decides when to try again.
-        self._webhooks = {chat: AsyncWebhookClient(url, session=self._http, retry_handlers=[])
-                          for chat, url in webhooks.items()}
+        return AsyncWebhookClient(url, session=self._http, retry_handlers=[])
 
-    async def aclose(self) -> None:
-        await self._http.close()
-
-    async def _attempt(self, message: QueuedMessage) -> Answer:
-        webhook = self._webhooks.get(message.chat)
-        if webhook is None:
-            return Answer(channel_lost=True, problem="its webhook_url is no longer in the config")
-        answer = await webhook.send(text=message.text, unfurl_links=False, unfurl_media=False)
+    async def _post(self, webhook: AsyncWebhookClient, text: str) -> Answer:
+        answer = await webhook.send(text=text, unfurl_links=False, unfurl_media=False)
         if answer.status_code < 300:
             return Answer(sent=True)
         problem = f"{answer.status_code}: {answer.body or 'no reason given'}"

@@ -159,6 +159,36 @@ class AnsweredDelivery(Delivery):
             return False
 
 
+class WebhookDelivery(AnsweredDelivery):
+    """A platform reached through one webhook URL per channel, over one HTTP session; `webhooks`
+    maps a channel's chat to its URL."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], webhooks: Mapping[str, str], metrics: Metrics, *,
+        on_paused: OnPaused, lease: timedelta = LEASE,
+    ) -> None:
+        super().__init__(sessions, metrics, on_paused=on_paused, lease=lease)
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT))
+        self._webhooks = {chat: self._webhook(url) for chat, url in webhooks.items()}
+
+    def _webhook(self, url: str):
+        """What `_post` is given for a channel: its URL, or the platform's client for it."""
+        return url
+
+    @abstractmethod
+    async def _post(self, webhook, text: str) -> Answer:
+        """Post one message's text through the channel's webhook and read the answer."""
+
+    async def _attempt(self, message: QueuedMessage) -> Answer:
+        webhook = self._webhooks.get(message.chat)
+        if webhook is None:
+            return Answer(channel_lost=True, problem="its webhook_url is no longer in the config")
+        return await self._post(webhook, message.text)
+
+    async def aclose(self) -> None:
+        await self._http.close()
+
+
 class Senders:
     """Every platform's sender behind one `send_channel`: the digest use case needn't know where a channel is."""
 
