@@ -48,7 +48,7 @@ class Resources:
         return self.summarizer
 
     async def load_checks(self) -> Gate:
-        """The gate of every summary: names and numbers, and the configured support checks."""
+        """The gate of every summary: names and numbers, wording, and the configured support checks."""
         trust = self.settings.trust
         checks = []
         if trust.support_threshold is not None:
@@ -57,7 +57,7 @@ class Resources:
             checks.append(await asyncio.to_thread(
                 EntailmentCheck, trust.verifier, trust.verifier_threshold, cache_dir=trust.cache_dir
             ))
-        return Gate(checks)
+        return Gate(checks, new_words=trust.new_words)
 
     async def load_embedder(self) -> Embedder:
         """The sentence embedder that groups articles and checks summaries; loaded once, in a worker thread."""

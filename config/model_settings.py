@@ -88,6 +88,22 @@ class EmbeddingSettings(Strict):
         return self
 
 
+class TranslationSettings(Strict):
+    """What translates a story's headline and opening when nothing in the channel's language tells
+    it (on when trust.translation_threshold is set)."""
+
+    # A dedicated translation model, hub id or directory: NLLB-200 or M2M100 (one model for every
+    # language), or Marian opus-mt named per pair ("Helsinki-NLP/opus-mt-{source}-{target}").
+    # None = the summarising model, asked to translate.
+    model: str | None = None
+    cache_dir: str | None = None  # hub downloads; default the Hugging Face cache
+
+    @field_validator("model", "cache_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+
 class TrustSettings(Strict):
     """The checks every sentence of a summary passes before it is posted; names, numbers and dates
     in a source are always checked."""
@@ -96,6 +112,10 @@ class TrustSettings(Strict):
     # section's model); None = no support check. Chosen for the offline multilingual-e5-small on
     # tests/data/faithfulness.jsonl (bench/faithfulness.py); another embedder needs its own.
     support_threshold: float | None = Field(default=SUPPORT_THRESHOLD, ge=0, le=1)
+    # Content words a summary sentence written in a source's language may use that no source uses
+    # (summarizer.checks.wording); None = no wording check. 0 posts a same-language source's lead
+    # rather than a rewording of it; a larger model's faithful rewordings need more.
+    new_words: int | None = Field(default=0, ge=0)
     # A multilingual NLI model (hub id or local directory) that must find each sentence entailed
     # by a source passage; None = no verifier. Slow on a CPU.
     verifier: str | None = None

@@ -14,6 +14,8 @@ _HARD_WRAP = re.compile(r"(?<![.!?:;。！？؟…\"'»”\n])\n(?!\n)")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b]+")
 _SENTENCE_CLOSED = re.compile(r"[.!?。！？؟…][\"'»”)\]]*$")
 _WORD = re.compile(r"\w+")
+WORD = re.compile(r"[^\W\d_]+")  # a run of letters
+_STEM = 5  # letters two forms of one word share ("récupère", "récupéré"; "strikes", "striking")
 # A text is a copy when this share of its word triples is in one source's opening (read up to
 # COPY_WINDOW times the text's length).
 COPIED_SHARE = 0.8
@@ -88,6 +90,11 @@ def copied_source(text: str, sources: Sequence[str]) -> int | None:
 def _word_triples(text: str) -> set[tuple[str, ...]]:
     words = _WORD.findall(text.casefold())
     return {tuple(words[i : i + 3]) for i in range(len(words) - 2)} or ({tuple(words)} if words else set())
+
+
+def word_stems(text: str) -> set[str]:
+    """The first letters of each word of the text, lower-cased: its vocabulary, forms folded."""
+    return {word.casefold()[:_STEM] for word in WORD.findall(text)}
 
 
 def strip_urls(text: str) -> str:

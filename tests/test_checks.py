@@ -7,7 +7,7 @@ import pytest
 from bot.resources import Resources
 from config.settings import Settings
 from summarizer import Summarizer
-from summarizer.checks import NAMES_ONLY, Evidence, Gate, SentenceCheck, Verdict
+from summarizer.checks import MODEL_FREE, Evidence, Gate, SentenceCheck, Verdict
 from summarizer.checks.entailment import MAX_PASSAGES, EntailmentCheck, _passages
 from summarizer.checks.support import EmbeddingSupport
 from summarizer.checks.trust import reasons_to_withhold
@@ -27,7 +27,8 @@ UNSUPPORTED = "The harbour will stay closed for a whole year because of the stor
 
 
 def support_gate(threshold: float = 0.5) -> Gate:
-    return Gate([EmbeddingSupport(FakeEmbedder(), threshold)])
+    """Names and support by meaning, without the wording check (which also refuses UNSUPPORTED)."""
+    return Gate([EmbeddingSupport(FakeEmbedder(), threshold)], new_words=None)
 
 
 async def summarise(text: str, checks: Gate) -> str:
@@ -36,14 +37,36 @@ async def summarise(text: str, checks: Gate) -> str:
 
 
 async def test_a_sentence_with_an_invented_name_is_never_in_the_output():
-    summary = await summarise(f"{FAITHFUL} {INVENTED_NAME}", NAMES_ONLY)
+    summary = await summarise(f"{FAITHFUL} {INVENTED_NAME}", MODEL_FREE)
     assert summary == FAITHFUL
 
 
 async def test_a_sentence_no_source_says_is_dropped_by_the_support_check():
     text = f"{FAITHFUL} {UNSUPPORTED}"
-    assert await summarise(text, NAMES_ONLY) == text  # it names nothing: only the support check sees it
+    assert await summarise(text, Gate(new_words=None)) == text  # it names nothing: the names check cannot see it
     assert await summarise(text, support_gate()) == FAITHFUL
+
+
+# --- wording: a sentence in a source's language says it in the source's words -------------------
+
+SWAPPED_WORD = "Dockworkers in Rotterdam cancelled a strike on Friday over pay and automation."
+
+
+async def test_a_sentence_in_its_sources_language_with_a_word_no_source_uses_is_dropped():
+    assert await summarise(f"{FAITHFUL} {SWAPPED_WORD}", MODEL_FREE) == FAITHFUL
+    [reason] = reasons_to_withhold(SWAPPED_WORD, [], [STRIKE])
+    assert reason.startswith("wording: words no source uses: cancelled")
+
+
+def test_inflected_forms_of_the_sources_words_and_function_words_count_as_theirs():
+    inflected = "Dockworker strikes in Rotterdam: the workers demanded guarantees, mostly about automating jobs."
+    assert reasons_to_withhold(inflected, [], [STRIKE]) == []
+
+
+def test_wording_is_not_judged_across_languages_and_may_allow_new_words():
+    french = "Les dockers de Rotterdam se sont mis en grève vendredi pour les salaires."
+    assert reasons_to_withhold(french, [], [STRIKE]) == []  # left to the support check
+    assert reasons_to_withhold(SWAPPED_WORD, [], [STRIKE], Gate(new_words=1)) == []
 
 
 async def test_a_summary_that_is_all_unsupported_is_kept_whole_for_the_door_to_refuse():
@@ -150,10 +173,10 @@ async def test_the_bot_builds_the_gate_its_trust_settings_ask_for(tiny_nli_dir):
     settings = Settings(trust={"support_threshold": None, "verifier": str(tiny_nli_dir), "verifier_threshold": 0.4})
     resources = Resources(settings, *[None] * 6)
     gate = await resources.load_checks()
-    assert [check.name for check in gate.checks] == ["names", "entailment"]
-    assert gate.checks[1].threshold == 0.4
+    assert [check.name for check in gate.checks] == ["names", "wording", "entailment"]
+    assert gate.checks[1].new_words == 0 and gate.checks[2].threshold == 0.4
 
-    resources = Resources(Settings(trust={"support_threshold": 0.7}), *[None] * 6)
+    resources = Resources(Settings(trust={"support_threshold": 0.7, "new_words": None}), *[None] * 6)
     resources.embedder = FakeEmbedder()
     gate = await resources.load_checks()
     assert [check.name for check in gate.checks] == ["names", "support"]

@@ -19,7 +19,7 @@ from summarizer.backends.chunking import chunk_text
 from summarizer.backends.policy import central_sources, choose_headline, is_degenerate
 from summarizer.backends.prompts import join_sources
 from summarizer.backends.steering import Steering
-from summarizer.checks import NAMES_ONLY, Evidence, Gate
+from summarizer.checks import MODEL_FREE, Evidence, Gate
 from summarizer.checks.trust import reasons_to_withhold
 from summarizer.facts.grounding import SourceIndex, find_ungrounded, index_sources
 from summarizer.facts.mentions import Name, extract_mentions
@@ -93,7 +93,7 @@ class Summarizer:
     """Summarises requests with a model backend; every sentence it keeps passes the gate."""
 
     def __init__(
-        self, backend: Backend, gate: Gate = NAMES_ONLY, *, candidates: int = 1, per_source: int | None = None
+        self, backend: Backend, gate: Gate = MODEL_FREE, *, candidates: int = 1, per_source: int | None = None
     ) -> None:
         """`candidates` prompt variants are generated up front and compared (more is slower, and
         usually more faithful); the rest are tried only when all of them fail. With `per_source`, a

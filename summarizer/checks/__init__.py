@@ -1,6 +1,6 @@
 """The gate every sentence of a summary passes before anyone reads it.
 
-A Gate runs its checks in order (names and numbers first: they are cheap, and a sentence one
+A Gate runs its checks in order (names and numbers, then wording, first: they are cheap, and a sentence one
 check rejects is not given to the next). prune() drops the sentences that fail and checks what
 remains again, as a sentence may have been judged in the light of one now gone.
 """
@@ -11,13 +11,17 @@ from collections.abc import Sequence
 
 from summarizer.checks.base import Evidence, SentenceCheck, Verdict
 from summarizer.checks.names import NamesCheck
+from summarizer.checks.wording import WordingCheck
 
 __all__ = ["Evidence", "Gate", "SentenceCheck", "Verdict"]
 
 
 class Gate:
-    def __init__(self, checks: Sequence[SentenceCheck] = ()) -> None:
-        self.checks: tuple[SentenceCheck, ...] = (NamesCheck(), *checks)
+    def __init__(self, checks: Sequence[SentenceCheck] = (), new_words: int | None = 0) -> None:
+        """Names and numbers are always checked; the wording of a sentence in a source's language
+        too, unless `new_words` is None (trust.new_words)."""
+        wording = () if new_words is None else (WordingCheck(new_words),)
+        self.checks: tuple[SentenceCheck, ...] = (NamesCheck(), *wording, *checks)
 
     def failures(self, sentences: Sequence[str], evidence: Evidence) -> list[list[str]]:
         """For each sentence, the reasons it fails ([] when every check supports it)."""
@@ -43,4 +47,4 @@ class Gate:
         return kept
 
 
-NAMES_ONLY = Gate()
+MODEL_FREE = Gate()  # the checks that need no model: names and numbers, wording

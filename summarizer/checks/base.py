@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from summarizer.facts.grounding import SourceIndex, index_sources
-from summarizer.text import split_sentences
+from summarizer.language import detect_language
+from summarizer.text import split_sentences, word_stems
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,16 @@ class Evidence:
     def sentences(self) -> list[str]:
         """Their sentences (titles and other lines count as sentences), each once, in order."""
         return list(dict.fromkeys(sentence for text in self.texts for sentence in split_sentences(text)))
+
+    @cached_property
+    def languages(self) -> frozenset[str]:
+        """The languages they are written in."""
+        return frozenset(filter(None, (detect_language(text) for text in self.texts)))
+
+    @cached_property
+    def word_stems(self) -> frozenset[str]:
+        """The first letters of every word they use (summarizer.checks.wording reads them)."""
+        return frozenset(stem for text in self.texts for stem in word_stems(text))
 
 
 class SentenceCheck(ABC):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from summarizer.checks import NAMES_ONLY, Evidence, Gate
+from summarizer.checks import MODEL_FREE, Evidence, Gate
 from summarizer.text import split_sentences
 
 # Flags of a summary that can't stand as the text in the language asked for.
@@ -18,7 +18,7 @@ UNUSABLE_FLAGS = frozenset({"degenerate_output", "language_mismatch"})
 
 
 def reasons_to_withhold(
-    summary: str, flags: Iterable[str], sources: Sequence[str] | Evidence, checks: Gate = NAMES_ONLY
+    summary: str, flags: Iterable[str], sources: Sequence[str] | Evidence, checks: Gate = MODEL_FREE
 ) -> list[str]:
     """Why the summary must not be shown ([] when it may): empty, unusable, or a sentence that
     fails a check. `sources` may be the Evidence already read from them. Blocking (checks may

@@ -32,7 +32,7 @@ def _model_args(parser: argparse.ArgumentParser) -> None:
                         help="threads for an in-process model (default: every core)")
     parser.add_argument("--support-threshold", type=float, default=SUPPORT_THRESHOLD, metavar="COSINE",
                         help="the trust gate's support check with the offline embedder, as the bot's default "
-                             f"(default {SUPPORT_THRESHOLD}; 0 = names and numbers only)")
+                             f"(default {SUPPORT_THRESHOLD}; 0 = names, numbers and wording only)")
 
 
 def _positive_int(value: str) -> int:
@@ -78,11 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
 async def load(args: argparse.Namespace):
     from summarizer.backends.loader import load_backend
     from summarizer.backends.pipeline import Summarizer
-    from summarizer.checks import NAMES_ONLY, Gate
+    from summarizer.checks import MODEL_FREE, Gate
 
     started = time.monotonic()
     log.info("loading model %s ...", args.model or "(offline default)")
-    checks = NAMES_ONLY
+    checks = MODEL_FREE
     if args.support_threshold:
         from summarizer.checks.support import EmbeddingSupport
         from summarizer.embeddings import load_embedder
