@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import demo_entries  # noqa: E402
 from config.model_settings import TRANSLATION_THRESHOLD  # noqa: E402
-from summarizer import load_backend  # noqa: E402
+from summarizer import PromptedModel, load_backend  # noqa: E402
 from summarizer.embeddings import load_embedder  # noqa: E402
 from summarizer.text import clean_text, split_sentences  # noqa: E402
 from summarizer.translation.check import TranslationCheck  # noqa: E402
@@ -61,7 +61,7 @@ async def main() -> None:
     args = parser.parse_args()
     backend = await asyncio.to_thread(load_backend, args.model)
     embedder = await asyncio.to_thread(load_embedder, "offline")
-    translator = Translator(backend, TranslationCheck(embedder, TRANSLATION_THRESHOLD))
+    translator = Translator(PromptedModel(backend), TranslationCheck(embedder, TRANSLATION_THRESHOLD))
     by_pair: dict[tuple[str, str], list[str]] = {}
     for language, sentence in sources():
         for target in TARGETS.get(language, ["en"]):

@@ -14,7 +14,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from config.filters import STRICTNESS, checked_rule, parse_topic, topic_rule
-from config.model_settings import EmbeddingSettings, ModelSettings, TrustSettings
+from config.model_settings import EmbeddingSettings, ModelSettings, TranslationSettings, TrustSettings
 from config.schedule import digest_trigger
 from config.strict import Strict
 
@@ -250,6 +250,7 @@ class Settings(BaseSettings):
     model: ModelSettings = Field(default_factory=ModelSettings)
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     trust: TrustSettings = Field(default_factory=TrustSettings)
+    translation: TranslationSettings = Field(default_factory=TranslationSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     matrix: MatrixSettings = Field(default_factory=MatrixSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)

@@ -11,7 +11,7 @@ modules behind it (backends, checks, facts, cli) are the summarizer's own.
   `source_text` (an article as it is summarised), `split_sentences`, `trim_to_sentences`,
   `opening_sentences`, `pack`, `copied_source` (a model's text that is a source's opening again); what is new in a story:
   `candidate_sentences`, `new_sentences`.
-- Translation: a `Translator` renders sentences with the model, each checked against its own source
+- Translation: a `Translator` renders sentences with the model (or a translation model), each checked against its own source
   sentence by a `TranslationCheck`; a `Translation` that failed has no text.
 Sentence embeddings have their own public face, summarizer.embeddings.
 """
@@ -29,7 +29,8 @@ from summarizer.language import detect_language, is_supported, load_language_det
 from summarizer.novelty import candidate_sentences, new_sentences
 from summarizer.text import copied_source, opening_sentences, pack, source_text, split_sentences, trim_to_sentences
 from summarizer.translation.check import TranslationCheck
-from summarizer.translation.translator import Translation, Translator
+from summarizer.translation.machine import MachineTranslation
+from summarizer.translation.translator import PromptedModel, Translation, Translator
 from summarizer.types import SummarizerError, Summary, SummaryRequest, UnsupportedInputError
 
 __all__ = [
@@ -38,8 +39,10 @@ __all__ = [
     "EmbeddingSupport",
     "EntailmentCheck",
     "Gate",
+    "MachineTranslation",
     "Name",
     "Number",
+    "PromptedModel",
     "Steering",
     "Summarizer",
     "Summary",

@@ -49,6 +49,12 @@ def is_supported(code: str) -> bool:
     return _language(code) is not None
 
 
+def iso_639_3(code: str) -> str | None:
+    """The three-letter code of a language given by its two-letter one ("cs" -> "ces")."""
+    language = _language(code)
+    return language.iso_code_639_3.name.lower() if language else None
+
+
 def _language(code: str) -> Language | None:
     try:
         return Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))

@@ -4,7 +4,7 @@
 import pytest
 
 from config.model_settings import TRANSLATION_THRESHOLD
-from summarizer import TranslationCheck, Translator
+from summarizer import PromptedModel, TranslationCheck, Translator
 from summarizer.backends.prompts import completion_prompt
 from summarizer.embeddings import load_embedder
 from summarizer.translation.prompts import translation_completion_prompt
@@ -52,7 +52,7 @@ async def test_the_translator_gives_what_passed_and_says_why_the_rest_did_not(ch
         BANKRUPTCY: "This will lead to the bankruptcy of the company and may cause problems with freedom of speech.",
         "Поэтому Parler подала в суд на Amazon.": "So Parler filed a lawsuit against Google.",
     })
-    passed, refused = await Translator(model, check).translate(
+    passed, refused = await Translator(PromptedModel(model), check).translate(
         [BANKRUPTCY, "Поэтому Parler подала в суд на Amazon."], "ru", "en")
     assert passed.text.startswith("This will lead to the bankruptcy") and passed.reasons == ()
     assert refused.text == "" and refused.rendering == "So Parler filed a lawsuit against Google."
@@ -61,8 +61,8 @@ async def test_the_translator_gives_what_passed_and_says_why_the_rest_did_not(ch
 
 
 async def test_a_model_that_only_summarises_translates_nothing(check):
-    [translation] = await Translator(FakeBackend(), check).translate([BANKRUPTCY], "ru", "en")
-    assert translation.text == "" and translation.reasons == ("the model does not translate",)
+    [translation] = await Translator(PromptedModel(FakeBackend()), check).translate([BANKRUPTCY], "ru", "en")
+    assert translation.text == "" and translation.reasons == ("the model does not translate ru to en",)
 
 
 def test_a_base_model_is_shown_example_pairs_in_both_languages_then_the_sentence():

@@ -19,6 +19,8 @@ from transformers import (
     BertTokenizerFast,
     LlamaConfig,
     LlamaForCausalLM,
+    M2M100Config,
+    M2M100ForConditionalGeneration,
     MT5Config,
     MT5ForConditionalGeneration,
     PreTrainedTokenizerFast,
@@ -135,6 +137,25 @@ def build_tiny_seq2seq(path: str | Path, *, crosssum: bool = False) -> Path:
     if langid_map is not None:
         config.task_specific_params = {"langid_map": langid_map}
     MT5ForConditionalGeneration(config).save_pretrained(path)
+    return path
+
+
+def build_tiny_translator(path: str | Path, language_tokens: Sequence[str] = ()) -> Path:
+    """A random 1-layer M2M100 (the architecture of NLLB-200 and M2M100) saved to `path`, its tokenizer
+    holding `language_tokens` ("__en__" as M2M100 writes them, "eng_Latn" as NLLB does); none for a
+    model of one language pair, as Marian's are."""
+    path = Path(path)
+    tokenizer = _seq2seq_tokenizer()
+    tokenizer.add_special_tokens({"additional_special_tokens": list(language_tokens)})
+    tokenizer.save_pretrained(path)
+    torch.manual_seed(0)
+    config = M2M100Config(
+        vocab_size=len(tokenizer), d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+        decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=256,
+        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.eos_token_id,
+    )
+    M2M100ForConditionalGeneration(config).save_pretrained(path)
     return path
 
 

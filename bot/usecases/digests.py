@@ -26,7 +26,7 @@ from bot.resources import Resources
 from bot.store.channel_state import resume_channel
 from bot.store.tables import Channel, utcnow
 from bot.usecases.refusal import Refusal
-from summarizer import TranslationCheck, Translator
+from summarizer import MachineTranslation, PromptedModel, TranslationCheck, Translator
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +138,10 @@ class Digests:
             return None
         if self._translations is None:
             check = TranslationCheck(await self._resources.load_embedder(), threshold)
-            self._translations = SentenceTranslations(self._resources.sessions,
-                                                      Translator(self._story_summaries().summarizer.backend, check))
+            dedicated = self._resources.settings.translation
+            renderer = (MachineTranslation(dedicated.model, dedicated.cache_dir) if dedicated.model
+                        else PromptedModel(self._story_summaries().summarizer.backend))
+            self._translations = SentenceTranslations(self._resources.sessions, Translator(renderer, check))
         return self._translations
 
     async def _topic_vectors(self) -> Topics:

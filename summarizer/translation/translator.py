@@ -1,10 +1,12 @@
-"""Sentence-by-sentence translation by the configured model, each sentence checked on its own."""
+"""Sentence-by-sentence translation, each sentence checked on its own: by the summarising model
+asked to translate (PromptedModel), or by a dedicated translation model (machine.MachineTranslation)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from summarizer.backends.base import Backend
 from summarizer.backends.pipeline import clean_output
@@ -30,30 +32,33 @@ class Translation:
         return "" if self.reasons else self.rendering
 
 
-class Translator:
-    """Translates sentences with a model backend; a rendering that fails the check is refused."""
+class Renderer(Protocol):
+    model_name: str
 
-    def __init__(self, backend: Backend, check: TranslationCheck) -> None:
-        self.backend = backend
+    async def render(self, sentences: Sequence[str], source_language: str, target_language: str) -> list[str] | None:
+        """The model's rendering of each sentence, in order; None when it does not translate between
+        the two languages."""
+
+
+class Translator:
+    """Translates sentences with a renderer; a rendering that fails the check is refused."""
+
+    def __init__(self, renderer: Renderer, check: TranslationCheck) -> None:
+        self.renderer = renderer
         self.check = check
 
     @property
     def model_name(self) -> str:
-        return self.backend.model_name
+        return self.renderer.model_name
 
     async def translate(
         self, sentences: Sequence[str], source_language: str, target_language: str
     ) -> list[Translation]:
-        """One Translation per sentence, in order; all generated at once (the backend batches them)."""
-        prompts = [self.backend.translation_prompt(s, source_language, target_language) for s in sentences]
-        if any(prompt is None for prompt in prompts):
-            return [Translation(s, "", ("the model does not translate",)) for s in sentences]
-        budgets = await asyncio.to_thread(lambda: [self._answer_tokens(s) for s in sentences])
-        raws = await asyncio.gather(*(
-            self.backend.generate_steered(prompt, budget, _steering(sentence, target_language))
-            for prompt, sentence, budget in zip(prompts, sentences, budgets, strict=True)
-        ))
-        texts = [first_line(raw) for raw in raws]
+        """One Translation per sentence, in order."""
+        texts = await self.renderer.render(sentences, source_language, target_language)
+        if texts is None:
+            return [Translation(s, "", (f"the model does not translate {source_language} to {target_language}",))
+                    for s in sentences]
         reasons = await asyncio.to_thread(
             self.check.reasons, list(zip(sentences, texts, strict=True)), source_language, target_language
         )
@@ -61,6 +66,29 @@ class Translator:
             Translation(sentence, text, tuple(refused))
             for sentence, text, refused in zip(sentences, texts, reasons, strict=True)
         ]
+
+
+class PromptedModel:
+    """The summarising model asked to translate, one prompt per sentence, all generated at once (the
+    backend batches them), steered to the target language's script."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    @property
+    def model_name(self) -> str:
+        return self.backend.model_name
+
+    async def render(self, sentences: Sequence[str], source_language: str, target_language: str) -> list[str] | None:
+        prompts = [self.backend.translation_prompt(s, source_language, target_language) for s in sentences]
+        if any(prompt is None for prompt in prompts):
+            return None
+        budgets = await asyncio.to_thread(lambda: [self._answer_tokens(s) for s in sentences])
+        raws = await asyncio.gather(*(
+            self.backend.generate_steered(prompt, budget, _steering(sentence, target_language))
+            for prompt, sentence, budget in zip(prompts, sentences, budgets, strict=True)
+        ))
+        return [first_line(raw) for raw in raws]
 
     def _answer_tokens(self, sentence: str) -> int:
         tokens = self.backend.count_tokens(sentence)
