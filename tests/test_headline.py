@@ -1,5 +1,5 @@
 """Headlines for stories without one in the channel's language: the model's, checked, or the summary's first
-sentence when it is short; never a cut sentence, never a name the summary lacks."""
+sentence when it is short; never a cut sentence, never a name or a word the summary lacks."""
 
 import pytest
 
@@ -23,6 +23,7 @@ class HeadlineBackend(FakeBackend):
         # Fallbacks to the summary's first sentence:
         ("Council approves 40 new teachers for the schools", "The city council approved the new budget on Tuesday"),
         ("Mayor Smith approves the budget for the schools", "The city council approved the new budget on Tuesday"),
+        ("Council rejects the budget for schools", "The city council approved the new budget on Tuesday"),
         ("Le conseil municipal adopte le budget des écoles", "The city council approved the new budget on Tuesday"),
         ("budget budget budget budget budget budget", "The city council approved the new budget on Tuesday"),
         ("The council approved the budget after a debate that lasted late into the night and…",
@@ -30,7 +31,7 @@ class HeadlineBackend(FakeBackend):
         ("The city council, which met on Tuesday, approved the new budget for the schools and the roads",
          "The city council approved the new budget on Tuesday"),
     ],
-    ids=["model headline", "invented number", "invented name", "wrong language", "degenerate", "cut", "too long"],
+    ids=["model headline", "invented number", "invented name", "a word the summary lacks", "wrong language", "degenerate", "cut", "too long"],
 )
 async def test_headline_names_only_what_the_summary_names(model_writes, expected):
     assert await Summarizer(HeadlineBackend(model_writes)).headline(SUMMARY, "en") == expected

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from summarizer.checks.wording import content_words, new_words
 from summarizer.facts.grounding import find_ungrounded
 from summarizer.facts.mentions import Name, extract_mentions, searchable_name_keys
 from summarizer.facts.name_keys import keys_match
 from summarizer.language import detect_language
-from summarizer.text import split_sentences, strip_urls
+from summarizer.text import split_sentences, strip_urls, word_stems
 
 MAX_HEADLINE_WORDS = 12
 _DIGITS = re.compile(r"\d+")
@@ -42,8 +43,8 @@ def choose_headline(generated: str | None, summary: str, language: str) -> str:
 
     A headline is read first and trusted most: it is the model's line (the first of `generated`,
     None when the model only summarises) when that is a complete phrase of at most
-    MAX_HEADLINE_WORDS words in the right language that names only what the summary names (the
-    summary has passed the grounding checks); else the summary's first sentence if it is that
+    MAX_HEADLINE_WORDS words in the right language that names only what the summary names and says
+    it in the summary's words (the summary has passed the gate); else the summary's first sentence if it is that
     short. Never a sentence cut short.
     """
     candidates = []
@@ -62,6 +63,7 @@ def _fit_for_headline(line: str, summary: str, language: str) -> bool:
         and not line.endswith(("…", "...", ",", ":", ";"))
         and detect_language(line) in (language, None)
         and not find_ungrounded(line, [summary])
+        and not new_words(content_words(line, language), word_stems(summary))
         and (len(words) < 4 or not is_degenerate(line))
     )
 

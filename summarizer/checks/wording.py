@@ -13,7 +13,7 @@ across languages) is left to the other checks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from functools import cache
 
 import stopwordsiso
@@ -38,14 +38,24 @@ class WordingCheck(SentenceCheck):
         language = detect_language(sentence)
         if language not in evidence.languages:
             return Verdict(True, 1.0)
-        function_words = _function_words(language)
-        content = [word for word in WORD.findall(sentence)
-                   if len(word) >= MIN_LETTERS and word.islower() and word not in function_words]
-        new = list(dict.fromkeys(word for word in content if not word_stems(word) <= evidence.word_stems))
+        content = content_words(sentence, language)
+        new = new_words(content, evidence.word_stems)
         score = 1 - len(new) / len(content) if content else 1.0
         if len(new) <= self.new_words:
             return Verdict(True, score)
         return Verdict(False, score, f"words no source uses: {', '.join(new)}")
+
+
+def content_words(sentence: str, language: str | None) -> list[str]:
+    """Its lower-case words of MIN_LETTERS or more that are not function words of `language`."""
+    function_words = _function_words(language) if language else frozenset()
+    return [word for word in WORD.findall(sentence)
+            if len(word) >= MIN_LETTERS and word.islower() and word not in function_words]
+
+
+def new_words(words: Sequence[str], stems: Set[str]) -> list[str]:
+    """The words whose first letters start no word of a text with these `stems` (text.word_stems)."""
+    return list(dict.fromkeys(word for word in words if not word_stems(word) <= stems))
 
 
 @cache
