@@ -182,6 +182,8 @@ class ChannelSettings(Strict):
     # "slack:<webhook id>".
     chat: str | None = None
     topic: int | None = Field(default=None, ge=1)  # Telegram: a forum group's topic (message thread id)
+    # Telegram: per_feed posts each feed's stories into a forum topic of its own, created when missing.
+    topics: Literal["per_feed"] | None = None
     room: str | None = None  # Matrix: the room id, "!opaque:server" (or "!opaque")
     webhook_url: str | None = None  # Discord, Slack: the channel's webhook (it holds the webhook's secret)
     language: str = "en"
@@ -208,12 +210,12 @@ class ChannelSettings(Strict):
             webhook = pattern.match(self.webhook_url or "")
             if webhook is None:
                 raise ValueError(f"a {self.platform.title()} channel needs webhook_url: {example}")
-            if self.chat is not None or self.room is not None or self.topic is not None:
+            if self.chat is not None or self.room is not None or self.topic is not None or self.topics is not None:
                 raise ValueError(f"a {self.platform.title()} channel names only its webhook_url")
             self.chat = f"{self.platform}:{webhook['id']}"
         elif self.platform == "matrix":
-            if self.topic is not None:
-                raise ValueError("topic is for Telegram forum groups; a Matrix channel names only its room")
+            if self.topic is not None or self.topics is not None:
+                raise ValueError("topic and topics are for Telegram forum groups; a Matrix channel names only its room")
             if self.room is None:
                 raise ValueError("a Matrix channel needs room: '!id:server'")
             if not _MATRIX_ROOM.match(self.room):
@@ -225,6 +227,8 @@ class ChannelSettings(Strict):
             raise ValueError("room is for Matrix channels (platform: matrix)")
         elif not self.chat:
             raise ValueError("a Telegram channel needs chat: '@name' or a chat id")
+        elif self.topic is not None and self.topics is not None:
+            raise ValueError("a channel names one topic or topics: per_feed, not both")
         return self
 
     @field_validator("include", "exclude", mode="before")
