@@ -14,7 +14,7 @@ from bot.slack import render as slack_render
 from bot.slack.outbox import SlackOutbox
 from bot.telegram import render as telegram_render
 from bot.telegram.outbox import Outbox
-from bot.usecases.delivery import OnPaused, Senders
+from bot.usecases.delivery import Delivery, OnPaused, Senders
 from bot.usecases.digests import Renders
 from config.settings import Settings
 
@@ -29,9 +29,11 @@ RENDERS: Renders = {
 def senders(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], bot: Bot, metrics: Metrics, on_paused: OnPaused,
 ) -> Senders:
-    """Telegram's sender, Matrix's when the bot has a Matrix account, Discord's and Slack's when a channel
-    has a webhook there."""
-    platforms = {"telegram": Outbox(sessions, bot, metrics, on_paused=on_paused)}
+    """Telegram's sender when the bot has a token, Matrix's when it has a Matrix account, Discord's and
+    Slack's when a channel has a webhook there."""
+    platforms: dict[str, Delivery] = {}
+    if settings.telegram.token:
+        platforms["telegram"] = Outbox(sessions, bot, metrics, on_paused=on_paused)
     matrix = settings.matrix
     if matrix.homeserver and matrix.access_token:
         platforms["matrix"] = MatrixOutbox(sessions, matrix.homeserver, matrix.access_token, metrics,

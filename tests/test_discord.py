@@ -9,13 +9,14 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.app import outbox_of, usecases_of, web_server_of
+from bot.app import check_config, outbox_of, usecases_of, web_server_of
 from bot.digest.items import ChannelDigest
 from bot.digest.record import queue_digest
 from bot.discord.render import markdown
 from bot.store.tables import Channel
-from tests.botharness import bot_settings, quiet_schedule, running_bot
+from tests.botharness import STORIES, bot_settings, quiet_schedule, rss, run_job, running_bot
 from tests.fakediscord import FakeDiscord
+from tests.feedserver import reply
 
 
 @pytest.fixture
@@ -74,3 +75,22 @@ def test_markdown_keeps_links_and_marks_and_escapes_the_text():
             '<a href="https://example.org/a?x=1&amp;y=2">Harbour Herald</a> (de)')
     assert markdown(html) == ("**Prices \\*up\\* 5\\_000**\n\\- a line that looks like a list *(de)*\n"
                               "[Harbour Herald](<https://example.org/a?x=1&y=2>) (de)")
+
+
+async def test_a_discord_only_bot_runs_without_a_telegram_token_and_never_calls_telegram(tmp_path, fake_api, discord,
+                                                                                         web, caplog):
+    webhook_id, url = discord.create_webhook()
+    web.route("/feed.xml", reply(rss(STORIES), headers={"Content-Type": "application/rss+xml"}))
+    settings = bot_settings(tmp_path, fake_api, telegram={"token": None}, feeds=[{"name": "herald", "url": web.url("/feed.xml")}],
+                            channels=[{"platform": "discord", "webhook_url": url, "digest": quiet_schedule()}])
+    check_config(settings)  # no ConfigError: no channel is on Telegram
+    with caplog.at_level(logging.INFO):
+        async with running_bot(settings) as application:
+            await run_job(application, "poll")
+            [digest_job] = [job for job in application.job_queue.jobs() if job.name.startswith("digest:")]
+            await run_job(application, digest_job.name)
+
+    posted = "\n".join(discord.contents(webhook_id))
+    assert all(f"**{title}**" in posted for title, _ in STORIES)
+    assert fake_api.requests == []  # the fake Bot API is still telegram.base_url: nothing asked it anything
+    assert "posting to the other platforms only" in caplog.text
