@@ -68,6 +68,10 @@ def check_config(settings: Settings) -> list[str]:
     if matrix_rooms and not settings.matrix.access_token:
         raise ConfigError(f"matrix.access_token is not set (put it in BRIEFBOT_MATRIX__ACCESS_TOKEN), and channel "
                           f"{matrix_rooms[0]} is a Matrix room")
+    discord_channels = [channel.chat for channel in settings.channels if channel.channel_id is not None]
+    if discord_channels and not settings.discord.bot_token:
+        raise ConfigError(f"discord.bot_token is not set (put it in BRIEFBOT_DISCORD__BOT_TOKEN), and channel "
+                          f"{discord_channels[0]} is posted to as the bot")
     notes = []
     webhook = telegram.webhook_url
     if webhook and urlsplit(webhook).scheme != "https":

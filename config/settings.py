@@ -63,6 +63,13 @@ class MatrixSettings(Strict):
         return value
 
 
+class DiscordSettings(Strict):
+    """The bot's Discord account, for Discord channels named by channel_id instead of a webhook."""
+
+    bot_token: str | None = None  # better in env BRIEFBOT_DISCORD__BOT_TOKEN
+    api_url: str = "https://discord.com/api/v10"
+
+
 # A Matrix room id: '!opaque:server', or '!opaque' from room version 12 on (an alias '#name:server' is not an id).
 _MATRIX_ROOM = re.compile(r"^![^:\s]+(:[^\s]+)?$")
 
@@ -186,6 +193,7 @@ class ChannelSettings(Strict):
     topics: Literal["per_feed"] | None = None
     room: str | None = None  # Matrix: the room id, "!opaque:server" (or "!opaque")
     webhook_url: str | None = None  # Discord, Slack: the channel's webhook (it holds the webhook's secret)
+    channel_id: str | None = None  # Discord: a channel the bot posts to with discord.bot_token, instead of a webhook
     language: str = "en"
     digest: DigestSchedule = Field(default_factory=lambda: DigestSchedule(at="08:00"))
     feeds: Literal["all"] | list[str] = "all"
@@ -195,7 +203,7 @@ class ChannelSettings(Strict):
     exclude: list[str] = Field(default_factory=list)
     max_stories: int = Field(default=10, ge=1, le=50)
 
-    @field_validator("chat", mode="before")
+    @field_validator("chat", "channel_id", mode="before")
     @classmethod
     def _chat_as_text(cls, value: Any) -> str | None:
         return None if value is None else str(value)
@@ -205,7 +213,17 @@ class ChannelSettings(Strict):
         """Where the digests go, in `chat` for every platform (a Matrix room's id, a webhook's)."""
         if self.webhook_url is not None and self.platform not in _WEBHOOKS:
             raise ValueError("webhook_url is for Discord and Slack channels (platform: discord or slack)")
-        if self.platform in _WEBHOOKS:
+        if self.channel_id is not None and self.platform != "discord":
+            raise ValueError("channel_id is for Discord channels (platform: discord)")
+        if self.platform == "discord" and self.channel_id is not None:
+            if self.webhook_url is not None:
+                raise ValueError("a Discord channel names a webhook_url or a channel_id, not both")
+            if not re.fullmatch(r"\d{15,21}", self.channel_id):
+                raise ValueError(f"channel_id must be a Discord channel id (digits), got {self.channel_id!r}")
+            if self.chat is not None or self.room is not None or self.topic is not None or self.topics is not None:
+                raise ValueError("a Discord channel names only its channel_id")
+            self.chat = f"discord:channel:{self.channel_id}"
+        elif self.platform in _WEBHOOKS:
             pattern, example = _WEBHOOKS[self.platform]
             webhook = pattern.match(self.webhook_url or "")
             if webhook is None:
@@ -256,6 +274,7 @@ class Settings(BaseSettings):
     trust: TrustSettings = Field(default_factory=TrustSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     matrix: MatrixSettings = Field(default_factory=MatrixSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     log: LogSettings = Field(default_factory=LogSettings)

@@ -94,3 +94,44 @@ async def test_a_discord_only_bot_runs_without_a_telegram_token_and_never_calls_
     assert all(f"**{title}**" in posted for title, _ in STORIES)
     assert fake_api.requests == []  # the fake Bot API is still telegram.base_url: nothing asked it anything
     assert "posting to the other platforms only" in caplog.text
+
+
+def bot_channel_settings(tmp_path, fake_api, discord, channel_id: int):
+    return bot_settings(tmp_path, fake_api, discord={"bot_token": discord.bot_token, "api_url": discord.api_url},
+                        channels=[{"platform": "discord", "channel_id": str(channel_id), "digest": quiet_schedule()}])
+
+
+async def test_a_digest_reaches_a_channel_posted_to_as_the_bot_in_order_through_the_rate_limit(tmp_path, fake_api,
+                                                                                              discord, caplog):
+    channel_id = discord.create_channel()
+    texts = [f"**Story {n}** text {n}" for n in range(1, 7)]  # twice the channel's burst
+    async with running_bot(bot_channel_settings(tmp_path, fake_api, discord, channel_id)) as application:
+        async with usecases_of(application).resources.sessions() as session:
+            channel = await session.scalar(select(Channel).where(Channel.chat == f"discord:channel:{channel_id}"))
+            await queue_digest(session, channel.id, ChannelDigest(channel.chat, "en", [], texts))
+        with caplog.at_level(logging.DEBUG):
+            sent = await outbox_of(application).send_pending()
+
+    assert sent == 6 and discord.channel_contents(channel_id) == texts
+    assert discord.rate_limited and not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert discord.bot_token not in caplog.text
+
+
+@pytest.mark.parametrize(("lose", "reason"), [
+    (lambda discord, channel_id: discord.delete_channel(channel_id), "404: Unknown Channel"),
+    (lambda discord, channel_id: setattr(discord, "bot_token", "another-token"), "401: 401: Unauthorized"),
+])
+async def test_a_deleted_channel_or_a_revoked_bot_token_pauses_the_channel(tmp_path, fake_api, discord, lose, reason):
+    channel_id = discord.create_channel()
+    settings = bot_channel_settings(tmp_path, fake_api, discord, channel_id)
+    lose(discord, channel_id)
+    async with running_bot(settings) as application:
+        async with usecases_of(application).resources.sessions() as session:
+            channel = await session.scalar(select(Channel))
+            await queue_digest(session, channel.id, ChannelDigest(channel.chat, "en", [], ["lost"]))
+        sent = await outbox_of(application).send_pending()
+        async with usecases_of(application).resources.sessions() as session:
+            paused = await session.scalar(select(Channel.paused_reason))
+
+    assert sent == 0 and discord.messages == []
+    assert paused == reason
