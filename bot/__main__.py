@@ -155,7 +155,8 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             print(f"note: {note}")
         return 0
     configure_logging(settings.log, secrets=[settings.telegram.token, settings.model.api_key,
-                                             settings.matrix.access_token, settings.discord.bot_token])
+                                             settings.matrix.access_token, settings.discord.bot_token,
+                                             settings.slack.bot_token])
     await serve(settings, args.config)
     return 0
 

@@ -68,10 +68,11 @@ def check_config(settings: Settings) -> list[str]:
     if matrix_rooms and not settings.matrix.access_token:
         raise ConfigError(f"matrix.access_token is not set (put it in BRIEFBOT_MATRIX__ACCESS_TOKEN), and channel "
                           f"{matrix_rooms[0]} is a Matrix room")
-    discord_channels = [channel.chat for channel in settings.channels if channel.channel_id is not None]
-    if discord_channels and not settings.discord.bot_token:
-        raise ConfigError(f"discord.bot_token is not set (put it in BRIEFBOT_DISCORD__BOT_TOKEN), and channel "
-                          f"{discord_channels[0]} is posted to as the bot")
+    for platform, account in (("discord", settings.discord), ("slack", settings.slack)):
+        as_bot = [channel.chat for channel in settings.channels if channel.platform == platform and channel.channel_id]
+        if as_bot and not account.bot_token:
+            raise ConfigError(f"{platform}.bot_token is not set (put it in BRIEFBOT_{platform.upper()}__BOT_TOKEN), "
+                              f"and channel {as_bot[0]} is posted to as the bot")
     notes = []
     webhook = telegram.webhook_url
     if webhook and urlsplit(webhook).scheme != "https":

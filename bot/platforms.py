@@ -30,7 +30,7 @@ def senders(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], bot: Bot, metrics: Metrics, on_paused: OnPaused,
 ) -> Senders:
     """Telegram's sender when the bot has a token, Matrix's when it has a Matrix account, Discord's and
-    Slack's when a channel is there (by a webhook, or on Discord by a channel id)."""
+    Slack's when a channel is there (by a webhook, or as the bot by a channel id)."""
     platforms: dict[str, Delivery] = {}
     if settings.telegram.token:
         platforms["telegram"] = Outbox(sessions, bot, metrics, on_paused=on_paused)
@@ -38,13 +38,12 @@ def senders(
     if matrix.homeserver and matrix.access_token:
         platforms["matrix"] = MatrixOutbox(sessions, matrix.homeserver, matrix.access_token, metrics,
                                            on_paused=on_paused)
-    webhooks = {platform: {channel.chat: channel.webhook_url for channel in settings.channels
-                           if channel.platform == platform and channel.webhook_url}
-                for platform in ("discord", "slack")}
-    discord_channels = {channel.chat: channel.channel_id for channel in settings.channels if channel.channel_id}
-    if webhooks["discord"] or discord_channels:
-        platforms["discord"] = DiscordOutbox(sessions, webhooks["discord"], metrics, on_paused=on_paused,
-                                             channels=discord_channels, account=settings.discord)
-    if webhooks["slack"]:
-        platforms["slack"] = SlackOutbox(sessions, webhooks["slack"], metrics, on_paused=on_paused)
+    for platform, sender, account in (("discord", DiscordOutbox, settings.discord),
+                                      ("slack", SlackOutbox, settings.slack)):
+        on_platform = [channel for channel in settings.channels if channel.platform == platform]
+        webhooks = {channel.chat: channel.webhook_url for channel in on_platform if channel.webhook_url}
+        as_bot = {channel.chat: channel.channel_id for channel in on_platform if channel.channel_id}
+        if webhooks or as_bot:
+            platforms[platform] = sender(sessions, webhooks, metrics, on_paused=on_paused, channels=as_bot,
+                                         account=account)
     return Senders(sessions, platforms)

@@ -70,6 +70,13 @@ class DiscordSettings(Strict):
     api_url: str = "https://discord.com/api/v10"
 
 
+class SlackSettings(Strict):
+    """The bot's Slack app, for Slack channels named by channel_id instead of an incoming webhook."""
+
+    bot_token: str | None = None  # xoxb-…; better in env BRIEFBOT_SLACK__BOT_TOKEN
+    api_url: str = "https://slack.com/api/"
+
+
 # A Matrix room id: '!opaque:server', or '!opaque' from room version 12 on (an alias '#name:server' is not an id).
 _MATRIX_ROOM = re.compile(r"^![^:\s]+(:[^\s]+)?$")
 
@@ -81,6 +88,13 @@ _WEBHOOKS = {
                 "https://discord.com/api/webhooks/<id>/<token>"),
     "slack": (re.compile(r"^https?://[^/\s]+/services/T\w+/(?P<id>B\w+)/\w+/?$"),
               "https://hooks.slack.com/services/T…/B…/…"),
+}
+
+
+# Channel ids, for channels posted to as the bot: Discord's are numbers, Slack's start with C (or G).
+_CHANNEL_IDS = {
+    "discord": (re.compile(r"\d{15,21}"), "123456789012345678"),
+    "slack": (re.compile(r"[CG][A-Z0-9]{8,}"), "C0123ABCDEF"),
 }
 
 
@@ -193,7 +207,8 @@ class ChannelSettings(Strict):
     topics: Literal["per_feed"] | None = None
     room: str | None = None  # Matrix: the room id, "!opaque:server" (or "!opaque")
     webhook_url: str | None = None  # Discord, Slack: the channel's webhook (it holds the webhook's secret)
-    channel_id: str | None = None  # Discord: a channel the bot posts to with discord.bot_token, instead of a webhook
+    # Discord, Slack: a channel the bot posts to with its bot_token (discord: or slack:), instead of a webhook.
+    channel_id: str | None = None
     language: str = "en"
     digest: DigestSchedule = Field(default_factory=lambda: DigestSchedule(at="08:00"))
     feeds: Literal["all"] | list[str] = "all"
@@ -213,16 +228,18 @@ class ChannelSettings(Strict):
         """Where the digests go, in `chat` for every platform (a Matrix room's id, a webhook's)."""
         if self.webhook_url is not None and self.platform not in _WEBHOOKS:
             raise ValueError("webhook_url is for Discord and Slack channels (platform: discord or slack)")
-        if self.channel_id is not None and self.platform != "discord":
-            raise ValueError("channel_id is for Discord channels (platform: discord)")
-        if self.platform == "discord" and self.channel_id is not None:
+        if self.channel_id is not None and self.platform not in _CHANNEL_IDS:
+            raise ValueError("channel_id is for Discord and Slack channels (platform: discord or slack)")
+        if self.channel_id is not None:
+            name = self.platform.title()
             if self.webhook_url is not None:
-                raise ValueError("a Discord channel names a webhook_url or a channel_id, not both")
-            if not re.fullmatch(r"\d{15,21}", self.channel_id):
-                raise ValueError(f"channel_id must be a Discord channel id (digits), got {self.channel_id!r}")
+                raise ValueError(f"a {name} channel names a webhook_url or a channel_id, not both")
+            pattern, example = _CHANNEL_IDS[self.platform]
+            if not pattern.fullmatch(self.channel_id):
+                raise ValueError(f"channel_id must be a {name} channel id like {example}, got {self.channel_id!r}")
             if self.chat is not None or self.room is not None or self.topic is not None or self.topics is not None:
-                raise ValueError("a Discord channel names only its channel_id")
-            self.chat = f"discord:channel:{self.channel_id}"
+                raise ValueError(f"a {name} channel names only its channel_id")
+            self.chat = f"{self.platform}:channel:{self.channel_id}"
         elif self.platform in _WEBHOOKS:
             pattern, example = _WEBHOOKS[self.platform]
             webhook = pattern.match(self.webhook_url or "")
@@ -275,6 +292,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     matrix: MatrixSettings = Field(default_factory=MatrixSettings)
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     log: LogSettings = Field(default_factory=LogSettings)

@@ -181,6 +181,9 @@ def test_check_config_needs_no_telegram_token_when_no_channel_is_on_telegram(tmp
     ("channels: [{platform: discord, channel_id: 123456789012345678}]\n",
      "error: discord.bot_token is not set (put it in BRIEFBOT_DISCORD__BOT_TOKEN), and channel "
      "discord:channel:123456789012345678 is posted to as the bot\n"),
+    ("channels: [{platform: slack, channel_id: C0123ABCDEF}]\n",
+     "error: slack.bot_token is not set (put it in BRIEFBOT_SLACK__BOT_TOKEN), and channel slack:channel:C0123ABCDEF "
+     "is posted to as the bot\n"),
     ('channels: [{platform: discord, webhook_url: "https://discord.com/api/webhooks/1/t"}, {chat: "@news"}]\n',
      "error: telegram.token is not set (put it in the config or in TELEGRAM_BOT_TOKEN), and channel @news is on "
      "Telegram\n"),

@@ -84,7 +84,10 @@ def test_missing_key_is_named(tmp_path):
         ("channels:\n  - {platform: discord, channel_id: 'general'}\n", "channel_id must be a Discord channel id"),
         ("channels:\n  - {platform: discord, channel_id: 123456789012345678, webhook_url: 'https://discord.com/api/webhooks/1/t'}\n",
          "a webhook_url or a channel_id, not both"),
-        ("channels:\n  - {platform: slack, channel_id: 123456789012345678}\n", "channel_id is for Discord channels"),
+        ("channels:\n  - {platform: slack, channel_id: 123456789012345678}\n",
+         "channel_id must be a Slack channel id like C0123ABCDEF"),
+        ("channels:\n  - {platform: matrix, room: '!a:b.org', channel_id: C0123ABCDEF}\n",
+         "channel_id is for Discord and Slack channels"),
     ],
 )
 def test_bad_values_give_one_clear_line(tmp_path, yaml_text, message):
