@@ -54,6 +54,11 @@ async def test_each_feed_gets_a_forum_topic_of_its_own_made_once(tmp_path, fake_
     fake_api.add_chat(FORUM_ID, type="supergroup", topics=[])
     settings = forum_settings(tmp_path, fake_api, web)
     async with running_bot(settings) as application:
+        await run_job(application, "poll")
+        async with usecases_of(application).resources.sessions() as session:
+            channel = await session.scalar(select(Channel))
+        preview = (await usecases_of(application).digests.preview(channel.id)).digest.to_json()
+        made_by_preview = len(topic_creations(fake_api))
         await post_digest(application)
     topics = {name: thread for thread, name in fake_api.forum_topics(FORUM_ID).items()}
     first_digest = {(m.message_thread_id, m.plain_text) for m in fake_api.messages_to(FORUM_ID)}
@@ -72,6 +77,9 @@ async def test_each_feed_gets_a_forum_topic_of_its_own_made_once(tmp_path, fake_
     assert STORIES[0][0] in herald_text and STORIES[1][0] not in herald_text
     assert STORIES[1][0] in courier_text and STORIES[0][0] not in courier_text
     assert len(topic_creations(fake_api)) == 2
+    # The dry run shows the feed whose topic each message goes to, and makes no topic.
+    assert sorted(preview["message_feeds"]) == ["courier", "herald"] and len(preview["messages"]) == 2
+    assert made_by_preview == 0
     later = [(m.message_thread_id, m.text) for m in fake_api.messages_to(FORUM_ID)][2:]
     assert later == [(courier_thread, "courier news"), (herald_thread, "herald news")]
 
