@@ -200,7 +200,7 @@ def _filter_rule(entry: Any, strictness: str) -> str:
 class ChannelSettings(Strict):
     platform: Literal["telegram", "matrix", "discord", "slack"] = "telegram"
     # Telegram: "@name" or a numeric chat id. Set for the others: the Matrix room, "discord:<webhook id>",
-    # "slack:<webhook id>".
+    # "slack:<webhook id>", or "discord:channel:<id>", "slack:channel:<id>" for a channel_id.
     chat: str | None = None
     topic: int | None = Field(default=None, ge=1)  # Telegram: a forum group's topic (message thread id)
     # Telegram: per_feed posts each feed's stories into a forum topic of its own, created when missing.
@@ -244,7 +244,8 @@ class ChannelSettings(Strict):
             pattern, example = _WEBHOOKS[self.platform]
             webhook = pattern.match(self.webhook_url or "")
             if webhook is None:
-                raise ValueError(f"a {self.platform.title()} channel needs webhook_url: {example}")
+                raise ValueError(f"a {self.platform.title()} channel needs webhook_url: {example} "
+                                 f"(or channel_id, posted to with {self.platform}.bot_token)")
             if self.chat is not None or self.room is not None or self.topic is not None or self.topics is not None:
                 raise ValueError(f"a {self.platform.title()} channel names only its webhook_url")
             self.chat = f"{self.platform}:{webhook['id']}"
