@@ -154,7 +154,9 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         for note in notes:
             print(f"note: {note}")
         return 0
-    configure_logging(settings.log, secrets=[settings.telegram.token, settings.model.api_key])
+    configure_logging(settings.log, secrets=[settings.telegram.token, settings.model.api_key,
+                                             settings.matrix.access_token, settings.discord.bot_token,
+                                             settings.slack.bot_token])
     await serve(settings, args.config)
     return 0
 

@@ -17,9 +17,9 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, Update, User
 from telegram.error import Conflict, InvalidToken, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
 
 from bot.logs import HandledFloodWaits
 from bot.metrics import Metrics
@@ -55,9 +55,12 @@ def check_config(settings: Settings) -> list[str]:
     """What `run` needs beyond a valid config file; raises ConfigError with one line, returns notes worth saying."""
     telegram = settings.telegram
     token = telegram.token
-    if not token:
-        raise ConfigError("telegram.token is not set (put it in the config or in TELEGRAM_BOT_TOKEN)")
-    if not re.fullmatch(r"\d+:[\w-]+", token):
+    on_telegram = [channel.chat for channel in settings.channels if channel.platform == "telegram"]
+    # Without channels the bot is only good for its Telegram commands.
+    if not token and (on_telegram or not settings.channels or telegram.webhook_url):
+        raise ConfigError("telegram.token is not set (put it in the config or in TELEGRAM_BOT_TOKEN)"
+                          + (f", and channel {on_telegram[0]} is on Telegram" if on_telegram else ""))
+    if token and not re.fullmatch(r"\d+:[\w-]+", token):
         raise ConfigError("telegram.token does not look like a bot token (digits, a colon, then letters)")
     matrix_rooms = [channel.room for channel in settings.channels if channel.platform == "matrix"]
     if matrix_rooms and not settings.matrix.homeserver:
@@ -65,6 +68,11 @@ def check_config(settings: Settings) -> list[str]:
     if matrix_rooms and not settings.matrix.access_token:
         raise ConfigError(f"matrix.access_token is not set (put it in BRIEFBOT_MATRIX__ACCESS_TOKEN), and channel "
                           f"{matrix_rooms[0]} is a Matrix room")
+    for platform, account in (("discord", settings.discord), ("slack", settings.slack)):
+        as_bot = [channel.chat for channel in settings.channels if channel.platform == platform and channel.channel_id]
+        if as_bot and not account.bot_token:
+            raise ConfigError(f"{platform}.bot_token is not set (put it in BRIEFBOT_{platform.upper()}__BOT_TOKEN), "
+                              f"and channel {as_bot[0]} is posted to as the bot")
     notes = []
     webhook = telegram.webhook_url
     if webhook and urlsplit(webhook).scheme != "https":
@@ -94,16 +102,18 @@ def build_application(
         rate_limiter_log.addFilter(HandledFloodWaits())
     builder = (
         ApplicationBuilder()
-        .token(telegram.token)
-        # Paces requests to Telegram's limits; it does not retry (max_retries 0): the outbox is the
-        # one place that waits out a "retry after", bounded (bot/telegram/outbox.py).
-        .rate_limiter(AIORateLimiter(max_retries=0))
         .concurrent_updates(True)  # one user's slow /summarize must not hold up everyone else
         .context_types(ContextTypes(context=BotContext))
         .post_init(partial(_open, settings=settings, config_path=config_path, summarizer=summarizer, limits=limits))
         .post_shutdown(_close)
     )
-    if telegram.base_url:
+    if not telegram.token:
+        builder = builder.bot(_WithoutTelegram()).updater(None)
+    else:
+        # Paces requests to Telegram's limits; it does not retry (max_retries 0): the outbox is the
+        # one place that waits out a "retry after", bounded (bot/telegram/outbox.py).
+        builder = builder.token(telegram.token).rate_limiter(AIORateLimiter(max_retries=0))
+    if telegram.token and telegram.base_url:
         # A self-hosted Bot API server serves files under /file/bot<token>, next to /bot<token>.
         builder = builder.base_url(telegram.base_url).base_file_url(re.sub(r"/bot$", "/file/bot", telegram.base_url))
     application = builder.build()
@@ -111,6 +121,32 @@ def build_application(
     application.add_handlers([*handlers.user_handlers(), *admin_handlers(), handlers.unknown_command_handler()])
     application.add_error_handler(handlers.on_error)
     return application
+
+
+_NO_ACCOUNT = User(id=0, first_name="briefbot", is_bot=True)
+
+
+class _WithoutTelegram(ExtBot):
+    """The Application's bot when no Telegram token is set (no channel is on Telegram): never started,
+    so it never calls Telegram; the Application still runs the jobs and the outboxes of the other platforms."""
+
+    def __init__(self) -> None:
+        super().__init__("0:no-telegram")  # PTB needs a token; this one is never sent
+
+    async def initialize(self) -> None:
+        """Nothing to check: getMe needs a real token."""
+
+    async def shutdown(self) -> None:
+        """Nothing was opened."""
+
+    @property
+    def bot(self) -> User:
+        """No Telegram account: PTB still names its tasks after the bot's id."""
+        return _NO_ACCOUNT
+
+
+async def _no_notice(channel_id: int, reason: str) -> None:
+    """Without Telegram a paused channel's owner can't be messaged; the outbox's WARNING line says it."""
 
 
 def usecases_of(application: Application) -> UseCases:
@@ -134,10 +170,9 @@ async def _open(
     if summarizer is not None:
         resources.summarizer = summarizer  # load_model() below keeps it
     metrics = Metrics()
-    outbox = application.bot_data[OUTBOX] = senders(
-        settings, resources.sessions, application.bot, metrics,
-        PauseNotices(resources.sessions, application.bot, settings.telegram.admins),
-    )
+    on_paused = (PauseNotices(resources.sessions, application.bot, settings.telegram.admins)
+                 if settings.telegram.token else _no_notice)
+    outbox = application.bot_data[OUTBOX] = senders(settings, resources.sessions, application.bot, metrics, on_paused)
     scheduler = application.bot_data[_SCHEDULER] = Scheduler(application.job_queue)
     usecases = application.bot_data[USECASES] = build_use_cases(
         resources, metrics, renders=RENDERS, sender=outbox, digest_times=scheduler, limits=limits
@@ -156,7 +191,8 @@ async def _open(
     # on the event loop: loaded here, in a thread, it can't hold up the first /summarize.
     loaded, _ = await asyncio.gather(resources.load_model(), asyncio.to_thread(load_language_detector))
     log.info("model %s ready", loaded.model_name)
-    await _set_commands(application)
+    if settings.telegram.token:
+        await _set_commands(application)
     async with resources.sessions() as session:
         scheduler.start(await all_channels(session))
 
@@ -215,7 +251,9 @@ async def started(application: Application) -> AsyncIterator[Application]:
     try:
         await application.post_init(application)
         telegram = usecases_of(application).resources.settings.telegram
-        if telegram.webhook_url:
+        if not telegram.token:
+            log.info("no Telegram token: posting to the other platforms only")
+        elif telegram.webhook_url:
             await application.bot.set_webhook(
                 telegram.webhook_url, secret_token=telegram.webhook_secret, allowed_updates=ALLOWED_UPDATES
             )
@@ -227,7 +265,7 @@ async def started(application: Application) -> AsyncIterator[Application]:
         finally:
             outbox_of(application).close()
             await application.bot_data[_SCHEDULER].stop()
-            if application.updater.running:
+            if application.updater is not None and application.updater.running:
                 try:
                     await asyncio.wait_for(application.updater.stop(), UPDATER_STOP)
                 except TimeoutError:
@@ -258,7 +296,8 @@ async def serve(settings: Settings, config_path: str | Path | None) -> None:
     application = build_application(settings, config_path)
     try:
         async with started(application):
-            log.info("running (%s)", "webhook" if settings.telegram.webhook_url else "long polling")
+            mode = "webhook" if settings.telegram.webhook_url else "long polling"
+            log.info("running (%s)", mode if settings.telegram.token else "without Telegram")
             await stop.wait()
             log.info("stopping")
     finally:

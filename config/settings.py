@@ -63,6 +63,20 @@ class MatrixSettings(Strict):
         return value
 
 
+class DiscordSettings(Strict):
+    """The bot's Discord account, for Discord channels named by channel_id instead of a webhook."""
+
+    bot_token: str | None = None  # better in env BRIEFBOT_DISCORD__BOT_TOKEN
+    api_url: str = "https://discord.com/api/v10"
+
+
+class SlackSettings(Strict):
+    """The bot's Slack app, for Slack channels named by channel_id instead of an incoming webhook."""
+
+    bot_token: str | None = None  # xoxb-…; better in env BRIEFBOT_SLACK__BOT_TOKEN
+    api_url: str = "https://slack.com/api/"
+
+
 # A Matrix room id: '!opaque:server', or '!opaque' from room version 12 on (an alias '#name:server' is not an id).
 _MATRIX_ROOM = re.compile(r"^![^:\s]+(:[^\s]+)?$")
 
@@ -74,6 +88,13 @@ _WEBHOOKS = {
                 "https://discord.com/api/webhooks/<id>/<token>"),
     "slack": (re.compile(r"^https?://[^/\s]+/services/T\w+/(?P<id>B\w+)/\w+/?$"),
               "https://hooks.slack.com/services/T…/B…/…"),
+}
+
+
+# Channel ids, for channels posted to as the bot: Discord's are numbers, Slack's start with C (or G).
+_CHANNEL_IDS = {
+    "discord": (re.compile(r"\d{15,21}"), "123456789012345678"),
+    "slack": (re.compile(r"[CG][A-Z0-9]{8,}"), "C0123ABCDEF"),
 }
 
 
@@ -179,11 +200,15 @@ def _filter_rule(entry: Any, strictness: str) -> str:
 class ChannelSettings(Strict):
     platform: Literal["telegram", "matrix", "discord", "slack"] = "telegram"
     # Telegram: "@name" or a numeric chat id. Set for the others: the Matrix room, "discord:<webhook id>",
-    # "slack:<webhook id>".
+    # "slack:<webhook id>", or "discord:channel:<id>", "slack:channel:<id>" for a channel_id.
     chat: str | None = None
     topic: int | None = Field(default=None, ge=1)  # Telegram: a forum group's topic (message thread id)
+    # Telegram: per_feed posts each feed's stories into a forum topic of its own, created when missing.
+    topics: Literal["per_feed"] | None = None
     room: str | None = None  # Matrix: the room id, "!opaque:server" (or "!opaque")
     webhook_url: str | None = None  # Discord, Slack: the channel's webhook (it holds the webhook's secret)
+    # Discord, Slack: a channel the bot posts to with its bot_token (discord: or slack:), instead of a webhook.
+    channel_id: str | None = None
     language: str = "en"
     digest: DigestSchedule = Field(default_factory=lambda: DigestSchedule(at="08:00"))
     feeds: Literal["all"] | list[str] = "all"
@@ -193,7 +218,7 @@ class ChannelSettings(Strict):
     exclude: list[str] = Field(default_factory=list)
     max_stories: int = Field(default=10, ge=1, le=50)
 
-    @field_validator("chat", mode="before")
+    @field_validator("chat", "channel_id", mode="before")
     @classmethod
     def _chat_as_text(cls, value: Any) -> str | None:
         return None if value is None else str(value)
@@ -203,17 +228,30 @@ class ChannelSettings(Strict):
         """Where the digests go, in `chat` for every platform (a Matrix room's id, a webhook's)."""
         if self.webhook_url is not None and self.platform not in _WEBHOOKS:
             raise ValueError("webhook_url is for Discord and Slack channels (platform: discord or slack)")
-        if self.platform in _WEBHOOKS:
+        if self.channel_id is not None and self.platform not in _CHANNEL_IDS:
+            raise ValueError("channel_id is for Discord and Slack channels (platform: discord or slack)")
+        if self.channel_id is not None:
+            name = self.platform.title()
+            if self.webhook_url is not None:
+                raise ValueError(f"a {name} channel names a webhook_url or a channel_id, not both")
+            pattern, example = _CHANNEL_IDS[self.platform]
+            if not pattern.fullmatch(self.channel_id):
+                raise ValueError(f"channel_id must be a {name} channel id like {example}, got {self.channel_id!r}")
+            if self.chat is not None or self.room is not None or self.topic is not None or self.topics is not None:
+                raise ValueError(f"a {name} channel names only its channel_id")
+            self.chat = f"{self.platform}:channel:{self.channel_id}"
+        elif self.platform in _WEBHOOKS:
             pattern, example = _WEBHOOKS[self.platform]
             webhook = pattern.match(self.webhook_url or "")
             if webhook is None:
-                raise ValueError(f"a {self.platform.title()} channel needs webhook_url: {example}")
-            if self.chat is not None or self.room is not None or self.topic is not None:
+                raise ValueError(f"a {self.platform.title()} channel needs webhook_url: {example} "
+                                 f"(or channel_id, posted to with {self.platform}.bot_token)")
+            if self.chat is not None or self.room is not None or self.topic is not None or self.topics is not None:
                 raise ValueError(f"a {self.platform.title()} channel names only its webhook_url")
             self.chat = f"{self.platform}:{webhook['id']}"
         elif self.platform == "matrix":
-            if self.topic is not None:
-                raise ValueError("topic is for Telegram forum groups; a Matrix channel names only its room")
+            if self.topic is not None or self.topics is not None:
+                raise ValueError("topic and topics are for Telegram forum groups; a Matrix channel names only its room")
             if self.room is None:
                 raise ValueError("a Matrix channel needs room: '!id:server'")
             if not _MATRIX_ROOM.match(self.room):
@@ -225,6 +263,8 @@ class ChannelSettings(Strict):
             raise ValueError("room is for Matrix channels (platform: matrix)")
         elif not self.chat:
             raise ValueError("a Telegram channel needs chat: '@name' or a chat id")
+        elif self.topic is not None and self.topics is not None:
+            raise ValueError("a channel names one topic or topics: per_feed, not both")
         return self
 
     @field_validator("include", "exclude", mode="before")
@@ -253,6 +293,8 @@ class Settings(BaseSettings):
     translation: TranslationSettings = Field(default_factory=TranslationSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     matrix: MatrixSettings = Field(default_factory=MatrixSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     log: LogSettings = Field(default_factory=LogSettings)

@@ -163,8 +163,30 @@ def test_check_config_accepts_a_valid_config(tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().out == "config ok: 0 feeds, 1 channels\n"
 
 
+@pytest.mark.parametrize("channels", [
+    'matrix: {homeserver: "https://m.example.org", access_token: "syt_x"}\nchannels: [{platform: matrix, room: "!r:m.org"}]\n',
+    'channels: [{platform: discord, webhook_url: "https://discord.com/api/webhooks/1/t"}]\n',
+    'channels: [{platform: slack, webhook_url: "https://hooks.slack.com/services/T1/B2/s"}]\n',
+])
+def test_check_config_needs_no_telegram_token_when_no_channel_is_on_telegram(tmp_path, capsys, monkeypatch, channels):
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    (tmp_path / "bot.yaml").write_text(channels)
+
+    assert main(["run", "--config", str(tmp_path / "bot.yaml"), "--check-config"]) == 0
+    assert capsys.readouterr().out == "config ok: 0 feeds, 1 channels\n"
+
+
 @pytest.mark.parametrize(("yaml", "message"), [
     ("telegram: {token: null}\n", "error: telegram.token is not set (put it in the config or in TELEGRAM_BOT_TOKEN)\n"),
+    ("channels: [{platform: discord, channel_id: 123456789012345678}]\n",
+     "error: discord.bot_token is not set (put it in BRIEFBOT_DISCORD__BOT_TOKEN), and channel "
+     "discord:channel:123456789012345678 is posted to as the bot\n"),
+    ("channels: [{platform: slack, channel_id: C0123ABCDEF}]\n",
+     "error: slack.bot_token is not set (put it in BRIEFBOT_SLACK__BOT_TOKEN), and channel slack:channel:C0123ABCDEF "
+     "is posted to as the bot\n"),
+    ('channels: [{platform: discord, webhook_url: "https://discord.com/api/webhooks/1/t"}, {chat: "@news"}]\n',
+     "error: telegram.token is not set (put it in the config or in TELEGRAM_BOT_TOKEN), and channel @news is on "
+     "Telegram\n"),
     ('telegram: {token: "123:abc"}\nchannels: [{chat: "@news", digest: {cron: "0 7 * *"}}]\n',
      "error: bot.yaml: key 'channels.0.digest': a cron expression has 5 fields, got 4\n"),
     ('telegram: {token: "123:abc", webhook_url: "http://bot.example.org/hook"}\n',

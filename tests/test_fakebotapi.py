@@ -292,3 +292,29 @@ async def test_application_replies_to_start(fake_api: FakeBotApi) -> None:
     assert fake_api.requests[-1][0] == "getUpdates"
     async with Bot(fake_api.token, base_url=fake_api.base_url) as bot:
         assert await bot.get_updates() == ()
+
+
+async def test_create_forum_topic_makes_a_thread_messages_can_go_to(fake_api, ptb_bot):
+    forum_id = -1003000000001
+    fake_api.add_chat(forum_id, type="supergroup", topics=[])
+    fake_api.add_chat(CHANNEL_ID, type="channel")
+
+    topic = await ptb_bot.create_forum_topic(forum_id, "Harbour Herald")
+    sent = await ptb_bot.send_message(forum_id, "in the topic", message_thread_id=topic.message_thread_id)
+    with pytest.raises(BadRequest, match="not a forum"):
+        await ptb_bot.create_forum_topic(CHANNEL_ID, "Harbour Herald")
+
+    assert fake_api.forum_topics(forum_id) == {topic.message_thread_id: "Harbour Herald"}
+    assert sent.message_thread_id == topic.message_thread_id and sent.is_topic_message
+
+
+async def test_create_forum_topic_is_refused_without_the_right_to_manage_topics(fake_api, ptb_bot):
+    forum_id = -1003000000002
+    fake_api.add_chat(forum_id, type="supergroup", topics=[], admins=[fake_api.bot_id], bot_manages_topics=False)
+
+    member = await ptb_bot.get_chat_member(forum_id, ptb_bot.id)
+    with pytest.raises(BadRequest, match="Not enough rights to create a topic"):
+        await ptb_bot.create_forum_topic(forum_id, "Harbour Herald")
+
+    assert fake_api.forum_topics(forum_id) == {}
+    assert member.status == "administrator" and member.can_manage_topics is False

@@ -1,16 +1,21 @@
 """Digests in a Matrix room, against a real Synapse: formatted and plain bodies, order, the homeserver's
-rate limit, a send repeated after a lost answer, a room the bot was kicked from."""
+rate limit, a send repeated after a lost answer, a bot process killed mid-digest, a room the bot was
+kicked from."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from urllib.parse import quote
 
 import httpx
 import pytest
+import yaml
 from sqlalchemy import select, update
 
+from bench.restart import queue as queue_in_outbox
+from bench.restart import start_bot
 from bot.app import outbox_of, usecases_of, web_server_of
 from bot.digest.items import ChannelDigest
 from bot.digest.record import queue_digest
@@ -162,3 +167,54 @@ async def test_one_bot_run_posts_the_same_stories_to_telegram_matrix_and_discord
         assert title in matrix[0]["body"] and f"<b>{title}</b>" in matrix[0]["formatted_body"]
         assert f"**{title}**" in discord_text
     assert "<br>" in matrix[0]["formatted_body"] and "\n" not in matrix[0]["formatted_body"]
+
+
+KILLED_AFTER = 3
+RESTART_TIMEOUT = 120.0
+
+
+async def room_holds(room: Room, count: int) -> None:
+    """Wait until the room has `count` messages."""
+    deadline = asyncio.get_running_loop().time() + RESTART_TIMEOUT
+    while len(await asyncio.to_thread(room.messages)) < count:
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"the room has {len(room.messages())} messages, not {count}")
+        await asyncio.sleep(0.1)
+
+
+async def test_a_bot_killed_mid_digest_posts_each_message_to_the_room_once_after_its_restart(
+    tmp_path, homeserver, matrix_room, tiny_causal_dir, monkeypatch  # noqa: F811
+):
+    bot, room = matrix_room
+    texts = [f"Part {n} of the digest" for n in range(1, 13)]  # four times the homeserver's burst
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)  # a Matrix-only bot needs no Telegram token
+    config = tmp_path / "bot.yaml"
+    config.write_text(yaml.safe_dump({
+        "storage": {"url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"},
+        "server": {"host": "127.0.0.1", "port": 0},
+        "model": {"name": str(tiny_causal_dir)},
+        "matrix": {"homeserver": homeserver.url, "access_token": bot.access_token},
+        "channels": [{"platform": "matrix", "room": room.room_id, "language": "en", "digest": quiet_schedule()}],
+    }))
+    await queue_in_outbox(config, texts)
+
+    first = await start_bot(config)
+    try:
+        await room_holds(room, KILLED_AFTER)
+    finally:
+        first.kill()  # SIGKILL: no shutdown at all, a send may be in flight
+        await first.wait()
+    before_kill = len(room.messages())
+    second = await start_bot(config)
+    try:
+        await room_holds(room, len(texts))
+        await asyncio.sleep(1)  # room for a repeat, if there were one
+    finally:
+        second.terminate()
+        await second.wait()
+
+    assert KILLED_AFTER <= before_kill < len(texts)
+    # The message in flight at the kill was sent again with its transaction id: still one event.
+    assert [content["body"] for content in room.messages()] == texts
+    assert "Traceback" not in (tmp_path / "bot.log").read_text()
+

@@ -108,6 +108,8 @@ class ChannelDigest:
     # Articles that came to stories the channel was given, and said nothing new: given without a word.
     quiet: list[int] = field(default_factory=list)
     left_out: int = 0  # stories whose item could not be built (logged): neither posted nor given
+    # With topics: per_feed, the feed whose forum topic each message goes to; else empty.
+    feeds: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
@@ -115,6 +117,7 @@ class ChannelDigest:
             "language": self.language,
             "stories": [item.to_json() for item in self.items],
             "messages": self.messages,
+            **({"message_feeds": self.feeds} if self.feeds else {}),
         }
 
 

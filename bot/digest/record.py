@@ -31,8 +31,10 @@ async def queue_digest(session: AsyncSession, channel_id: int, digest: ChannelDi
     given = [article_id for item in digest.items for article_id in item.article_ids] + digest.quiet
     session.add_all(PostedArticle(channel_id=channel_id, article_id=article_id, digest_id=digest_id)
                     for article_id in dict.fromkeys(given))
+    feeds = digest.feeds or [None] * len(digest.messages)
     session.add_all(
-        OutboxMessage(digest_id=digest_id, position=position, text=text) for position, text in enumerate(digest.messages)
+        OutboxMessage(digest_id=digest_id, position=position, text=text, feed=feed)
+        for position, (text, feed) in enumerate(zip(digest.messages, feeds, strict=True))
     )
     await session.commit()
     return record

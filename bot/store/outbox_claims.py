@@ -41,6 +41,7 @@ class QueuedMessage:
     chat: str
     topic: int  # a Telegram forum topic; 0: none
     paused: bool  # its channel is paused: it waits
+    feed: str | None = None  # the feed whose forum topic it goes to (a channel with topics: per_feed)
 
 
 def this_process() -> str:
@@ -150,7 +151,7 @@ class OutboxClaims:
             return None
         message, channel = row
         return QueuedMessage(message.id, digest_id, message.position, message.text, channel.id, channel.chat,
-                             channel.topic, channel.paused_reason is not None)
+                             channel.topic, channel.paused_reason is not None, message.feed)
 
     async def claim(self, message_id: int) -> bool:
         """Take the message for this sender unless another live sender holds it (or it was sent meanwhile)."""
@@ -209,7 +210,8 @@ class OutboxClaims:
             )
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id).values(text=pieces[0]))
             session.add_all(
-                OutboxMessage(digest_id=message.digest_id, position=message.position + offset, text=piece)
+                OutboxMessage(digest_id=message.digest_id, position=message.position + offset, text=piece,
+                              feed=message.feed)
                 for offset, piece in enumerate(pieces[1:], start=1)
             )
 

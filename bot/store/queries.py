@@ -63,6 +63,7 @@ def channel_fields(configured: ChannelSettings) -> dict:
     return {
         "platform": configured.platform,
         "topic": configured.topic or 0,
+        "topics": configured.topics,
         "language": configured.language,
         "schedule": configured.digest.model_dump(exclude_none=True),
         "feeds": None if configured.feeds == "all" else list(configured.feeds),

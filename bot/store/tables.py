@@ -214,6 +214,8 @@ class Channel(Base):
     # A forum group's topic (Telegram's message_thread_id); 0: the chat itself. Not NULL, so that
     # the address stays unique.
     topic: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # "per_feed": each feed's stories go to a forum topic of their own (ForumTopic); None: one place.
+    topics: Mapped[str | None] = mapped_column(String(16))
     # Set from config.settings.ChannelSettings (store.queries.channel_fields), where the defaults are.
     language: Mapped[str] = mapped_column(String(8))
     schedule: Mapped[dict] = mapped_column(JSON)  # {"at"|"cron", "timezone"}
@@ -227,6 +229,18 @@ class Channel(Base):
     # When the digest job last finished for the channel (with or without stories): a digest time
     # that passed while the bot was down is caught up at start.
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ForumTopic(Base):
+    """The forum topic the bot created in a channel's group for one feed (channels with topics: per_feed)."""
+
+    __tablename__ = "forum_topics"
+    __table_args__ = (UniqueConstraint("channel_id", "feed", name="uq_forum_topic_feed"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    feed: Mapped[str] = mapped_column(String(FEED_NAME_CHARS))
+    thread_id: Mapped[int] = mapped_column(BigInteger)  # Telegram's message_thread_id
 
 
 class Digest(Base):
@@ -278,6 +292,8 @@ class OutboxMessage(Base):
     digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    # The feed whose forum topic the message goes to, in a channel with topics: per_feed.
+    feed: Mapped[str | None] = mapped_column(String(FEED_NAME_CHARS))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

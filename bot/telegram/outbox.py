@@ -10,7 +10,7 @@ SEND_TIMEOUT to answer, or when the process dies between Telegram's answer and t
 records it (milliseconds). Losing the message instead would be worse.
 
 The rounds and their order are bot/usecases/delivery.py's; a message to a forum group's topic
-carries its message_thread_id.
+carries its message_thread_id (bot/telegram/forum_topics.py: a channel's topic, or its feed's).
 
 Flood control has one layer, here: the application's rate limiter only paces requests (it does not
 retry), and a message Telegram answers with "retry after" is tried at most 1 + MAX_FLOOD_WAITS
@@ -32,6 +32,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from bot.metrics import Metrics
 from bot.store.channel_state import move_channel
 from bot.store.outbox_claims import LEASE, QueuedMessage
+from bot.telegram.forum_topics import ForumTopics
 from bot.telegram.html import NO_PREVIEW, TELEGRAM_LIMIT, plain_text, split_messages
 from bot.usecases.delivery import MAX_FLOOD_SLEEP, MAX_FLOOD_WAITS, SEND_TIMEOUT, Delivery, OnPaused
 from web.retry_after import retry_after_seconds
@@ -59,16 +60,19 @@ class Outbox(Delivery):
     ) -> None:
         super().__init__(sessions, metrics, on_paused=on_paused, lease=lease)
         self._bot = bot
+        self._topics = ForumTopics(sessions, bot)
 
     async def _deliver(self, message: QueuedMessage) -> bool:
         """Send one claimed message, coping with what Telegram answers; True once it is accepted."""
         chat, text, parse_mode = message.chat, message.text, ParseMode.HTML
         flood_waits = 0
+        topic_made_again = False
         while True:
             try:
+                thread = await self._topics.thread(message, _chat_id(chat))
                 accepted = await self._bot.send_message(
                     _chat_id(chat), text, parse_mode=parse_mode, link_preview_options=NO_PREVIEW,
-                    message_thread_id=message.topic or None, read_timeout=SEND_TIMEOUT,
+                    message_thread_id=thread, read_timeout=SEND_TIMEOUT,
                 )
             except RetryAfter as exc:
                 self._metrics.telegram_error(exc)
@@ -99,6 +103,8 @@ class Outbox(Delivery):
                 elif "can't parse entities" in problem and parse_mode is not None:
                     log.warning("outbox message %s: %s; sending it as plain text", message.id, exc.message)
                     text, parse_mode = plain_text(text), None
+                elif "thread not found" in problem and not topic_made_again and await self._topics.lost(message):
+                    topic_made_again = True
                 else:
                     await self._pause(message, exc.message)
                     return False

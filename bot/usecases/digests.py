@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from bot.digest.choose import ChosenStory, channel_topics, choose_stories
+from bot.digest.feed_topics import rendered_messages
 from bot.digest.items import ChannelDigest, DigestItem, build_item, build_update
 from bot.digest.record import queue_digest
 from bot.digest.summaries import StorySummaries
@@ -118,8 +119,8 @@ class Digests:
         items = [result for result in built if isinstance(result, DigestItem)]
         # Stories that failed are neither posted nor given: they are tried again next time.
         quiet = [a.id for story, result in zip(chosen, built, strict=True) if result is None for a in story.new]
-        return ChannelDigest(channel.chat, channel.language, items, self._renders[channel.platform](items, channel.language), quiet,
-                             left_out=len(failures))
+        messages, feeds = rendered_messages(self._renders[channel.platform], channel, chosen, items)
+        return ChannelDigest(channel.chat, channel.language, items, messages, quiet, left_out=len(failures), feeds=feeds)
 
     def _story_summaries(self) -> StorySummaries:
         """One for the process, so digest jobs that run together share their summaries."""

@@ -20,6 +20,9 @@ _CHAT_ACTIONS = {
 }
 
 
+_TOPIC_ICON_COLOR = 0x6FB9F0  # the first of the colours Telegram allows, and its default
+
+
 class ChatsMixin:
     """The chats and users FakeBotApi knows (its state is set up in ``FakeBotApi.__init__``)."""
 
@@ -32,10 +35,12 @@ class ChatsMixin:
         title: str | None = None,
         admins: Iterable[int] = (),
         topics: Iterable[int] | None = None,
+        bot_manages_topics: bool = True,
     ) -> None:
         """Make a chat known, with the bot in it (adding it again undoes removal).
 
-        `topics`: the chat is a forum supergroup with these topics (message thread ids)."""
+        `topics`: the chat is a forum supergroup with these topics (message thread ids);
+        `bot_manages_topics=False`: the bot lacks the right to create topics there."""
         if type not in CHAT_TYPES:
             raise ValueError(f"chat type must be one of {CHAT_TYPES}, not {type!r}")
         previous = self._chats.get(chat_id)
@@ -45,10 +50,19 @@ class ChatsMixin:
             title=title,
             username=username,
             admins=set(admins),
-            topics=None if topics is None else set(topics),
+            topics=None if topics is None else {thread: f"Topic {thread}" for thread in topics},
+            bot_manages_topics=bot_manages_topics,
             members=previous.members if previous else set(),
             last_message_id=previous.last_message_id if previous else 0,
         )
+
+    def forum_topics(self, chat_id: int) -> dict[int, str]:
+        """A forum's topics, those the bot created included: message thread id -> name."""
+        return dict(self._known_chat(chat_id).topics or {})
+
+    def delete_forum_topic(self, chat_id: int, thread_id: int) -> None:
+        """An admin deletes a topic: sends to it get 400 "message thread not found" from now on."""
+        del self._known_chat(chat_id).topics[thread_id]
 
     def remove_bot_from(self, chat_id: int) -> None:
         """The bot is kicked (or blocked by a user): sends get 403 from now on."""
@@ -158,7 +172,7 @@ class ChatsMixin:
             user = self._bot_user()
             # A bot can only be in a channel as an administrator.
             if chat.type == "channel" or user_id in chat.admins:
-                return administrator(user, chat.type)
+                return administrator(user, chat.type, manages_topics=chat.bot_manages_topics)
             return {"status": "member", "user": user}
         user = self._users.get(user_id) or {
             "id": user_id,
@@ -179,6 +193,20 @@ class ChatsMixin:
         if chat.type == "channel" and self.bot_id not in chat.admins:
             admin_ids.append(self.bot_id)
         return [self._get_chat_member({"chat_id": chat.id, "user_id": uid}) for uid in admin_ids]
+
+    def _create_forum_topic(self, params: dict) -> dict:
+        """A new topic in a forum; its thread id is the id of the service message that opens it."""
+        chat = self._chat_with_bot(params)
+        name = params.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 128:
+            raise ApiError.bad_request("TOPIC_TITLE_EMPTY" if not name else "TOPIC_TITLE_TOO_LONG")
+        if chat.topics is None:
+            raise ApiError.bad_request("the chat is not a forum")
+        if not chat.bot_manages_topics:
+            raise ApiError.bad_request("not enough rights to create a topic")
+        thread = chat.next_message_id()
+        chat.topics[thread] = name
+        return {"message_thread_id": thread, "name": name, "icon_color": _TOPIC_ICON_COLOR}
 
     def _send_chat_action(self, params: dict) -> bool:
         self._chat_with_bot(params)

@@ -76,7 +76,9 @@ class Chat:
     title: str | None = None
     username: str | None = None
     admins: set[int] = field(default_factory=set)
-    topics: set[int] | None = None  # a forum supergroup's topics (message thread ids); None: not a forum
+    # A forum supergroup's topics: message thread id -> name; None: not a forum.
+    topics: dict[int, str] | None = None
+    bot_manages_topics: bool = True  # the bot's right to create forum topics there
     members: set[int] = field(default_factory=set)
     bot_removed: bool = False
     migrated_to: int | None = None
@@ -116,8 +118,9 @@ class Chat:
         return chat
 
 
-def administrator(user: dict, chat_type: str) -> dict:
-    """A ChatMemberAdministrator with the rights a chat's creator usually grants."""
+def administrator(user: dict, chat_type: str, *, manages_topics: bool = True) -> dict:
+    """A ChatMemberAdministrator with the rights a chat's creator usually grants (in a supergroup,
+    managing topics unless `manages_topics` is False)."""
     member = {
         "status": "administrator",
         "user": user,
@@ -138,6 +141,8 @@ def administrator(user: dict, chat_type: str) -> dict:
         member.update(can_post_messages=True, can_edit_messages=True)
     else:
         member["can_pin_messages"] = True
+    if chat_type == "supergroup":
+        member["can_manage_topics"] = manages_topics
     return member
 
 

@@ -41,7 +41,8 @@ _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 class FakeBotApi(ChatsMixin, MessagesMixin, FilesMixin, UpdatesMixin):
     """The Telegram Bot API for one bot, served from 127.0.0.1 on a free port.
 
-    Scenario controls: ``add_chat``, ``remove_bot_from``, ``migrate_chat`` (chats.py),
+    Scenario controls: ``add_chat`` (forums and the bot's right to make topics included),
+    ``remove_bot_from``, ``migrate_chat``, ``forum_topics``, ``delete_forum_topic`` (chats.py),
     ``push_update``, ``user_message``, ``user_callback_query`` (updates.py),
     ``add_file`` (files.py) and ``fail_next`` (here).
     """
@@ -126,6 +127,7 @@ class FakeBotApi(ChatsMixin, MessagesMixin, FilesMixin, UpdatesMixin):
             "getChat": self._get_chat,
             "getChatMember": self._get_chat_member,
             "getChatAdministrators": self._get_chat_administrators,
+            "createForumTopic": self._create_forum_topic,
             "getFile": self._get_file,
             "answerCallbackQuery": self._answer_callback_query,
         }
