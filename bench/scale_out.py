@@ -15,8 +15,8 @@ story), "exited_early" (exit codes of processes that ended before SIGTERM), "sto
 process, SIGTERM to exit), "exit_codes", "log_errors" (tracebacks in the logs),
 "fetches_per_due_feed" (the most any feed was fetched; each is due once in a run),
 "summaries_per_story_language" (the most summaries asked of the model for one story in one
-language), "summaries_per_minute" (summaries the model server answered, per minute from the first
-summary asked to the last one answered)}.
+language), "summaries_per_minute" (summaries the model server answered, per minute that it had at
+least one in hand)}.
 
 With --kill, one process gets SIGKILL while the model is making summaries it asked for, once a
 quarter of the stories are summarised; "takeover_s" is how long after that the last of its
@@ -96,12 +96,16 @@ class ModelLog:
     summarised: Counter[int] = field(default_factory=Counter)
     asked: list[tuple[float, int, int]] = field(default_factory=list)  # (time, story, client port)
     in_flight: dict[int, set[int]] = field(default_factory=dict)  # client port -> stories asked, unanswered
-    answered: list[float] = field(default_factory=list)
+    answered: list[tuple[float, float]] = field(default_factory=list)  # each summary's (asked, answered) times
 
     def per_minute(self) -> float:
-        if not self.answered:
-            return 0.0
-        return round(len(self.answered) / ((max(self.answered) - min(t for t, _, _ in self.asked)) / 60), 1)
+        """Summaries answered per minute that the server had one in hand (digest times apart, a
+        run's summaries come in bursts)."""
+        busy, until = 0.0, float("-inf")
+        for asked, answered in sorted(self.answered):
+            busy += max(0.0, answered - max(asked, until))
+            until = max(until, answered)
+        return round(len(self.answered) / (busy / 60), 1) if busy else 0.0
 
 
 def model_server(delay: float, log: ModelLog) -> web.Application:
@@ -124,10 +128,11 @@ def model_server(delay: float, log: ModelLog) -> web.Application:
         log.summarised.update(numbers)
         log.asked.extend((time.monotonic(), number, port) for number in numbers)
         log.in_flight.setdefault(port, set()).update(numbers)
+        asked = time.monotonic()
         await asyncio.sleep(delay)
         log.in_flight[port] -= numbers
         if numbers:
-            log.answered.append(time.monotonic())
+            log.answered.append((asked, time.monotonic()))
         message = {"role": "assistant", "content": first_sentence(prompt)}
         return web.json_response({"object": "chat.completion",
                                   "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
