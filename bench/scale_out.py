@@ -65,14 +65,42 @@ def story_title(number: int) -> str:
     return f"Story {number}: harbour board {number} votes on pier {number}"
 
 
+# Words that vary from story to story in every sentence: stories that only differed in their
+# numbers would read as copies of one text (bot/feeds/dedupe.py) and be grouped into few stories.
+_WORDS = {
+    "body": ["harbour board", "town council", "port authority", "county board", "ferry trust", "river commission",
+             "coastal agency", "city council", "regional assembly", "water board", "parish council"],
+    "town": ["Arden", "Belmouth", "Corran", "Dunmere", "Elsby", "Fernhold", "Garrow", "Hale", "Inver", "Joss",
+             "Kilby", "Lorne", "Marsh End", "Norwick", "Oban Ferry", "Pellow", "Quarry Bay"],
+    "work": ["rebuild", "widen", "repair", "replace", "strengthen", "extend", "reopen"],
+    "thing": ["pier", "sea wall", "slipway", "lighthouse", "breakwater", "footbridge", "boathouse", "quay",
+              "ferry ramp", "harbour crane", "lock gate", "jetty", "fish market"],
+    "season": ["winter", "autumn", "spring", "summer"],
+    "cause": ["a crane collapsed", "a storm surge", "a fire", "a landslip", "subsidence", "a ship collision",
+              "flooding", "corrosion was found", "a survey failed"],
+    "payer": ["the national treasury", "a private donor", "the harbour trust", "a European grant",
+              "the fishing cooperative", "local taxpayers", "the ferry company", "a lottery fund"],
+    "people": ["fishermen", "ferry crews", "shopkeepers", "sailors", "residents", "boat builders", "divers"],
+    "worry": ["their moorings", "lost trade", "the tourist season", "insurance costs", "safety", "noise"],
+    "when": ["next month", "in the new year", "after the election", "within weeks", "by the summer"],
+}
+
+
+def _word(kind: str, number: int) -> str:
+    options = _WORDS[kind]
+    return options[int.from_bytes(hashlib.sha256(f"{kind}{number}".encode()).digest()[:4], "big") % len(options)]
+
+
 def story_text(number: int) -> str:
     # Full text in the feed (no page fetch), long enough not to read as a teaser.
+    w = {kind: _word(kind, number) for kind in _WORDS}
     return (
-        f"The harbour board number {number} voted on Monday to rebuild pier {number} before the winter storms. "
-        f"Engineers said pier {number} had been closed to ferries since a crane collapsed in the spring. "
-        f"The works on pier {number} will be paid for by the port authority and by a regional fund for coastal towns, "
-        f"and local fishermen said they welcomed the decision after months of uncertainty about their moorings. "
-        f"The board will publish the timetable for pier {number} next month, once the contractors have been chosen."
+        f"The {w['body']} of {w['town']} voted on Monday to {w['work']} the {w['thing']} number {number} "
+        f"before the {w['season']} storms. "
+        f"Engineers in {w['town']} said the {w['thing']} had been closed since {w['cause']} in the {w['season']}. "
+        f"The works will be paid for by {w['payer']} and by the {w['body']} itself, "
+        f"and {w['people']} of {w['town']} said they welcomed the decision after months of worry about {w['worry']}. "
+        f"The {w['body']} will publish the timetable for the {w['thing']} {w['when']}, once contractors are chosen."
     )
 
 
