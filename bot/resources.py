@@ -95,9 +95,11 @@ async def open_resources(settings: Settings, config_path: str | Path | None) -> 
     async with sessions() as session:
         await sync_config(session, settings, config_dir)
     http = create_session(settings.fetch)
-    fetcher = Fetcher(http, settings.fetch)
+    claims = WorkClaims(engine)
+    fetch = settings.fetch
+    fetcher = Fetcher(http, fetch, shared_turn=lambda host: claims.host_turn(host, fetch.per_host, fetch.host_delay))
     parsers = ParsePool(
         settings.fetch.parse_workers or None, timeout=settings.fetch.parse_timeout, preload=fingerprint.PRELOAD
     )
     poller = Poller(sessions, fetcher, parsers, allow_private_urls=settings.security.allow_private_urls)
-    return Resources(settings, engine, sessions, http, fetcher, parsers, poller, claims=WorkClaims(engine))
+    return Resources(settings, engine, sessions, http, fetcher, parsers, poller, claims=claims)

@@ -174,3 +174,30 @@ async def test_a_claim_is_one_process_s_at_a_time_and_given_back_after_its_block
         await first.close()
         await second.close()
         await engine.dispose()
+
+
+async def test_processes_take_turns_at_a_host_within_its_limits_together(postgres_url):
+    engine, _ = await open_store(postgres_url)
+    first, second = WorkClaims(engine), WorkClaims(engine)
+    try:
+        async with first.host_turn("news.example", slots=1, delay=0):
+            waiting = asyncio.create_task(second.host_turn("news.example", slots=1, delay=0).__aenter__())
+            await asyncio.sleep(1)
+            assert not waiting.done()  # the host's one request in flight is the first process's
+            async with second.host_turn("other.example", slots=1, delay=0):
+                pass  # another host is not held up
+        await asyncio.wait_for(waiting, 30)
+        await second.close()  # leaves the turn it had
+        async with first.host_turn("news.example", slots=1, delay=3600):
+            pass
+        # The next start at the host is an hour away, for the other process too (same settings),
+        # unless the first one ends.
+        starting = asyncio.create_task(second.host_turn("news.example", slots=1, delay=3600).__aenter__())
+        await asyncio.sleep(1)
+        assert not starting.done()
+        await first.close()
+        await asyncio.wait_for(starting, 30)
+    finally:
+        await first.close()
+        await second.close()
+        await engine.dispose()

@@ -1,5 +1,6 @@
 """Work that bot processes sharing one PostgreSQL database claim, so that one of them does it: a
-story's summary in a language, its headline, a sentence's translation, a channel's digest.
+story's summary in a language, its headline, a sentence's translation, a channel's digest; and
+their turns at a host, so its politeness limits hold for all of them together.
 
 A claim is a session-level advisory lock held on one connection the process keeps for its claims.
 It lasts until the process lets go, or until that connection ends: PostgreSQL frees the claims of a
@@ -27,6 +28,8 @@ T = TypeVar("T")
 
 # How often a process waiting for work another process has claimed looks again (seconds).
 LOOK_AGAIN = 1.0
+# How often a request waiting for its turn at a host looks again (seconds).
+HOST_LOOK_AGAIN = 0.2
 
 _TRY = text("SELECT pg_try_advisory_lock(:work, :name)")
 _LET_GO = text("SELECT pg_advisory_unlock(:work, :name)")
@@ -40,6 +43,8 @@ class Work(IntEnum):
     HEADLINE = 0x62726a02
     TRANSLATION = 0x62726a03
     DIGEST = 0x62726a04
+    HOST_SLOT = 0x62726a05  # one of a host's requests in flight
+    HOST_START = 0x62726a06  # a request's start at a host, held for the host's delay
 
 
 def _name_key(name: str) -> int:
@@ -54,6 +59,7 @@ class WorkClaims:
         self._connection: AsyncConnection | None = None
         self._talking = asyncio.Lock()  # one statement at a time on the connection
         self._held: set[tuple[Work, int]] = set()
+        self._later: set[asyncio.Task[None]] = set()  # start turns given back after a host's delay
 
     @property
     def shared(self) -> bool:
@@ -91,8 +97,40 @@ class WorkClaims:
             found = await stored()
         return found
 
+    @asynccontextmanager
+    async def host_turn(self, host: str, slots: int, delay: float) -> AsyncIterator[None]:
+        """A request to `host` by any of the processes: at most `slots` in flight together, their
+        starts at least `delay` seconds apart. Immediate when no other process shares the work."""
+        if not self.shared:
+            yield
+            return
+        slot = await self._first_free(Work.HOST_SLOT, [f"{host}#{n}" for n in range(slots)])
+        try:
+            if delay:
+                start = await self._first_free(Work.HOST_START, [host])
+                self._later.add(task := asyncio.create_task(self._give_back_after(start, delay)))
+                task.add_done_callback(self._later.discard)
+            yield
+        finally:
+            await self._give_back(slot)
+
+    async def _first_free(self, work: Work, names: list[str]) -> tuple[Work, int]:
+        """The first of the claims on `names` this process wins, once one is free."""
+        while True:
+            for name in names:
+                key = (work, _name_key(name))
+                if await self._take(key):
+                    return key
+            await asyncio.sleep(HOST_LOOK_AGAIN)
+
+    async def _give_back_after(self, key: tuple[Work, int], delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self._give_back(key)
+
     async def close(self) -> None:
         """Give back every claim (the connection ends)."""
+        for task in self._later:
+            task.cancel()
         async with self._talking:
             await self._drop()
 
@@ -132,7 +170,6 @@ class WorkClaims:
         connection, self._connection = self._connection, None
         self._held.clear()
         if connection is not None:
-            try:
-                await connection.close()
-            except SQLAlchemyError:
-                await connection.invalidate()
+            # Closed, not handed back to the pool: its locks would go on with it.
+            await connection.invalidate()
+            await connection.close()
