@@ -18,7 +18,8 @@ from bot.digest.summaries import StorySummaries
 from bot.store.db import open_store
 from bot.store.tables import Article, Feed, SummaryRecord, utcnow
 from bot.store.work_claims import Work, WorkClaims
-from summarizer import Summarizer
+from summarizer import Summarizer, SummarizerError
+from summarizer.types import BackendUnavailableError
 from tests.doubles import FakeBackend
 
 pytestmark = pytest.mark.postgres
@@ -35,7 +36,8 @@ from bot.digest.summaries import StorySummaries
 from bot.store.db import open_store
 from bot.store.tables import Article
 from bot.store.work_claims import WorkClaims
-from summarizer import Summarizer
+from summarizer import Summarizer, SummarizerError
+from summarizer.types import BackendUnavailableError
 from tests.doubles import FakeBackend
 
 class Stuck(FakeBackend):
@@ -156,6 +158,30 @@ async def test_a_killed_process_s_summary_is_taken_over_by_one_waiting_for_it(po
         await waiter.close()
 
     assert len(waiter.backend.prompts) == 1 and record.summary
+    assert await stored_summaries(postgres_url) == 1
+
+
+class Unreachable(FakeBackend):
+    async def generate(self, prompt, max_new_tokens):
+        raise BackendUnavailableError("the inference server is not reachable")
+
+
+async def test_a_process_that_cannot_reach_the_model_gives_the_summary_back(postgres_url):
+    article = await store_with_article(postgres_url)
+    engine, sessions = await open_store(postgres_url)
+    cut_off, other = WorkClaims(engine), await process(postgres_url, asyncio.Event())
+    other.backend.gate.set()
+    try:
+        with pytest.raises(SummarizerError):
+            await StorySummaries(sessions, Summarizer(Unreachable()), 400, cut_off).summary([article], "en")
+        # Still running, the process holds no claim: another makes the summary without waiting.
+        await asyncio.wait_for(other.summaries.make_ahead([article], "en"), 30)
+    finally:
+        await cut_off.close()
+        await engine.dispose()
+        await other.close()
+
+    assert len(other.backend.prompts) == 1
     assert await stored_summaries(postgres_url) == 1
 
 
