@@ -1,7 +1,7 @@
 """Several `bot run` processes on one PostgreSQL database: is every story posted once, and how is the work shared?
 
 Usage: .venv/bin/python bench/scale_out.py [--processes 3] [--feeds 4] [--stories 8] [--load 2]
-                                           [--model-delay 0] [--timeout 300] [--database-url URL] [--json]
+                                           [--model-delay 0] [--kill] [--timeout 300] [--database-url URL] [--json]
 
 Starts the processes together on one config and one new database (dropped afterwards), with local
 RSS feeds of full-text stories, a stand-in OpenAI-compatible model server (its summary is the
@@ -15,7 +15,13 @@ story), "exited_early" (exit codes of processes that ended before SIGTERM), "sto
 process, SIGTERM to exit), "exit_codes", "log_errors" (tracebacks in the logs),
 "fetches_per_due_feed" (the most any feed was fetched; each is due once in a run),
 "summaries_per_story_language" (the most summaries asked of the model for one story in one
-language), "summaries_per_minute" (summaries the model server answered, per minute of the run)}.
+language), "summaries_per_minute" (summaries the model server answered, per minute that it had at
+least one in hand)}.
+
+With --kill, one process gets SIGKILL while the model is making summaries it asked for, once a
+quarter of the stories are summarised; "takeover_s" is how long after that the last of its
+unfinished summaries was asked for again by another process (null: one never was), and
+"killed_in_flight" how many there were.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -58,14 +65,42 @@ def story_title(number: int) -> str:
     return f"Story {number}: harbour board {number} votes on pier {number}"
 
 
+# Words that vary from story to story in every sentence: stories that only differed in their
+# numbers would read as copies of one text (bot/feeds/dedupe.py) and be grouped into few stories.
+_WORDS = {
+    "body": ["harbour board", "town council", "port authority", "county board", "ferry trust", "river commission",
+             "coastal agency", "city council", "regional assembly", "water board", "parish council"],
+    "town": ["Arden", "Belmouth", "Corran", "Dunmere", "Elsby", "Fernhold", "Garrow", "Hale", "Inver", "Joss",
+             "Kilby", "Lorne", "Marsh End", "Norwick", "Oban Ferry", "Pellow", "Quarry Bay"],
+    "work": ["rebuild", "widen", "repair", "replace", "strengthen", "extend", "reopen"],
+    "thing": ["pier", "sea wall", "slipway", "lighthouse", "breakwater", "footbridge", "boathouse", "quay",
+              "ferry ramp", "harbour crane", "lock gate", "jetty", "fish market"],
+    "season": ["winter", "autumn", "spring", "summer"],
+    "cause": ["a crane collapsed", "a storm surge", "a fire", "a landslip", "subsidence", "a ship collision",
+              "flooding", "corrosion was found", "a survey failed"],
+    "payer": ["the national treasury", "a private donor", "the harbour trust", "a European grant",
+              "the fishing cooperative", "local taxpayers", "the ferry company", "a lottery fund"],
+    "people": ["fishermen", "ferry crews", "shopkeepers", "sailors", "residents", "boat builders", "divers"],
+    "worry": ["their moorings", "lost trade", "the tourist season", "insurance costs", "safety", "noise"],
+    "when": ["next month", "in the new year", "after the election", "within weeks", "by the summer"],
+}
+
+
+def _word(kind: str, number: int) -> str:
+    options = _WORDS[kind]
+    return options[int.from_bytes(hashlib.sha256(f"{kind}{number}".encode()).digest()[:4], "big") % len(options)]
+
+
 def story_text(number: int) -> str:
     # Full text in the feed (no page fetch), long enough not to read as a teaser.
+    w = {kind: _word(kind, number) for kind in _WORDS}
     return (
-        f"The harbour board number {number} voted on Monday to rebuild pier {number} before the winter storms. "
-        f"Engineers said pier {number} had been closed to ferries since a crane collapsed in the spring. "
-        f"The works on pier {number} will be paid for by the port authority and by a regional fund for coastal towns, "
-        f"and local fishermen said they welcomed the decision after months of uncertainty about their moorings. "
-        f"The board will publish the timetable for pier {number} next month, once the contractors have been chosen."
+        f"The {w['body']} of {w['town']} voted on Monday to {w['work']} the {w['thing']} number {number} "
+        f"before the {w['season']} storms. "
+        f"Engineers in {w['town']} said the {w['thing']} had been closed since {w['cause']} in the {w['season']}. "
+        f"The works will be paid for by {w['payer']} and by the {w['body']} itself, "
+        f"and {w['people']} of {w['town']} said they welcomed the decision after months of worry about {w['worry']}. "
+        f"The {w['body']} will publish the timetable for the {w['thing']} {w['when']}, once contractors are chosen."
     )
 
 
@@ -81,9 +116,29 @@ def rss(feed: int, numbers: list[int]) -> bytes:
             f"<link>https://news.example/{feed}</link><description>test</description>{items}</channel></rss>").encode()
 
 
-def model_server(delay: float, summarised: Counter[int]) -> web.Application:
-    """Summaries that copy the article's first sentence, after `delay` seconds, counted per story in
-    `summarised`; vectors that tell every text apart."""
+@dataclass
+class ModelLog:
+    """What the stand-in model server was asked for: summaries per story number, and each summary
+    request's times and client port."""
+
+    summarised: Counter[int] = field(default_factory=Counter)
+    asked: list[tuple[float, int, int]] = field(default_factory=list)  # (time, story, client port)
+    in_flight: dict[int, set[int]] = field(default_factory=dict)  # client port -> stories asked, unanswered
+    answered: list[tuple[float, float]] = field(default_factory=list)  # each summary's (asked, answered) times
+
+    def per_minute(self) -> float:
+        """Summaries answered per minute that the server had one in hand (digest times apart, a
+        run's summaries come in bursts)."""
+        busy, until = 0.0, float("-inf")
+        for asked, answered in sorted(self.answered):
+            busy += max(0.0, answered - max(asked, until))
+            until = max(until, answered)
+        return round(len(self.answered) / (busy / 60), 1) if busy else 0.0
+
+
+def model_server(delay: float, log: ModelLog) -> web.Application:
+    """Summaries that copy the article's first sentence, after `delay` seconds, logged in `log`;
+    vectors that tell every text apart."""
 
     def first_sentence(prompt: str) -> str:
         source = prompt.split("\n\n", 1)[-1]
@@ -96,8 +151,16 @@ def model_server(delay: float, summarised: Counter[int]) -> web.Application:
 
     async def chat(request: web.Request) -> web.Response:
         prompt = (await request.json())["messages"][-1]["content"]
-        summarised.update(int(number) for number in set(_TITLE.findall(prompt)))  # headline prompts name none
+        numbers = {int(number) for number in _TITLE.findall(prompt)}  # headline prompts name none
+        port = request.transport.get_extra_info("peername")[1]
+        log.summarised.update(numbers)
+        log.asked.extend((time.monotonic(), number, port) for number in numbers)
+        log.in_flight.setdefault(port, set()).update(numbers)
+        asked = time.monotonic()
         await asyncio.sleep(delay)
+        log.in_flight[port] -= numbers
+        if numbers:
+            log.answered.append((asked, time.monotonic()))
         message = {"role": "assistant", "content": first_sentence(prompt)}
         return web.json_response({"object": "chat.completion",
                                   "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
@@ -166,6 +229,61 @@ def posted_stories(api: FakeBotApi, chat_id: int) -> Counter[int]:
     return Counter(int(number) for message in api.messages_to(chat_id) for number in _LINK.findall(message.text or ""))
 
 
+def process_with_port(pids: list[int], port: int) -> int | None:
+    """Which of the processes has a TCP socket on local `port` (Linux: /proc)."""
+    inodes = {fields[9] for table in ("/proc/net/tcp", "/proc/net/tcp6") if Path(table).exists()
+              for fields in (line.split() for line in Path(table).read_text().splitlines()[1:])
+              if int(fields[1].rsplit(":", 1)[1], 16) == port}
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in inodes:
+                return pid
+    return None
+
+
+@dataclass
+class Kill:
+    pid: int | None = None  # the process killed
+    at: float | None = None  # time.monotonic() of the SIGKILL
+    unfinished: set[int] = field(default_factory=set)  # stories the killed process was having summarised
+
+
+async def kill_one_mid_summary(bots: list[asyncio.subprocess.Process], log: ModelLog, after: int, kill: Kill) -> None:
+    """SIGKILL a process with summaries in flight, once `after` summaries have been answered."""
+    while True:
+        await asyncio.sleep(0.05)
+        if len(log.answered) < after:
+            continue
+        live = [bot.pid for bot in bots if bot.returncode is None]
+        for port in [port for port, numbers in log.in_flight.items() if numbers]:
+            pid = process_with_port(live, port)
+            if pid is None:
+                continue
+            ports = {other for other in log.in_flight if process_with_port([pid], other) == pid}
+            os.kill(pid, signal.SIGKILL)
+            # No await since the ports were read: what they have in flight now is what the kill cut short.
+            kill.pid, kill.at = pid, time.monotonic()
+            kill.unfinished = {number for other in ports for number in log.in_flight[other]}
+            return
+
+
+def takeover_seconds(log: ModelLog, kill: Kill) -> float | None:
+    """How long after the kill the last of its unfinished summaries was asked for again."""
+    if kill.at is None:
+        return None
+    again = {}
+    for asked_at, number, _ in log.asked:
+        if asked_at > kill.at and number in kill.unfinished:
+            again.setdefault(number, asked_at)
+    if again.keys() != kill.unfinished:
+        return None
+    return round(max(again.values()) - kill.at, 1)
+
+
 async def stop(process: asyncio.subprocess.Process) -> float:
     started = time.monotonic()
     if process.returncode is None:
@@ -179,7 +297,8 @@ async def stop(process: asyncio.subprocess.Process) -> float:
 
 
 async def run(folder: Path, database_url: str, *, processes: int = 3, feeds: int = 4, stories: int = 8,
-              load: int = 2, model_delay: float = 0.0, timeout: float = 300) -> dict:
+              load: int = 2, model_delay: float = 0.0, kill: bool = False, timeout: float = 300) -> dict:
+    killed = Kill()
     numbers = list(range(1, feeds * stories + 1))
     loads = await busy_loops(load, timeout + STOP_WAIT)
     try:
@@ -189,23 +308,26 @@ async def run(folder: Path, database_url: str, *, processes: int = 3, feeds: int
             for feed in range(feeds):
                 feed_server.route(f"/feed-{feed}.xml", reply(rss(feed, numbers[feed * stories:(feed + 1) * stories]),
                                                              headers={"Content-Type": "application/rss+xml"}))
-            summarised: Counter[int] = Counter()
-            runner, model_url = await serve(model_server(model_delay, summarised))
+            model_log = ModelLog()
+            runner, model_url = await serve(model_server(model_delay, model_log))
             try:
                 config = write_config(folder, api, [feed_server.url(f"/feed-{n}.xml") for n in range(feeds)],
                                       model_url, database_url)
                 started = time.monotonic()
                 bots = [await start_bot(config, number) for number in range(processes)]
+                killing = asyncio.create_task(kill_one_mid_summary(bots, model_log, len(numbers) // 4, killed)) if kill else None
                 try:
                     while time.monotonic() - started < timeout:
                         if all(set(posted_stories(api, chat)) >= set(numbers) for chat in CHANNELS):
                             break
-                        if any(bot.returncode is not None for bot in bots):
+                        if any(bot.returncode is not None and bot.pid != killed.pid for bot in bots):
                             break
                         await asyncio.sleep(1)
                     seconds = round(time.monotonic() - started, 1)
                     await asyncio.sleep(2)  # room for a repeat, if there were one
                 finally:
+                    if killing is not None:
+                        killing.cancel()
                     exit_codes_before = [bot.returncode for bot in bots]
                     stop_seconds = list(await asyncio.gather(*(stop(bot) for bot in bots)))
             finally:
@@ -231,8 +353,9 @@ async def run(folder: Path, database_url: str, *, processes: int = 3, feeds: int
         "exit_codes": [bot.returncode for bot in bots],
         "log_errors": logs.count("Traceback"),
         "fetches_per_due_feed": max(feed_server.hits[f"/feed-{n}.xml"] for n in range(feeds)),
-        "summaries_per_story_language": max(summarised.values(), default=0),
-        "summaries_per_minute": round(summarised.total() / (seconds / 60), 1),
+        "summaries_per_story_language": max(model_log.summarised.values(), default=0),
+        "summaries_per_minute": model_log.per_minute(),
+        **({"takeover_s": takeover_seconds(model_log, killed), "killed_in_flight": len(killed.unfinished)} if kill else {}),
     }
 
 
@@ -241,7 +364,7 @@ async def main_async(args: argparse.Namespace) -> dict:
         async with throwaway_database(args.database_url) as database_url:
             result = await run(Path(tmp), database_url, processes=args.processes, feeds=args.feeds,
                                stories=args.stories, load=args.load, model_delay=args.model_delay,
-                               timeout=args.timeout)
+                               kill=args.kill, timeout=args.timeout)
         if args.keep_logs:
             for log in Path(tmp).glob("bot-*.log"):
                 (args.keep_logs / log.name).write_bytes(log.read_bytes())
@@ -257,6 +380,7 @@ def main() -> None:
     parser.add_argument("--stories", type=int, default=8, help="stories per feed")
     parser.add_argument("--load", type=int, default=2, help="busy loops beside the bots")
     parser.add_argument("--model-delay", type=float, default=0.0, help="seconds the model server takes per summary")
+    parser.add_argument("--kill", action="store_true", help="SIGKILL one process while it has summaries in flight")
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--json", action="store_true", help="one JSON object instead of a line per figure")
     parser.add_argument("--database-url", default=SERVER_URL, help="a PostgreSQL server that allows CREATE DATABASE")

@@ -14,6 +14,7 @@ from bot.feeds import fingerprint
 from bot.feeds.poll import Poller
 from bot.store.db import open_store
 from bot.store.queries import sync_config
+from bot.store.work_claims import WorkClaims
 from config.settings import Settings
 from summarizer import EmbeddingSupport, EntailmentCheck, Gate, Summarizer, load_backend
 from summarizer.embeddings import Embedder, load_embedder
@@ -34,6 +35,8 @@ class Resources:
     poller: Poller
     summarizer: Summarizer | None = None
     embedder: Embedder | None = None
+    # Work shared with other bot processes on the same PostgreSQL database (none on SQLite).
+    claims: WorkClaims | None = None
 
     async def load_model(self) -> Summarizer:
         """The configured model and gate. Blocking work (weights, first-run conversion) runs in a worker thread."""
@@ -77,6 +80,8 @@ class Resources:
             await self.embedder.aclose()
         await self.http.close()
         await self.parsers.close()
+        if self.claims is not None:
+            await self.claims.close()
         await self.engine.dispose()
 
 
@@ -90,9 +95,11 @@ async def open_resources(settings: Settings, config_path: str | Path | None) -> 
     async with sessions() as session:
         await sync_config(session, settings, config_dir)
     http = create_session(settings.fetch)
-    fetcher = Fetcher(http, settings.fetch)
+    claims = WorkClaims(engine)
+    fetch = settings.fetch
+    fetcher = Fetcher(http, fetch, shared_turn=lambda host: claims.host_turn(host, fetch.per_host, fetch.host_delay))
     parsers = ParsePool(
         settings.fetch.parse_workers or None, timeout=settings.fetch.parse_timeout, preload=fingerprint.PRELOAD
     )
     poller = Poller(sessions, fetcher, parsers, allow_private_urls=settings.security.allow_private_urls)
-    return Resources(settings, engine, sessions, http, fetcher, parsers, poller)
+    return Resources(settings, engine, sessions, http, fetcher, parsers, poller, claims=claims)

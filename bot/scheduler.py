@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from apscheduler.triggers.base import BaseTrigger
 from telegram.ext import JobQueue
 
 from config.schedule import digest_trigger
@@ -58,17 +59,20 @@ FIRST_ROUND = 1.0
 class DigestJob:
     channel_id: int
     attempt: int = 0  # retries so far
+    due: datetime | None = None  # a retry's: the time the digest was scheduled for
 
 
 async def post_digest(context: BotContext) -> None:
     """A channel's digest time, or a retry of one that failed."""
     job: DigestJob = context.job.data
+    # Processes sharing a database each run the job: the time says which digest they all mean.
+    due = job.due or scheduled_time(context.job.job.trigger, datetime.now(UTC))
     try:
-        await context.usecases.digests.post(job.channel_id, context.usecases.sender)
+        await context.usecases.digests.post(job.channel_id, context.usecases.sender, due=due)
     except Exception:
         if job.attempt < DIGEST_RETRIES:
             log.warning("digest of channel %s failed; trying again in %.0f s", job.channel_id, DIGEST_RETRY_AFTER)
-            retry = DigestJob(job.channel_id, job.attempt + 1)
+            retry = DigestJob(job.channel_id, job.attempt + 1, due)
             # This job's own callback: post_digest as the scheduler wrapped it.
             context.job_queue.run_once(context.job.callback, DIGEST_RETRY_AFTER, data=retry, name=_retry_job_name(retry))
         raise  # the application's error handler logs it
@@ -160,6 +164,14 @@ class Scheduler:
         # paused job has no next run time.
         jobs = self._jobs.get_jobs_by_name(_digest_job_name(channel_id))
         return jobs[0].next_t if jobs else None
+
+
+def scheduled_time(trigger: BaseTrigger, now: datetime) -> datetime | None:
+    """The trigger's last time at or before `now`, within DIGEST_GRACE (None: none)."""
+    latest, fire = None, trigger.get_next_fire_time(None, now - DIGEST_GRACE)
+    while fire is not None and fire <= now:
+        latest, fire = fire, trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return latest
 
 
 def _digest_job_name(channel_id: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,7 +22,8 @@ from bot.platforms import RENDERS
 from bot.resources import Resources, open_resources
 from bot.store.db import open_store
 from bot.store.queries import all_channels, sync_config
-from bot.store.tables import Article, Base, Feed, OutboxMessage, PostedStory, Story, SummaryRecord
+from bot.store.tables import Article, Base, Digest, Feed, OutboxMessage, PostedStory, Story, SummaryRecord, utcnow
+from bot.store.work_claims import WorkClaims
 from bot.usecases.digests import Digests
 from bot.usecases.polling import poll_feeds
 from config.model_settings import ModelSettings
@@ -200,6 +201,28 @@ async def test_a_posted_digest_is_in_the_outbox_and_its_stories_are_not_chosen_a
     assert posted == {item.story_id for item in digest.items}
     assert outbox == digest.messages and outbox
     assert next_time and not next_time & posted
+
+
+async def test_processes_posting_a_channel_s_digest_due_at_one_time_build_and_queue_it_once(postgres_url, tiny_causal_dir):
+    settings = demo_settings(postgres_url)
+    english = settings.channels[0].model_copy(update={"feeds": ["harbour-herald"], "max_stories": 1})
+    settings = settings.model_copy(update={"channels": [english], "model": ModelSettings(name=str(tiny_causal_dir), max_chars=80)})
+    async with polled_demo(settings) as resources:
+        async with resources.sessions() as session:
+            [channel] = await all_channels(session)
+        await resources.load_model()
+        # Another process: claims of its own (here on its own connection of the same engine).
+        other = replace(resources, claims=WorkClaims(resources.engine))
+        due = utcnow()
+        try:
+            runs = await asyncio.gather(*(Digests(one, Metrics(), RENDERS).post(channel.id, FakeSender(), due=due)
+                                          for one in (resources, other)))
+        finally:
+            await other.claims.close()
+        async with resources.sessions() as session:
+            digests = await session.scalar(select(func.count()).select_from(Digest))
+    assert sorted(run.digest is None for run in runs) == [False, True]  # the second found it posted
+    assert digests == 1
 
 
 async def test_processes_starting_together_write_the_config_into_the_store_once(postgres_url):

@@ -7,7 +7,7 @@ import mimetypes
 import os
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -117,11 +117,18 @@ class _HostGate:
             yield
 
 
+# A turn at a host shared with other processes, entered after this process's own (_HostGate): the
+# host's limits then hold for all of them together.
+SharedHostTurn = Callable[[str], AbstractAsyncContextManager[object]]
+
+
 class Fetcher:
-    def __init__(self, session: aiohttp.ClientSession, settings: FetchSettings, *, backoff: float = 1.0) -> None:
+    def __init__(self, session: aiohttp.ClientSession, settings: FetchSettings, *, backoff: float = 1.0,
+                 shared_turn: SharedHostTurn | None = None) -> None:
         """`backoff` is the first retry wait in seconds; it doubles per retry unless Retry-After says otherwise."""
         self._session = session
         self._settings = settings
+        self._shared_turn = shared_turn or (lambda host: nullcontext())
         self._backoff = wait_exponential(multiplier=backoff, max=MAX_RETRY_WAIT)
         self._gates: dict[str, _HostGate] = {}
 
@@ -192,7 +199,7 @@ class Fetcher:
             loop = asyncio.get_running_loop()
             queued_at = loop.time()
             gate = self._gate(target.host)
-            async with gate.turn(target.host):
+            async with gate.turn(target.host), self._shared_turn(target.host):
                 deadline.at += loop.time() - queued_at  # a wait for the host's turn is politeness, not slowness
                 try:
                     async with asyncio.timeout_at(deadline.at):
