@@ -188,30 +188,34 @@ class _Postings:
         n = rank.size
         order = np.lexsort((rank[vectors.documents], vectors.features))
         self.n = n
-        self.documents, self.weights = vectors.documents[order], vectors.weights[order]
+        # Indices and counts as int32 (a window holds far fewer than 2^31 entries): these arrays
+        # are kept while every block is paired, and grow with the window.
+        self.documents, self.weights = vectors.documents[order].astype(np.int32), vectors.weights[order]
         features = vectors.features[order]
-        keys = features * n + rank[self.documents]  # ascending: by feature, then rank
+        entry_ranks = rank[self.documents]
+        keys = features * n + entry_ranks  # ascending: by feature, then rank
         ends = features * n + window_end[self.documents]
+        del features
         open_entries = ~settled[self.documents]
         # Per side (the later entries not settled; the settled ones), the partners of each entry:
         # `partners` entries of `targets` from `first` on (targets in key order).
         self.sides = []
         for targets, pairing in ((np.flatnonzero(open_entries), None), (np.flatnonzero(~open_entries), open_entries)):
             target_keys = keys[targets]
-            first = np.searchsorted(target_keys, keys, side="right")
-            partners = np.searchsorted(target_keys, ends) - first
+            first = np.searchsorted(target_keys, keys, side="right").astype(np.int32)
+            partners = (np.searchsorted(target_keys, ends) - first).astype(np.int32)
             if pairing is not None:
                 partners[~pairing] = 0
-            self.sides.append((targets, first, partners))
+            self.sides.append((targets.astype(np.int32), first, partners))
+        del keys, ends
+        self._pairs_per_rank = np.bincount(entry_ranks, weights=sum(partners for _, _, partners in self.sides), minlength=n)
         # The entries of each rank, so that a block of ranks finds its own without a scan.
-        self.entry_ranks = rank[self.documents]
-        self.by_rank = np.argsort(self.entry_ranks, kind="stable")
-        self.rank_starts = np.searchsorted(self.entry_ranks[self.by_rank], np.arange(n + 1))
+        self.by_rank = np.argsort(entry_ranks, kind="stable").astype(np.int32)
+        self.rank_starts = np.searchsorted(entry_ranks[self.by_rank], np.arange(n + 1))
 
     def pairs_per_rank(self) -> np.ndarray:
         """How many pairings (one per shared feature) each document, by time rank, starts with later ones."""
-        partners = sum(partners for _, _, partners in self.sides)
-        return np.bincount(self.entry_ranks, weights=partners, minlength=self.n)
+        return self._pairs_per_rank
 
     def overlaps(self, start: int, stop: int) -> tuple[PairScores, np.ndarray]:
         """Dot products of the pairs whose earlier document has a time rank in [start, stop) and
@@ -219,14 +223,14 @@ class _Postings:
         entries = self.by_rank[self.rank_starts[start] : self.rank_starts[stop]]
         lefts, rights = [], []
         for targets, first, partners in self.sides:
-            counts = partners[entries]
+            counts = partners[entries].astype(np.int64)
             left = np.repeat(entries, counts)
             offsets = np.arange(left.size) - np.repeat(np.cumsum(counts) - counts, counts)
             lefts.append(left)
             rights.append(targets[np.repeat(first[entries], counts) + offsets])
         left, right = np.concatenate(lefts), np.concatenate(rights)
         # Time order is not index order: the smaller index goes first, so a pair has one code.
-        first, second = self.documents[left], self.documents[right]
+        first, second = self.documents[left].astype(np.int64), self.documents[right].astype(np.int64)
         codes, inverse = np.unique(np.minimum(first, second) * self.n + np.maximum(first, second), return_inverse=True)
         dots = np.bincount(inverse, weights=self.weights[left] * self.weights[right], minlength=codes.size)
         shared = np.bincount(inverse, minlength=codes.size)
