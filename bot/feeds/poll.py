@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -63,6 +64,10 @@ class Poller:
         self._fetcher = fetcher
         self._parsers = parsers
         self._allow_private_urls = allow_private_urls
+        # SQLite lets one connection write at a time, and a connection that finds the lock taken
+        # sleeps (up to 100 ms a try): polls of many feeds at once take turns here instead.
+        bind = sessions.kw.get("bind")
+        self._write_turn = asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else nullcontext()
 
     def _guard(self, feed: Feed):
         """The check of every URL a poll fetches, at every hop: a redirect or a teaser link cannot make
@@ -165,8 +170,10 @@ class Poller:
 
     async def _store(self, articles: list[Article]) -> int:
         """Insert new articles, marking copies of a page or text already stored from another feed."""
+        if not articles:
+            return 0
         added = 0
-        async with self._sessions() as session:
+        async with self._write_turn, self._sessions() as session:
             for article in articles:
                 article.duplicate_of = await self._original_of(session, article)
                 try:
@@ -214,7 +221,7 @@ class Poller:
         etag: str | None = None, last_modified: str | None = None, title: str | None = None,
         retry_after: float | None = None,
     ) -> None:
-        async with self._sessions() as session:
+        async with self._write_turn, self._sessions() as session:
             feed = await session.get(Feed, feed_id)
             if feed is None:  # removed while it was being polled
                 return

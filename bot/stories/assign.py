@@ -8,6 +8,7 @@ embedded again, and vectors of two models are never compared.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -237,6 +238,7 @@ async def group_new_articles(
     assignment = await asyncio.to_thread(
         assign_stories, ready, members, window=window, calibration=calibration_for(embedder.model_id)
     )
+    _release_freed_memory()
     story_of = dict(assignment.to_existing)  # article id -> story id
     for group in assignment.new_stories:
         story = Story()
@@ -261,6 +263,15 @@ async def group_new_articles(
     await _touch_stories(session, set(story_of.values()))
     await session.commit()
     return len(assignment.new_stories)
+
+
+def _release_freed_memory() -> None:
+    """Hand the memory grouping freed back to the system (glibc): its arrays, freed in a worker
+    thread's arena, would otherwise stay in the process's resident size until the next round."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 async def _ungrouped_and_recent(session: AsyncSession, window: timedelta) -> tuple[list[Row], list[Row]]:
