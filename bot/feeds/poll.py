@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -64,11 +63,6 @@ class Poller:
         self._fetcher = fetcher
         self._parsers = parsers
         self._allow_private_urls = allow_private_urls
-        # SQLite lets one connection write at a time, and a connection that finds the lock taken
-        # sleeps (up to 100 ms a try): polls of many feeds at once take turns here instead.
-        bind = sessions.kw.get("bind")
-        self._write_turn = asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else nullcontext()
-        self._records: list[_Record] = []  # polls' outcomes not written yet
 
     def _guard(self, feed: Feed):
         """The check of every URL a poll fetches, at every hop: a redirect or a teaser link cannot make
@@ -171,10 +165,10 @@ class Poller:
 
     async def _store(self, articles: list[Article]) -> int:
         """Insert new articles, marking copies of a page or text already stored from another feed."""
-        if not articles:
+        if not articles:  # a feed answering 200 with nothing new: no write transaction
             return 0
         added = 0
-        async with self._write_turn, self._sessions() as session:
+        async with self._sessions() as session:
             for article in articles:
                 article.duplicate_of = await self._original_of(session, article)
                 try:
@@ -222,64 +216,22 @@ class Poller:
         etag: str | None = None, last_modified: str | None = None, title: str | None = None,
         retry_after: float | None = None,
     ) -> None:
-        """Write how the poll went, with the outcomes of other feeds' polls waiting to be written:
-        one transaction for all that came in while the store was busy (most of a round's 304s)."""
-        record = _Record(feed_id, now, ok, error, problem, etag, last_modified, title, retry_after,
-                         asyncio.get_running_loop().create_future())
-        self._records.append(record)
-        async with self._write_turn:
-            if record in self._records:  # not written with another's yet
-                batch, self._records = self._records, []
-                try:
-                    await self._write(batch)
-                except asyncio.CancelledError:
-                    self._records[:0] = [entry for entry in batch if not entry.written.done()]  # for the next writer
-                    raise
-                except Exception as exc:  # the store's trouble is each poll's of the batch
-                    for entry in batch:
-                        if not entry.written.done():
-                            entry.written.set_exception(exc)
-        await record.written
+        async with self._sessions() as session:
+            feed = await session.get(Feed, feed_id)
+            if feed is None:  # removed while it was being polled
+                return
+            feed.last_polled_at = now
+            if ok:
+                feed.last_ok_at, feed.last_error = now, problem
+                feed.etag, feed.last_modified = etag or feed.etag, last_modified or feed.last_modified
+                feed.title = title or feed.title
+            else:
+                feed.last_error = error
+            following = next_poll(now, feed.interval, feed.failures, ok=ok, retry_after=retry_after)
+            feed.next_poll_at, feed.failures = following.at, following.failures
+            await session.commit()
         if error:
             log.warning("feed %s: %s", feed_id, error)
-
-    async def _write(self, records: list[_Record]) -> None:
-        async with self._sessions() as session:
-            feeds = {feed.id: feed for feed in await session.scalars(
-                select(Feed).where(Feed.id.in_({record.feed_id for record in records}))
-            )}
-            for record in records:
-                if (feed := feeds.get(record.feed_id)) is None:  # removed while it was being polled
-                    continue
-                feed.last_polled_at = record.now
-                if record.ok:
-                    feed.last_ok_at, feed.last_error = record.now, record.problem
-                    feed.etag = record.etag or feed.etag
-                    feed.last_modified = record.last_modified or feed.last_modified
-                    feed.title = record.title or feed.title
-                else:
-                    feed.last_error = record.error
-                following = next_poll(record.now, feed.interval, feed.failures, ok=record.ok, retry_after=record.retry_after)
-                feed.next_poll_at, feed.failures = following.at, following.failures
-            await session.commit()
-        for record in records:
-            record.written.set_result(None)
-
-
-@dataclass(eq=False)
-class _Record:
-    """How one poll of a feed went, waiting to be written (`written` is done once it is)."""
-
-    feed_id: int
-    now: datetime
-    ok: bool
-    error: str | None
-    problem: str | None
-    etag: str | None
-    last_modified: str | None
-    title: str | None
-    retry_after: float | None
-    written: asyncio.Future[None]
 
 
 async def poll_all(poller: Poller, feeds: list[Feed], concurrency: int) -> list[PollOutcome]:
