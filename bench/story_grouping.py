@@ -133,11 +133,10 @@ def grouped_by_threshold(
     keys = [document.key for document in documents]
     result = {}
     for threshold in thresholds:
-        kept = {pair: value for pair, value in similarities.items() if value >= threshold * _NEGLIGIBLE}
+        kept = similarities.where(similarities.values >= threshold * _NEGLIGIBLE)
         if single_link:
-            linked = [pair for pair, value in kept.items() if value >= threshold]
-            rows, columns = (np.array(side, dtype=np.int64) for side in zip(*linked)) if linked else ([], [])
-            graph = coo_matrix((np.ones(len(rows)), (rows, columns)), shape=(len(keys), len(keys)))
+            linked = kept.where(kept.values >= threshold)
+            graph = coo_matrix((np.ones(len(linked)), (linked.first, linked.second)), shape=(len(keys), len(keys)))
             labels = connected_components(graph, directed=False)[1]
             groups: dict[int, list[int]] = defaultdict(list)
             for index, label in enumerate(labels):

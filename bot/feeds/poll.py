@@ -165,6 +165,8 @@ class Poller:
 
     async def _store(self, articles: list[Article]) -> int:
         """Insert new articles, marking copies of a page or text already stored from another feed."""
+        if not articles:  # a feed answering 200 with nothing new: no write transaction
+            return 0
         added = 0
         async with self._sessions() as session:
             for article in articles:

@@ -8,18 +8,20 @@ embedded again, and vectors of two models are never compared.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
 
 import numpy as np
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.db import Turn, wait_for_turn
 from bot.store.tables import Article, ArticleVector, Story
+from bot.stories.evidence import FEATURES, Bag, content_key
 from bot.stories.grouping import STORY_WINDOW, Document, assign_stories, calibration_for
 from summarizer.embeddings import Embedder, LanguageCentres
 
@@ -45,6 +47,9 @@ EMBED_BATCH = 32
 CENTRE_SAMPLE = 5000
 # Ids per IN (...) list: well under every database's limit on bound parameters.
 _IDS_PER_QUERY = 500
+# What grouping reads of an article: no text (a kilobyte or more each), whose features are cached by title and text digest.
+_COLUMNS = (Article.id, Article.title, Article.text_hash, Article.language, Article.published_at, Article.story_id,
+            Article.duplicate_of)
 
 
 def article_text(title: str, text: str, chars: int = ARTICLE_CHARS) -> str:
@@ -65,14 +70,46 @@ async def article_vectors(
     embedded (off the event loop) and stored, EMBED_BATCH articles and one commit at a time, in
     the given order. Past `budget` of embedding (after one batch at least) the rest are left out."""
     vectors = await stored_vectors(session, embedder.model_id, [article.id for article in articles])
-    missing = [article for article in articles if article.id not in vectors]
+    missing = {article.id: article for article in articles if article.id not in vectors}
+
+    async def texts(ids: Sequence[int]) -> list[str]:
+        return [article_text(missing[article_id].title, missing[article_id].text) for article_id in ids]
+
+    async for ids, embedded in _embedded(session, embedder, list(missing), texts, budget):
+        vectors.update(zip(ids, embedded))
+    return vectors
+
+
+async def _embed_missing(session: AsyncSession, embedder: Embedder, ids: Sequence[int], *, budget: timedelta | None = None) -> None:
+    """Embed and store the articles of `ids` without a vector of the embedder's model, in the given
+    order, as article_vectors does; their texts are read a batch at a time, and no vector is kept."""
+    stored: set[int] = set()
+    for chunk in _chunks(ids, _IDS_PER_QUERY):
+        stored.update(await session.scalars(
+            select(ArticleVector.article_id).where(ArticleVector.article_id.in_(chunk), ArticleVector.model == embedder.model_id)
+        ))
+
+    async def texts(batch: Sequence[int]) -> list[str]:
+        rows = await session.execute(select(Article.id, Article.title, Article.text).where(Article.id.in_(batch)))
+        by_id = {row.id: article_text(row.title, row.text) for row in rows}
+        return [by_id[article_id] for article_id in batch]
+
+    async for _ in _embedded(session, embedder, [article_id for article_id in ids if article_id not in stored], texts, budget):
+        pass
+
+
+async def _embedded(
+    session: AsyncSession, embedder: Embedder, missing: Sequence[int],
+    texts: Callable[[Sequence[int]], Awaitable[list[str]]], budget: timedelta | None,
+) -> AsyncIterator[tuple[Sequence[int], np.ndarray]]:
+    """Embed the articles of the `missing` ids EMBED_BATCH at a time (`texts` gives what is
+    embedded of a batch), store and commit each batch's vectors, and yield (ids, vectors)."""
     started = time.monotonic()
-    for number, batch in enumerate(_chunks(missing, EMBED_BATCH)):
+    for number, ids in enumerate(_chunks(missing, EMBED_BATCH)):
         if budget is not None and number and time.monotonic() - started >= budget.total_seconds():
             log.info("embedded %d of %d new articles; the rest wait for the next round", number * EMBED_BATCH, len(missing))
             break
-        embedded = await embedder.aembed([article_text(article.title, article.text) for article in batch])
-        ids = [article.id for article in batch]
+        embedded = await embedder.aembed(await texts(ids))
         await session.execute(
             delete(ArticleVector).where(ArticleVector.article_id.in_(ids), ArticleVector.model != embedder.model_id)
         )
@@ -81,8 +118,7 @@ async def article_vectors(
                 for article_id, vector in zip(ids, embedded)]
         await session.execute(_vector_insert(session).on_conflict_do_nothing(), rows)
         await session.commit()
-        vectors.update(zip(ids, embedded))
-    return vectors
+        yield ids, embedded
 
 
 async def stored_vectors(session: AsyncSession, model_id: str, ids: Sequence[int]) -> dict[int, np.ndarray]:
@@ -117,15 +153,57 @@ async def language_centres(session: AsyncSession, embedder: Embedder, *, sample:
     return LanguageCentres.estimate(embedder.model_id, vectors, [language for _, language in rows])
 
 
-def _documents(articles: Sequence[Article], vectors: dict[int, np.ndarray], centres: LanguageCentres) -> list[Document]:
-    """The articles with a vector, as documents with their language-centred vectors."""
-    articles = [article for article in articles if article.id in vectors]
-    if not articles:
-        return []
-    centred = centres.centre(np.stack([vectors[a.id] for a in articles]), [a.language for a in articles])
+async def _vector_matrix(session: AsyncSession, model_id: str, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The stored vectors of the model for `ids` as one float32 matrix (a row per id, in order;
+    zeros where there is none), and which ids have one: read _IDS_PER_QUERY at a time."""
+    row_of = {article_id: row for row, article_id in enumerate(ids)}
+    matrix: np.ndarray | None = None
+    found = np.zeros(len(ids), dtype=bool)
+    for chunk in _chunks(ids, _IDS_PER_QUERY):
+        rows = await session.execute(
+            select(ArticleVector.article_id, ArticleVector.vector).where(
+                ArticleVector.article_id.in_(chunk), ArticleVector.model == model_id
+            )
+        )
+        for article_id, vector in rows:
+            if matrix is None:
+                matrix = np.zeros((len(ids), vector.size), dtype=np.float32)
+            matrix[row_of[article_id]] = vector
+            found[row_of[article_id]] = True
+    return (np.zeros((len(ids), 0), dtype=np.float32) if matrix is None else matrix), found
+
+
+async def _features(session: AsyncSession, articles: Sequence[Row]) -> list[dict[str, Bag]]:
+    """The names and numbers of each article (FEATURES), the texts of those not cached read a batch at a time."""
+    keys = [content_key(article.title, article.text_hash) for article in articles]
+    found = [FEATURES.cached(key) for key in keys]
+    missing = [index for index, features in enumerate(found) if features is None]
+    for chunk in _chunks(missing, _IDS_PER_QUERY):
+        texts = dict((await session.execute(
+            select(Article.id, Article.text).where(Article.id.in_([articles[index].id for index in chunk]))
+        )).all())
+        for index in chunk:
+            found[index] = FEATURES.features(articles[index].title, texts[articles[index].id], keys[index])
+    return found
+
+
+async def _documents(session: AsyncSession, articles: Sequence[Row], model_id: str, centres: LanguageCentres) -> list[Document]:
+    """The articles with a stored vector of the model, as documents with their language-centred
+    vectors (rows of one matrix) and their names and numbers, without their texts."""
+    vectors, found = await _vector_matrix(session, model_id, [article.id for article in articles])
+    articles = [article for article, has in zip(articles, found, strict=True) if has]
+    if not found.all():
+        vectors = vectors[found]
+    languages = [article.language for article in articles]
+    for start in range(0, len(articles), _IDS_PER_QUERY):  # in place: a whole window's offsets at once weigh more than its vectors
+        vectors[start : start + _IDS_PER_QUERY] = centres.centre(
+            vectors[start : start + _IDS_PER_QUERY], languages[start : start + _IDS_PER_QUERY]
+        )
+    features = await _features(session, articles)
     return [
-        Document(key=a.id, title=a.title, text=a.text, language=a.language, published=a.published_at, vector=vector)
-        for a, vector in zip(articles, centred, strict=True)
+        Document(key=a.id, title=a.title, text="", language=a.language, published=a.published_at, vector=vector,
+                 features=bags)
+        for a, vector, bags in zip(articles, vectors, features, strict=True)
     ]
 
 
@@ -137,29 +215,30 @@ async def group_new_articles(
 
     Embedding, the slow part, may run in several processes at once; the grouping itself runs in one
     process at a time (Turn.GROUPING), on the articles still without a story when its turn comes, so
-    two processes never make two stories of one article."""
+    two processes never make two stories of one article. Articles are read as the few columns
+    grouping needs, their texts only a batch at a time where a vector or features are missing."""
     pending, recent = await _ungrouped_and_recent(session, window)
     if not pending:
         return 0
     # Story members first and all of them: a story without them would be missed, not joined.
-    await article_vectors(session, embedder, recent)
+    await _embed_missing(session, embedder, [article.id for article in recent])
     originals = [a for a in pending if a.duplicate_of is None]
     newest_first = sorted(originals, key=lambda article: (article.published_at, article.id), reverse=True)
-    await article_vectors(session, embedder, newest_first, budget=embed_time)
+    await _embed_missing(session, embedder, [article.id for article in newest_first], budget=embed_time)
     await session.commit()
 
     await wait_for_turn(session, Turn.GROUPING)
     pending, recent = await _ungrouped_and_recent(session, window)
-    vectors = await stored_vectors(session, embedder.model_id, [a.id for a in (*pending, *recent)])
     centres = await language_centres(session, embedder)
-    recent = [article for article in recent if article.id in vectors]
     members: dict[int, list[Document]] = {}
-    for article, document in zip(recent, _documents(recent, vectors, centres), strict=True):
-        members.setdefault(article.story_id, []).append(document)
-    ready = _documents([a for a in pending if a.duplicate_of is None], vectors, centres)
+    story_of = {article.id: article.story_id for article in recent}
+    for document in await _documents(session, recent, embedder.model_id, centres):
+        members.setdefault(story_of[document.key], []).append(document)
+    ready = await _documents(session, [a for a in pending if a.duplicate_of is None], embedder.model_id, centres)
     assignment = await asyncio.to_thread(
         assign_stories, ready, members, window=window, calibration=calibration_for(embedder.model_id)
     )
+    _release_freed_memory()
     story_of = dict(assignment.to_existing)  # article id -> story id
     for group in assignment.new_stories:
         story = Story()
@@ -186,14 +265,24 @@ async def group_new_articles(
     return len(assignment.new_stories)
 
 
-async def _ungrouped_and_recent(session: AsyncSession, window: timedelta) -> tuple[list[Article], list[Article]]:
-    """The articles without a story, and the story members published within `window` before them."""
-    pending = list(await session.scalars(select(Article).where(Article.story_id.is_(None)).order_by(Article.id)))
+def _release_freed_memory() -> None:
+    """Hand the memory grouping freed back to the system (glibc): its arrays, freed in a worker
+    thread's arena, would otherwise stay in the process's resident size until the next round."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+async def _ungrouped_and_recent(session: AsyncSession, window: timedelta) -> tuple[list[Row], list[Row]]:
+    """The articles without a story, and the story members published within `window` before them:
+    the columns grouping needs (_COLUMNS), not their texts."""
+    pending = list(await session.execute(select(*_COLUMNS).where(Article.story_id.is_(None)).order_by(Article.id)))
     if not pending:
         return [], []
     oldest = min(a.published_at for a in pending) - window
-    recent = list(await session.scalars(
-        select(Article).where(Article.story_id.is_not(None), Article.duplicate_of.is_(None), Article.published_at >= oldest)
+    recent = list(await session.execute(
+        select(*_COLUMNS).where(Article.story_id.is_not(None), Article.duplicate_of.is_(None), Article.published_at >= oldest)
     ))
     return pending, recent
 

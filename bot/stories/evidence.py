@@ -15,7 +15,6 @@ Only pairs of articles published within the grouping window are compared.
 from __future__ import annotations
 
 import hashlib
-import sys
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
@@ -37,12 +36,12 @@ _MONOLINGUAL = 0.2
 # Articles whose features are kept between groupings: every poll round compares the new articles
 # with the recent members of existing stories again, and finding names is most of its time. More
 # than a busy window holds (20,000 articles in 72 h): a smaller cache, read in time order every
-# round, would lose each entry just before it is needed. About 2 KB an article.
+# round, would lose each entry just before it is needed. About 1 KB an article.
 _CACHED_ARTICLES = 32768
 
 
-# A bag of one document: its features and each one's weight of evidence.
-Bag = tuple[tuple[str, ...], np.ndarray]
+# A bag of one document: its features (64-bit digests of the keys) and each one's weight of evidence.
+Bag = tuple[np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -64,21 +63,36 @@ def _count_features(title: str, text: str) -> dict[str, Counter[str]]:
                     evidence = times * (_SENTENCE_INITIAL_NAME if doubtful else 1.0)
                     for key in mention.keys:
                         if len(key) >= 2:
-                            bags["name"][sys.intern(key)] += evidence
+                            bags["name"][key] += evidence
                 case Number():
                     for value in mention.values:
-                        bags["number"][sys.intern(f"{value * mention.scale:f}")] += times
+                        bags["number"][f"{value * mention.scale:f}"] += times
                 case Date():
                     for month, day in mention.days:
-                        bags["number"][sys.intern(f"{month}-{day}")] += times
+                        bags["number"][f"{month}-{day}"] += times
         for key in uncased_word_keys(part):
-            bags["name"][sys.intern(key)] += times * _UNCASED_WORD
+            bags["name"][key] += times * _UNCASED_WORD
     return bags
+
+
+def _feature_id(key: str) -> int:
+    # 64 bits: two of the few thousand keys of a window share one by chance once in 10^12 windows.
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little", signed=True)
+
+
+def _bag(counts: Counter[str]) -> Bag:
+    return (np.fromiter(map(_feature_id, counts), np.int64, len(counts)),
+            np.fromiter(counts.values(), np.float64, len(counts)))
+
+
+def content_key(title: str, text_digest: str) -> bytes:
+    """What the features of an article are cached by: its title and a digest of its text."""
+    return hashlib.blake2b(f"{title}\0{text_digest}".encode(), digest_size=16).digest()
 
 
 class FeatureCache:
     """The features of the articles met last, by a digest of title and text: the texts are not kept,
-    and the keys, names that recur from article to article, are stored once (interned)."""
+    and each bag is two small arrays (feature digests, weights)."""
 
     def __init__(self, size: int = _CACHED_ARTICLES) -> None:
         self.size = size
@@ -88,15 +102,20 @@ class FeatureCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def features(self, title: str, text: str) -> dict[str, Bag]:
-        """The bags of _count_features(title, text), cached: callers must not change what it returns."""
-        key = hashlib.blake2b(f"{title}\0{text}".encode(), digest_size=16).digest()
+    def cached(self, key: bytes) -> dict[str, Bag] | None:
+        """The bags cached under `key` (see content_key), if still there."""
         with self._lock:
             if (found := self._entries.get(key)) is not None:
                 self._entries.move_to_end(key)
-                return found
-        found = {bag: (tuple(counts), np.fromiter(counts.values(), np.float64, len(counts)))
-                 for bag, counts in _count_features(title, text).items()}
+            return found
+
+    def features(self, title: str, text: str, key: bytes | None = None) -> dict[str, Bag]:
+        """The bags of _count_features(title, text), cached under `key` (by default a digest of
+        title and text): callers must not change what it returns."""
+        key = key or hashlib.blake2b(f"{title}\0{text}".encode(), digest_size=16).digest()
+        if (found := self.cached(key)) is not None:
+            return found
+        found = {bag: _bag(counts) for bag, counts in _count_features(title, text).items()}
         with self._lock:
             self._entries[key] = found
             while len(self._entries) > self.size:
@@ -127,10 +146,9 @@ def _tfidf(bags: Sequence[Bag]) -> _Vectors:
     TF grows with the logarithm beyond one occurrence (1 + log tf) and linearly below it, where
     weak evidence sums to less than one; IDF is smoothed, ln((1 + n) / (1 + df)) + 1.
     """
-    ids: dict[str, int] = {}
-    features = [ids.setdefault(feature, len(ids)) for keys, _ in bags for feature in keys]
+    digests = np.concatenate([np.empty(0, np.int64), *(keys for keys, _ in bags)])
+    ids, feature_ids = np.unique(digests, return_inverse=True)
     document_ids = np.repeat(np.arange(len(bags)), [len(keys) for keys, _ in bags])
-    feature_ids = np.asarray(features, dtype=np.int64)
     tf = np.concatenate([np.empty(0), *(weights for _, weights in bags)])
     document_frequency = np.bincount(feature_ids, minlength=len(ids))
     idf = np.log((1 + len(bags)) / (1 + document_frequency)) + 1
@@ -162,36 +180,57 @@ class _Postings:
     """One bag's features as posting lists in time order. Pairs come from each feature's list
     within the window, so their number grows with the sum of squared document frequencies, not
     n^2; in a busy window that is still many millions (a year, a president), so they are made a
-    block of earlier documents at a time (`pairs_per_rank` tells how many each document makes)."""
+    block of earlier documents at a time (`pairs_per_rank` tells how many each document makes).
+    Two settled documents (members of existing stories) are never paired: each entry pairs with
+    the later entries of its list that are not settled, and an unsettled entry with the settled ones too."""
 
-    def __init__(self, vectors: _Vectors, rank: np.ndarray, window_end: np.ndarray) -> None:
+    def __init__(self, vectors: _Vectors, rank: np.ndarray, window_end: np.ndarray, settled: np.ndarray) -> None:
         n = rank.size
-        # Each entry pairs with the later entries of its feature's list before its window end.
         order = np.lexsort((rank[vectors.documents], vectors.features))
         self.n = n
-        self.documents, self.weights = vectors.documents[order], vectors.weights[order]
+        # Indices and counts as int32 (a window holds far fewer than 2^31 entries): these arrays
+        # are kept while every block is paired, and grow with the window.
+        self.documents, self.weights = vectors.documents[order].astype(np.int32), vectors.weights[order]
         features = vectors.features[order]
-        keys = features * n + rank[self.documents]  # ascending: by feature, then rank
-        ends = np.searchsorted(keys, features * n + window_end[self.documents])
-        self.partners = ends - np.arange(features.size) - 1
+        entry_ranks = rank[self.documents]
+        keys = features * n + entry_ranks  # ascending: by feature, then rank
+        ends = features * n + window_end[self.documents]
+        del features
+        open_entries = ~settled[self.documents]
+        # Per side (the later entries not settled; the settled ones), the partners of each entry:
+        # `partners` entries of `targets` from `first` on (targets in key order).
+        self.sides = []
+        for targets, pairing in ((np.flatnonzero(open_entries), None), (np.flatnonzero(~open_entries), open_entries)):
+            target_keys = keys[targets]
+            first = np.searchsorted(target_keys, keys, side="right").astype(np.int32)
+            partners = (np.searchsorted(target_keys, ends) - first).astype(np.int32)
+            if pairing is not None:
+                partners[~pairing] = 0
+            self.sides.append((targets.astype(np.int32), first, partners))
+        del keys, ends
+        self._pairs_per_rank = np.bincount(entry_ranks, weights=sum(partners for _, _, partners in self.sides), minlength=n)
         # The entries of each rank, so that a block of ranks finds its own without a scan.
-        self.entry_ranks = rank[self.documents]
-        self.by_rank = np.argsort(self.entry_ranks, kind="stable")
-        self.rank_starts = np.searchsorted(self.entry_ranks[self.by_rank], np.arange(n + 1))
+        self.by_rank = np.argsort(entry_ranks, kind="stable").astype(np.int32)
+        self.rank_starts = np.searchsorted(entry_ranks[self.by_rank], np.arange(n + 1))
 
     def pairs_per_rank(self) -> np.ndarray:
         """How many pairings (one per shared feature) each document, by time rank, starts with later ones."""
-        return np.bincount(self.entry_ranks, weights=self.partners, minlength=self.n)
+        return self._pairs_per_rank
 
     def overlaps(self, start: int, stop: int) -> tuple[PairScores, np.ndarray]:
         """Dot products of the pairs whose earlier document has a time rank in [start, stop) and
         that share a feature within the window, and how many features each pair shares."""
         entries = self.by_rank[self.rank_starts[start] : self.rank_starts[stop]]
-        partners = self.partners[entries]
-        left = np.repeat(entries, partners)
-        right = left + 1 + np.arange(left.size) - np.repeat(np.cumsum(partners) - partners, partners)
+        lefts, rights = [], []
+        for targets, first, partners in self.sides:
+            counts = partners[entries].astype(np.int64)
+            left = np.repeat(entries, counts)
+            offsets = np.arange(left.size) - np.repeat(np.cumsum(counts) - counts, counts)
+            lefts.append(left)
+            rights.append(targets[np.repeat(first[entries], counts) + offsets])
+        left, right = np.concatenate(lefts), np.concatenate(rights)
         # Time order is not index order: the smaller index goes first, so a pair has one code.
-        first, second = self.documents[left], self.documents[right]
+        first, second = self.documents[left].astype(np.int64), self.documents[right].astype(np.int64)
         codes, inverse = np.unique(np.minimum(first, second) * self.n + np.maximum(first, second), return_inverse=True)
         dots = np.bincount(inverse, weights=self.weights[left] * self.weights[right], minlength=codes.size)
         shared = np.bincount(inverse, minlength=codes.size)
@@ -201,23 +240,24 @@ class _Postings:
 class NamesAndNumbers:
     """Per bag, the similarity of pairs of documents published within `window` that share a
     feature of it (`times` and `window` in one integer unit), a block of earlier documents at a
-    time: documents ranked by publication time (a stable sort of `times`)."""
+    time: documents ranked by publication time (a stable sort of `times`). `bags` are each
+    document's (FeatureCache.features); pairs of two `settled` documents are left out."""
 
     def __init__(
-        self, titles: Sequence[str], texts: Sequence[str], languages: Sequence[str], times: np.ndarray, window: int
+        self, bags: Sequence[dict[str, Bag]], languages: Sequence[str], times: np.ndarray, window: int,
+        settled: np.ndarray,
     ) -> None:
         n = times.size
         by_time = np.argsort(times, kind="stable")
         rank = np.empty(n, dtype=np.int64)
         rank[by_time] = np.arange(n)
         window_end = np.searchsorted(times[by_time], times + window, side="right")
-        bags = [FEATURES.features(title, text) for title, text in zip(titles, texts)]
         self._postings = {}
         for bag in BAGS:
             vectors = _tfidf([features[bag] for features in bags])
             if bag == "name":
                 vectors = _discount_monolingual(vectors, languages)
-            self._postings[bag] = _Postings(vectors, rank, window_end)
+            self._postings[bag] = _Postings(vectors, rank, window_end, settled)
 
     def pairs_per_rank(self) -> np.ndarray:
         """How many pairings each document, by time rank, starts with later ones, over the bags."""

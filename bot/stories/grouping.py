@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from bot.stories.evidence import NamesAndNumbers, PairScores
+from bot.stories.evidence import FEATURES, Bag, NamesAndNumbers, PairScores
 
 # How long a story stays current: articles this far apart can join one story, and a digest covers
 # stories this close to the newest article.
@@ -80,6 +80,9 @@ class Document:
     language: str | None
     published: datetime  # tz-aware UTC
     vector: np.ndarray = field(compare=False, repr=False)  # unit embedding of the article
+    # The names and numbers of title and text (FeatureCache.features), when the caller has them:
+    # then the text is not read.
+    features: Mapping[str, Bag] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -88,23 +91,46 @@ class Assignment:
     new_stories: list[list[int]]  # groups of document keys that start new stories (singletons included)
 
 
+@dataclass(frozen=True)
+class Pairs:
+    """Similarities of pairs first[k] < second[k] of documents (indices), in pair order: 16 bytes a
+    pair, where a dictionary of them took about 200."""
+
+    first: np.ndarray  # int32
+    second: np.ndarray  # int32
+    values: np.ndarray  # float64
+
+    def __len__(self) -> int:
+        return self.values.size
+
+    def where(self, keep: np.ndarray) -> Pairs:
+        return Pairs(self.first[keep], self.second[keep], self.values[keep])
+
+
 def _meaning(
-    vectors: np.ndarray, order: np.ndarray, sorted_times: np.ndarray, start: int, stop: int, window: int,
-    calibration: Calibration,
+    vectors: np.ndarray, order: np.ndarray, sorted_times: np.ndarray, open_ranks: np.ndarray, start: int, stop: int,
+    window: int, calibration: Calibration,
 ) -> PairScores:
     """Rescaled cosines of the pairs whose earlier document is of time rank [start, stop) (`order`:
-    documents in time order), published within `window`, whose cosine is above the unrelated cosine."""
+    documents in time order), published within `window`, whose cosine is above the unrelated
+    cosine, and of which one document at least is open (`open_ranks`, by time rank): the open
+    documents of the block with every later one, the others with the later open ones."""
     unrelated = calibration.unrelated_cosine
     n = order.size
     end = int(np.searchsorted(sorted_times, sorted_times[stop - 1] + window, side="right"))
-    rows, columns = order[start:stop], order[start:end]
-    cosines = vectors[rows] @ vectors[columns].T
-    later = np.arange(start, stop)[:, None] < np.arange(start, end)[None, :]
-    within = sorted_times[None, start:end] - sorted_times[start:stop, None] <= window
-    row, column = np.nonzero(later & within & (cosines > unrelated))
-    first, second = rows[row], columns[column]
-    codes = np.minimum(first, second) * n + np.maximum(first, second)
-    return PairScores(codes, np.minimum(1.0, (cosines[row, column] - unrelated) / (1 - unrelated)))
+    block = np.arange(start, stop)
+    later = np.arange(start, end)
+    codes, scores = [], []
+    for rows, columns in ((block[open_ranks[start:stop]], later), (block[~open_ranks[start:stop]], later[open_ranks[start:end]])):
+        if not rows.size or not columns.size:
+            continue
+        cosines = vectors[order[rows]] @ vectors[order[columns]].T
+        paired = (rows[:, None] < columns[None, :]) & (sorted_times[columns][None, :] - sorted_times[rows][:, None] <= window)
+        row, column = np.nonzero(paired & (cosines > unrelated))
+        first, second = order[rows[row]], order[columns[column]]
+        codes.append(np.minimum(first, second) * n + np.maximum(first, second))
+        scores.append(np.minimum(1.0, (cosines[row, column] - unrelated) / (1 - unrelated)))
+    return PairScores(np.concatenate([np.empty(0, np.int64), *codes]), np.concatenate([np.empty(0), *scores]))
 
 
 def _blocks(costs: np.ndarray, budget: float, most: int) -> list[tuple[int, int]]:
@@ -121,14 +147,18 @@ def _blocks(costs: np.ndarray, budget: float, most: int) -> list[tuple[int, int]
 
 
 def _similarities(
-    documents: Sequence[Document], window: timedelta, calibration: Calibration, floor: float
-) -> dict[tuple[int, int], float]:
-    """Similarity of the pairs i < j of documents published within `window`, where at least `floor`.
+    documents: Sequence[Document], window: timedelta, calibration: Calibration, floor: float,
+    settled: np.ndarray | None = None,
+) -> Pairs:
+    """Similarity of the pairs i < j of documents published within `window`, where at least `floor`,
+    but for pairs of two `settled` documents (a boolean per document: members of existing stories,
+    which never merge with each other).
 
     Computed a block of earlier documents at a time, each block's candidate pairs (cosines and
     shared features) within _PAIRS_PER_BLOCK, and only the pairs of at least `floor` kept: a busy
     window has many millions of candidates and few pairs that count."""
     n = len(documents)
+    settled = np.zeros(n, dtype=bool) if settled is None else np.asarray(settled, dtype=bool)
     languages = [document.language or "" for document in documents]
     # Whole microseconds, so that a pair exactly `window` apart is within it.
     times = np.array([(document.published - _EPOCH) // _MICROSECOND for document in documents], dtype=np.int64)
@@ -136,17 +166,22 @@ def _similarities(
     vectors = np.stack([document.vector for document in documents]).astype(np.float32, copy=False)
     order = np.argsort(times, kind="stable")
     sorted_times = times[order]
+    open_ranks = ~settled[order]
     weights = calibration.weights
-    # Candidates per document by time rank: the cosines with those after it in the window, and its shared features.
-    costs = (np.searchsorted(sorted_times, sorted_times + span, side="right") - np.arange(n)).astype(np.float64)
+    # Candidates per document by time rank: the cosines with those after it in the window (the
+    # open ones only, for a settled document), and its shared features.
+    window_ends = np.searchsorted(sorted_times, sorted_times + span, side="right")
+    open_before = np.concatenate([[0], np.cumsum(open_ranks)])
+    costs = np.where(open_ranks, window_ends - np.arange(n) - 1, open_before[window_ends] - open_before[1:])
+    costs = (costs + 1).astype(np.float64)  # and itself, so that every block is bounded
     evidence = None
     if set(weights) - {"meaning"}:
-        titles, texts = [document.title for document in documents], [document.text for document in documents]
-        evidence = NamesAndNumbers(titles, texts, languages, times, span)
+        bags = [document.features or FEATURES.features(document.title, document.text) for document in documents]
+        evidence = NamesAndNumbers(bags, languages, times, span, settled)
         costs += evidence.pairs_per_rank()
-    kept_codes, kept_totals = [], []
+    kept_codes, kept_totals = [np.empty(0, np.int64)], [np.empty(0)]
     for start, stop in _blocks(costs, _PAIRS_PER_BLOCK, _BLOCK):
-        signals = {"meaning": _meaning(vectors, order, sorted_times, start, stop, span, calibration)}
+        signals = {"meaning": _meaning(vectors, order, sorted_times, open_ranks, start, stop, span, calibration)}
         if evidence is not None:
             signals.update(evidence.scores(start, stop))
         codes = np.concatenate([signals[signal].codes for signal in weights])
@@ -157,31 +192,30 @@ def _similarities(
         kept_codes.append(pair_codes[keep])
         kept_totals.append(totals[keep])
     codes, totals = np.concatenate(kept_codes), np.concatenate(kept_totals)
+    del kept_codes, kept_totals
     by_code = np.argsort(codes)  # in pair order, whatever the blocks
     first, second = np.divmod(codes[by_code], n)
-    return dict(zip(zip(first.tolist(), second.tolist()), totals[by_code].tolist()))
+    return Pairs(first.astype(np.int32), second.astype(np.int32), totals[by_code])
 
 
 def _average_link(
     groups: list[list[int]],
     frozen: list[bool],
-    similarities: Mapping[tuple[int, int], float],
+    similarities: Pairs,
     threshold: float,
 ) -> list[list[int]]:
     """Merge groups of document indices while the best mean pairwise similarity reaches threshold.
 
     Two frozen groups (existing stories) never merge; a group merged into a frozen one is frozen.
     Ties are broken by group number, so the result does not depend on hash order.
+
+    A merged group's mean similarity with another is a weighted mean of its parts' with it, so
+    every merge joins groups that had parts at least `threshold` alike from the start: only the
+    links among such groups (active ones) are kept, few in a window of many pairs.
     """
-    group_of = {member: number for number, group in enumerate(groups) for member in group}
     members = {number: list(group) for number, group in enumerate(groups)}
     is_frozen = dict(enumerate(frozen))
-    links: dict[int, dict[int, float]] = {number: {} for number in members}
-    for (i, j), similarity in similarities.items():
-        a, b = group_of[i], group_of[j]
-        if a != b:
-            links[a][b] = links[a].get(b, 0.0) + similarity
-            links[b][a] = links[b].get(a, 0.0) + similarity
+    links = _active_links(groups, frozen, similarities, threshold)
 
     def mean(a: int, b: int) -> float:
         return links[a][b] / (len(members[a]) * len(members[b]))
@@ -211,6 +245,34 @@ def _average_link(
             if not (is_frozen[merged] and is_frozen[other]):
                 heapq.heappush(heap, (-mean(merged, other), min(merged, other), max(merged, other)))
     return list(members.values())
+
+
+def _active_links(
+    groups: list[list[int]], frozen: list[bool], similarities: Pairs, threshold: float
+) -> dict[int, dict[int, float]]:
+    """The summed similarity between groups, for the pairs of groups that may merge (not both
+    frozen) and whose groups each have a mean similarity of at least `threshold` with some group."""
+    sizes = np.array([len(group) for group in groups], dtype=np.int64)
+    group_of = np.empty(int(sizes.sum()), dtype=np.int64)
+    for number, group in enumerate(groups):
+        group_of[group] = number
+    is_frozen = np.asarray(frozen, dtype=bool)
+    a, b = group_of[similarities.first], group_of[similarities.second]
+    apart = (a != b) & ~(is_frozen[a] & is_frozen[b])
+    a, b, values = a[apart], b[apart], similarities.values[apart]
+    # Summed in pair order, as one by one.
+    codes, inverse = np.unique(np.minimum(a, b) * len(groups) + np.maximum(a, b), return_inverse=True)
+    totals = np.bincount(inverse, weights=values, minlength=codes.size)
+    low, high = np.divmod(codes, len(groups))
+    active = np.zeros(len(groups), dtype=bool)
+    # A hair below the threshold too: a merged group's mean, summed in another order, may round up.
+    strong = totals / (sizes[low] * sizes[high]) >= threshold * (1 - 1e-9)
+    active[low[strong]] = active[high[strong]] = True
+    kept = active[low] & active[high]
+    links: dict[int, dict[int, float]] = {int(number): {} for number in np.flatnonzero(active)}
+    for i, j, total in zip(low[kept].tolist(), high[kept].tolist(), totals[kept].tolist()):
+        links[i][j] = links[j][i] = total
+    return links
 
 
 def calibration_for(model_id: str) -> Calibration:
@@ -251,8 +313,9 @@ def assign_stories(
 
     frozen = [story is not None for story in story_of_group]
     story_of_member = {member: story_of_group[number] for number, group in enumerate(groups) for member in group}
+    settled = np.arange(len(documents)) >= len(new)
     # Pairs far below the threshold change group means little and would only slow the merging.
-    similarities = _similarities(documents, window, calibration, floor=calibration.threshold * _NEGLIGIBLE)
+    similarities = _similarities(documents, window, calibration, calibration.threshold * _NEGLIGIBLE, settled)
     merged = _average_link(groups, frozen, similarities, calibration.threshold)
 
     to_existing: dict[int, int] = {}
