@@ -25,8 +25,8 @@ from tests.doubles import FakeBackend
 from tests.feedserver import reply
 
 GROUP_ID = -1007770001
-# Names nothing, so the gate lets it through for either story (a weekday would have to be theirs).
-SUMMARY = "The city council approved the new budget after a long debate about schools."
+# The harbour story's facts in its own words, naming nothing: the gate lets it through for that story.
+SUMMARY = "The port authority agreed to hire crane operators, and the dock workers ended their strike."
 async def channel_row(application) -> Channel:
     async with usecases_of(application).resources.sessions() as session:
         return await session.scalar(select(Channel))
