@@ -7,9 +7,12 @@ parameters. The models write garbage: tests built on them check plumbing, never 
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import sentencepiece
 import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import (
@@ -21,6 +24,7 @@ from transformers import (
     LlamaForCausalLM,
     M2M100Config,
     M2M100ForConditionalGeneration,
+    M2M100Tokenizer,
     MT5Config,
     MT5ForConditionalGeneration,
     PreTrainedTokenizerFast,
@@ -142,21 +146,45 @@ def build_tiny_seq2seq(path: str | Path, *, crosssum: bool = False) -> Path:
 
 def build_tiny_translator(path: str | Path, language_tokens: Sequence[str] = ()) -> Path:
     """A random 1-layer M2M100 (the architecture of NLLB-200 and M2M100) saved to `path`, its tokenizer
-    holding `language_tokens` ("__en__" as M2M100 writes them, "eng_Latn" as NLLB does); none for a
-    model of one language pair, as Marian's are."""
+    holding `language_tokens` ("eng_Latn" as NLLB writes them); none for a model of one language pair,
+    as Marian's are."""
     path = Path(path)
     tokenizer = _seq2seq_tokenizer()
     tokenizer.add_special_tokens({"additional_special_tokens": list(language_tokens)})
     tokenizer.save_pretrained(path)
+    _save_tiny_m2m100(path, tokenizer, len(tokenizer))
+    return path
+
+
+def build_tiny_m2m100(path: str | Path) -> Path:
+    """A random 1-layer M2M100 with M2M100's own tokenizer (a small SentencePiece model, its 100
+    language tokens "__en__" …) saved to `path`."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(sentence_iterator=iter(CORPUS * 3), model_writer=model,
+                                             vocab_size=300, character_coverage=1.0)
+    (path / "spm.model").write_bytes(model.getvalue())
+    pieces = sentencepiece.SentencePieceProcessor(model_proto=model.getvalue())
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+    for index in range(pieces.get_piece_size()):
+        vocab.setdefault(pieces.id_to_piece(index), len(vocab))
+    (path / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    tokenizer = M2M100Tokenizer(str(path / "vocab.json"), str(path / "spm.model"))
+    tokenizer.save_pretrained(path)
+    _save_tiny_m2m100(path, tokenizer, tokenizer.encoder_size + len(tokenizer.lang_code_to_id) + tokenizer.num_madeup_words)
+    return path
+
+
+def _save_tiny_m2m100(path: Path, tokenizer, vocab_size: int) -> None:
     torch.manual_seed(0)
     config = M2M100Config(
-        vocab_size=len(tokenizer), d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+        vocab_size=vocab_size, d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
         decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=256,
         pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
         bos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.eos_token_id,
     )
     M2M100ForConditionalGeneration(config).save_pretrained(path)
-    return path
 
 
 def build_tiny_sentence_transformer(path: str | Path, *, prompts: dict[str, str] | None = None) -> Path:

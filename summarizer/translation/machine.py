@@ -85,8 +85,8 @@ class MachineTranslation:
 
         tokenizer, extra = loaded.tokenizer, {}
         if codes is not None:
-            if hasattr(tokenizer, "src_lang"):
-                tokenizer.src_lang = codes[0]
+            if hasattr(tokenizer, "src_lang"):  # M2M100's tokenizer takes "cs" for "__cs__", NLLB's its token
+                tokenizer.src_lang = codes[0][2:-2] if codes[0].startswith("__") else codes[0]
             extra["forced_bos_token_id"] = tokenizer.convert_tokens_to_ids(codes[1])
         inputs = tokenizer(sentences, return_tensors="pt", padding=True, truncation=True, max_length=256)
         answer = max(MIN_ANSWER_TOKENS, ANSWER_TOKENS_PER_SOURCE_TOKEN * inputs["input_ids"].shape[1])
@@ -97,19 +97,24 @@ class MachineTranslation:
 
 def language_tokens(tokenizer: Any, source_language: str, target_language: str) -> tuple[str, str] | None:
     """The model's tokens for the two languages (NLLB's or M2M100's), None when it lacks one."""
-    tokens = set(tokenizer.get_vocab())
-    found = [_code(tokens, language) for language in (source_language, target_language)]
+    found = [_code(tokenizer, language) for language in (source_language, target_language)]
     return (found[0], found[1]) if found[0] and found[1] else None
 
 
-def _code(tokens: set[str], language: str) -> str | None:
-    if f"__{language}__" in tokens:  # M2M100
+def _code(tokenizer: Any, language: str) -> str | None:
+    if _known(tokenizer, f"__{language}__"):  # M2M100
         return f"__{language}__"
     if language in _NLLB_CODES:
-        return _NLLB_CODES[language] if _NLLB_CODES[language] in tokens else None
+        return _NLLB_CODES[language] if _known(tokenizer, _NLLB_CODES[language]) else None
     iso3 = iso_639_3(language)
     if iso3 is None:
         return None
     prefix = f"{iso3}_"
-    matches = sorted(token for token in tokens if token.startswith(prefix) and len(token) == len(prefix) + 4)
+    matches = sorted(token for token in tokenizer.get_vocab() if token.startswith(prefix) and len(token) == len(prefix) + 4)
     return matches[0] if len(matches) == 1 else None
+
+
+def _known(tokenizer: Any, token: str) -> bool:
+    """Whether the tokenizer has the token (M2M100's language tokens are not in its get_vocab())."""
+    index = tokenizer.convert_tokens_to_ids(token)
+    return index is not None and index != tokenizer.unk_token_id
