@@ -7,12 +7,12 @@ import time
 
 from aiohttp import web
 
-from bot.scheduler import POLL_EVERY
 from tests.botharness import bot_settings, running_bot
 from tests.feedserver import FeedServer
 
 EMPTY_FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://wire.example/</link></channel></rss>'
 INTERVAL = 3  # seconds
+DUE_WITHIN = 5  # seconds after its due time a feed is fetched
 
 
 async def test_a_due_feed_is_polled_within_seconds_of_its_due_time(tmp_path, fake_api):
@@ -36,6 +36,6 @@ async def test_a_due_feed_is_polled_within_seconds_of_its_due_time(tmp_path, fak
     # machine), and the next round waits for it; the rounds after that are the bot's usual pace.
     gaps = [later - earlier for earlier, later in zip(fetched[1:], fetched[2:])]
     assert len(gaps) == 3
-    # Due INTERVAL after the previous poll began; a round looks every POLL_EVERY seconds (the second
-    # is for the poll itself on a busy machine).
-    assert max(gaps) <= INTERVAL + POLL_EVERY + 1
+    # Due INTERVAL after the previous poll began, fetched within 5 s of that: a round looks every
+    # POLL_EVERY seconds, and the poll itself may take a second on a busy machine.
+    assert max(gaps) <= INTERVAL + DUE_WITHIN
