@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from summarizer.language import iso_639_3
+from summarizer.translation.translator import ANSWER_TOKENS_PER_SOURCE_TOKEN
 from summarizer.types import first_line
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,6 @@ _NLLB_CODES = {"ar": "arb_Arab", "fa": "pes_Arab", "ms": "zsm_Latn", "zh": "zho_
                "sw": "swh_Latn", "az": "azj_Latn", "mn": "khk_Cyrl", "sq": "als_Latn", "nb": "nob_Latn",
                "et": "est_Latn"}
 BATCH = 8
-ANSWER_TOKENS_PER_SOURCE_TOKEN = 2
 MIN_ANSWER_TOKENS = 32
 
 
@@ -58,9 +58,11 @@ class MachineTranslation:
             loaded = self._load(source_language, target_language)
             if loaded is None:
                 return None
-            codes = None if self.per_pair else language_tokens(loaded.tokenizer, source_language, target_language)
-            if not self.per_pair and codes is None:
-                return None
+            codes = None
+            if not self.per_pair:
+                codes = language_tokens(loaded.tokenizer, source_language, target_language)
+                if codes is None:
+                    return None
             return [text for start in range(0, len(sentences), BATCH)
                     for text in self._generate(loaded, sentences[start : start + BATCH], codes)]
 
