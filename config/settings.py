@@ -110,6 +110,14 @@ class LogSettings(Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+class RunSettings(Strict):
+    """`bot run`'s part when several processes share a PostgreSQL database (`--role` overrides it)."""
+
+    # worker: feeds, summaries, digests and the outbox, but no Telegram updates: Telegram hands them
+    # to one process per token, so only `all` processes should ask.
+    role: Literal["all", "worker"] = "all"
+
+
 class SecuritySettings(Strict):
     allow_private_urls: bool = False
 
@@ -298,6 +306,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    run: RunSettings = Field(default_factory=RunSettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     feeds: list[FeedSettings] = Field(default_factory=list)
     channels: list[ChannelSettings] = Field(default_factory=list)
