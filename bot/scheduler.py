@@ -35,6 +35,9 @@ JobCallback = Callable[["BotContext"], Awaitable[None]]
 POLL_EVERY = 4.0
 # How often messages left unsent (flood limits, network trouble, a restart) are tried again.
 OUTBOX_EVERY = 10.0
+# How often the digest times are read from the database: a /schedule that another process received
+# (a worker receives none) reaches this one's digest jobs within this many seconds.
+SCHEDULES_EVERY = 60.0
 # A digest held up (the bot was down or busy at its time) still goes out within the hour, once;
 # later than that it waits for its next time.
 DIGEST_GRACE = timedelta(hours=1)
@@ -95,6 +98,7 @@ class Scheduler:
     def __init__(self, job_queue: JobQueue) -> None:
         self._jobs = job_queue
         self._running: set[asyncio.Task] = set()
+        self._schedules: dict[int, dict] = {}  # each channel's, as its digest job has it
 
     def _watched(self, callback: JobCallback) -> JobCallback:
         """The callback, saying in the log when it runs past LONG_JOB, and known to `stop`."""
@@ -137,6 +141,8 @@ class Scheduler:
                                  job_kwargs=ROUND_JOB_KWARGS)
         self._jobs.run_repeating(self._watched(send_outbox), OUTBOX_EVERY, first=FIRST_ROUND, name="outbox",
                                  job_kwargs=ROUND_JOB_KWARGS)
+        self._jobs.run_repeating(self._watched(self._follow_schedules), SCHEDULES_EVERY, name="schedules",
+                                 job_kwargs=ROUND_JOB_KWARGS)
         grace_start = datetime.now(UTC) - DIGEST_GRACE
         for channel in channels:
             last = channel.last_digest_at
@@ -154,10 +160,19 @@ class Scheduler:
                 job_kwargs["next_run_time"] = missed  # APScheduler runs a past time at start, within the grace
         self._jobs.run_custom(self._watched(post_digest), job_kwargs=job_kwargs, data=DigestJob(channel_id),
                               name=_digest_job_name(channel_id))
+        self._schedules[channel_id] = dict(schedule)
 
     def unschedule_digest(self, channel_id: int) -> None:
         for job in self._jobs.get_jobs_by_name(_digest_job_name(channel_id)):
             job.schedule_removal()
+        self._schedules.pop(channel_id, None)
+
+    async def _follow_schedules(self, context: BotContext) -> None:
+        """Digest jobs for the schedules the database has: a process still at a channel's old time
+        would post a second digest there."""
+        for channel_id, schedule in (await context.usecases.channels.schedules()).items():
+            if self._schedules.get(channel_id) != schedule:
+                self.schedule_digest(channel_id, schedule)
 
     def next_digest(self, channel_id: int) -> datetime | None:
         """When the channel's next digest is due, in the channel's time zone."""
