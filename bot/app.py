@@ -2,7 +2,8 @@
 
 `python -m bot run` calls `serve`. Updates come by long polling, or, when telegram.webhook_url is
 set, by webhook into the bot's own aiohttp server (the one serving /healthz and /metrics), so one
-port serves everything. A worker (run.role) receives no updates and does all the rest.
+port serves everything. A worker (run.role) receives no updates and does all the rest; a receiver
+receives them and leaves feeds and scheduled digests to the workers.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ def check_config(settings: Settings) -> list[str]:
     telegram = settings.telegram
     token = telegram.token
     on_telegram = [channel.chat for channel in settings.channels if channel.platform == "telegram"]
-    # Without channels the bot is only good for its Telegram commands.
-    if not token and (on_telegram or not settings.channels or telegram.webhook_url):
+    role = settings.run.role
+    # Without channels, or as a receiver, the bot is only good for its Telegram commands.
+    if not token and (on_telegram or not settings.channels or telegram.webhook_url or role == "receiver"):
         raise ConfigError("telegram.token is not set (put it in the config or in TELEGRAM_BOT_TOKEN)"
                           + (f", and channel {on_telegram[0]} is on Telegram" if on_telegram else ""))
     if token and not re.fullmatch(r"\d+:[\w-]+", token):
@@ -74,7 +76,6 @@ def check_config(settings: Settings) -> list[str]:
         if as_bot and not account.bot_token:
             raise ConfigError(f"{platform}.bot_token is not set (put it in BRIEFBOT_{platform.upper()}__BOT_TOKEN), "
                               f"and channel {as_bot[0]} is posted to as the bot")
-    role = settings.run.role
     if role != "all" and make_url(settings.storage.url).get_backend_name() != "postgresql":
         raise ConfigError(f"role {role} needs a PostgreSQL storage.url: processes share work only there "
                           "(one process per SQLite file)")
@@ -185,7 +186,8 @@ async def _open(
     on_paused = (PauseNotices(resources.sessions, application.bot, settings.telegram.admins)
                  if settings.telegram.token else _no_notice)
     outbox = application.bot_data[OUTBOX] = senders(settings, resources.sessions, application.bot, metrics, on_paused)
-    scheduler = application.bot_data[_SCHEDULER] = Scheduler(application.job_queue)
+    scheduler = application.bot_data[_SCHEDULER] = Scheduler(application.job_queue,
+                                                             digests=settings.run.role != "receiver")
     usecases = application.bot_data[USECASES] = build_use_cases(
         resources, metrics, renders=RENDERS, sender=outbox, digest_times=scheduler, limits=limits
     )

@@ -114,8 +114,9 @@ class RunSettings(Strict):
     """`bot run`'s part when several processes share a PostgreSQL database (`--role` overrides it)."""
 
     # worker: feeds, summaries, digests and the outbox, but no Telegram updates: Telegram hands them
-    # to one process per token, so only `all` processes should ask.
-    role: Literal["all", "worker"] = "all"
+    # to one process per token, so only one process (all or receiver) should ask. receiver: the
+    # updates (commands, /summarize) and the outbox, but no feed polling and no scheduled digests.
+    role: Literal["all", "worker", "receiver"] = "all"
 
 
 class SecuritySettings(Strict):

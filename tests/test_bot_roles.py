@@ -1,6 +1,9 @@
-"""`bot run --role worker`: feeds, digests and the outbox, but no Telegram updates (one other process takes them)."""
+"""`bot run --role worker`: feeds, digests and the outbox, but no Telegram updates (one other process takes
+them); `--role receiver`: the updates, but neither feeds nor scheduled digests."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
@@ -12,6 +15,7 @@ from tests.botharness import (
     CHANNEL_ID,
     STORIES,
     add_channel,
+    admin_says,
     bot_settings,
     quiet_schedule,
     rss,
@@ -47,21 +51,35 @@ async def test_a_worker_posts_digests_but_never_asks_telegram_for_updates(tmp_pa
     assert webhook_status == 404
 
 
+async def test_a_receiver_answers_commands_but_neither_polls_feeds_nor_runs_digest_jobs(tmp_path, fake_api):
+    add_channel(fake_api)
+    due = (datetime.now(UTC) + timedelta(hours=3)).replace(second=0, microsecond=0)
+    settings = bot_settings(tmp_path, fake_api, run={"role": "receiver"},
+                            channels=[{"chat": CHANNEL, "digest": {"at": f"{due:%H:%M}", "timezone": "UTC"}}])
+    async with running_bot(settings) as application:
+        status = await admin_says(fake_api, f"/status {CHANNEL}")
+        jobs = {job.name for job in application.job_queue.jobs()}
+
+    assert jobs == {"outbox", "schedules"}
+    assert f"Next digest: {due:%Y-%m-%d %H:%M}" in status  # from the schedule, with no job to ask
+
+
 @pytest.mark.parametrize(("url", "code", "err"), [
-    ("sqlite+aiosqlite:///bot.db", 2, "error: role worker needs a PostgreSQL storage.url: processes share work only "
+    ("sqlite+aiosqlite:///bot.db", 2, "error: role {role} needs a PostgreSQL storage.url: processes share work only "
                                       "there (one process per SQLite file)\n"),
     ("postgresql+asyncpg://briefbot@db/briefbot", 0, ""),
 ])
+@pytest.mark.parametrize("role", ["worker", "receiver"])
 @pytest.mark.parametrize("given", ["flag", "env"])
-def test_a_worker_needs_postgresql(tmp_path, capsys, monkeypatch, url, code, err, given):
+def test_a_worker_or_receiver_needs_postgresql(tmp_path, capsys, monkeypatch, url, code, err, role, given):
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
     config = tmp_path / "bot.yaml"
     config.write_text(f'storage: {{url: "{url}"}}\n')
     argv = ["run", "--config", str(config), "--check-config"]
     if given == "flag":
-        argv += ["--role", "worker"]
+        argv += ["--role", role]
     else:
-        monkeypatch.setenv("BRIEFBOT_RUN__ROLE", "worker")
+        monkeypatch.setenv("BRIEFBOT_RUN__ROLE", role)
 
     assert main(argv) == code
-    assert capsys.readouterr().err == err
+    assert capsys.readouterr().err == err.format(role=role)
