@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the Telegram bot (long polling; webhook when telegram.webhook_url is set)")
     run.add_argument("--config", required=True)
     run.add_argument("--check-config", action="store_true", help="validate the config and exit")
+    run.add_argument("--role", choices=["all", "worker", "receiver"],
+                     help="worker: everything but receiving Telegram updates; receiver: those updates "
+                          "(commands) without polling feeds or scheduled digests; beside other processes "
+                          "on the same PostgreSQL database (default: run.role, all)")
     return parser
 
 
@@ -148,6 +152,8 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import check_config, serve
     from bot.logs import configure_logging
 
+    if args.role:
+        settings.run.role = args.role
     notes = check_config(settings)
     if args.check_config:
         print(f"config ok: {len(settings.feeds)} feeds, {len(settings.channels)} channels")

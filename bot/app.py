@@ -2,7 +2,8 @@
 
 `python -m bot run` calls `serve`. Updates come by long polling, or, when telegram.webhook_url is
 set, by webhook into the bot's own aiohttp server (the one serving /healthz and /metrics), so one
-port serves everything.
+port serves everything. A worker (run.role) receives no updates and does all the rest; a receiver
+receives them and leaves feeds and scheduled digests to the workers.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
 from telegram import BotCommand, Update, User
 from telegram.error import Conflict, InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, ExtBot, TypeHandler
@@ -56,8 +58,9 @@ def check_config(settings: Settings) -> list[str]:
     telegram = settings.telegram
     token = telegram.token
     on_telegram = [channel.chat for channel in settings.channels if channel.platform == "telegram"]
-    # Without channels the bot is only good for its Telegram commands.
-    if not token and (on_telegram or not settings.channels or telegram.webhook_url):
+    role = settings.run.role
+    # Without channels, or as a receiver, the bot is only good for its Telegram commands.
+    if not token and (on_telegram or not settings.channels or telegram.webhook_url or role == "receiver"):
         raise ConfigError("telegram.token is not set (put it in the config or in TELEGRAM_BOT_TOKEN)"
                           + (f", and channel {on_telegram[0]} is on Telegram" if on_telegram else ""))
     if token and not re.fullmatch(r"\d+:[\w-]+", token):
@@ -73,6 +76,9 @@ def check_config(settings: Settings) -> list[str]:
         if as_bot and not account.bot_token:
             raise ConfigError(f"{platform}.bot_token is not set (put it in BRIEFBOT_{platform.upper()}__BOT_TOKEN), "
                               f"and channel {as_bot[0]} is posted to as the bot")
+    if role != "all" and make_url(settings.storage.url).get_backend_name() != "postgresql":
+        raise ConfigError(f"role {role} needs a PostgreSQL storage.url: processes share work only there "
+                          "(one process per SQLite file)")
     notes = []
     webhook = telegram.webhook_url
     if webhook and urlsplit(webhook).scheme != "https":
@@ -83,6 +89,10 @@ def check_config(settings: Settings) -> list[str]:
         notes.append(f"webhook over plain HTTP ({webhook}): allowed for the self-hosted Bot API server "
                      f"at {urlsplit(telegram.base_url).netloc}")
     return notes
+
+
+def _receives_updates(settings: Settings) -> bool:
+    return bool(settings.telegram.token) and settings.run.role != "worker"
 
 
 def _self_hosted_api(base_url: str | None) -> bool:
@@ -113,6 +123,9 @@ def build_application(
         # Paces requests to Telegram's limits; it does not retry (max_retries 0): the outbox is the
         # one place that waits out a "retry after", bounded (bot/telegram/outbox.py).
         builder = builder.token(telegram.token).rate_limiter(AIORateLimiter(max_retries=0))
+        if not _receives_updates(settings):
+            # Telegram gives one getUpdates per token at a time: the others would only meet 409 Conflict.
+            builder = builder.updater(None)
     if telegram.token and telegram.base_url:
         # A self-hosted Bot API server serves files under /file/bot<token>, next to /bot<token>.
         builder = builder.base_url(telegram.base_url).base_file_url(re.sub(r"/bot$", "/file/bot", telegram.base_url))
@@ -173,7 +186,8 @@ async def _open(
     on_paused = (PauseNotices(resources.sessions, application.bot, settings.telegram.admins)
                  if settings.telegram.token else _no_notice)
     outbox = application.bot_data[OUTBOX] = senders(settings, resources.sessions, application.bot, metrics, on_paused)
-    scheduler = application.bot_data[_SCHEDULER] = Scheduler(application.job_queue)
+    scheduler = application.bot_data[_SCHEDULER] = Scheduler(application.job_queue,
+                                                             digests=settings.run.role != "receiver")
     usecases = application.bot_data[USECASES] = build_use_cases(
         resources, metrics, renders=RENDERS, sender=outbox, digest_times=scheduler, limits=limits
     )
@@ -191,14 +205,14 @@ async def _open(
     # on the event loop: loaded here, in a thread, it can't hold up the first /summarize.
     loaded, _ = await asyncio.gather(resources.load_model(), asyncio.to_thread(load_language_detector))
     log.info("model %s ready", loaded.model_name)
-    if settings.telegram.token:
+    if _receives_updates(settings):
         await _set_commands(application)
     async with resources.sessions() as session:
         scheduler.start(await all_channels(session))
 
 
 def _webhook(application: Application, settings: Settings) -> Webhook | None:
-    if not settings.telegram.webhook_url:
+    if not settings.telegram.webhook_url or not _receives_updates(settings):
         return None
 
     async def deliver(data: dict) -> None:
@@ -250,9 +264,12 @@ async def started(application: Application) -> AsyncIterator[Application]:
         raise ConfigError("telegram.token was rejected by Telegram") from None
     try:
         await application.post_init(application)
-        telegram = usecases_of(application).resources.settings.telegram
+        settings = usecases_of(application).resources.settings
+        telegram = settings.telegram
         if not telegram.token:
             log.info("no Telegram token: posting to the other platforms only")
+        elif not _receives_updates(settings):
+            log.info("worker: Telegram updates are left to the other processes")
         elif telegram.webhook_url:
             await application.bot.set_webhook(
                 telegram.webhook_url, secret_token=telegram.webhook_secret, allowed_updates=ALLOWED_UPDATES
@@ -297,7 +314,7 @@ async def serve(settings: Settings, config_path: str | Path | None) -> None:
     try:
         async with started(application):
             mode = "webhook" if settings.telegram.webhook_url else "long polling"
-            log.info("running (%s)", mode if settings.telegram.token else "without Telegram")
+            log.info("running (%s)", mode if _receives_updates(settings) else "no Telegram updates")
             await stop.wait()
             log.info("stopping")
     finally:

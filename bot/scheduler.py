@@ -35,6 +35,9 @@ JobCallback = Callable[["BotContext"], Awaitable[None]]
 POLL_EVERY = 4.0
 # How often messages left unsent (flood limits, network trouble, a restart) are tried again.
 OUTBOX_EVERY = 10.0
+# How often the digest times are read from the database: a /schedule that another process received
+# (a worker receives none) reaches this one's digest jobs within this many seconds.
+SCHEDULES_EVERY = 60.0
 # A digest held up (the bot was down or busy at its time) still goes out within the hour, once;
 # later than that it waits for its next time.
 DIGEST_GRACE = timedelta(hours=1)
@@ -92,9 +95,12 @@ async def send_outbox(context: BotContext) -> None:
 
 
 class Scheduler:
-    def __init__(self, job_queue: JobQueue) -> None:
+    def __init__(self, job_queue: JobQueue, *, digests: bool = True) -> None:
+        """Without `digests` (a receiver) no feeds are polled and no digest jobs run: other processes do that."""
         self._jobs = job_queue
+        self._digests = digests
         self._running: set[asyncio.Task] = set()
+        self._schedules: dict[int, dict] = {}  # each channel's, as this process follows it
 
     def _watched(self, callback: JobCallback) -> JobCallback:
         """The callback, saying in the log when it runs past LONG_JOB, and known to `stop`."""
@@ -133,9 +139,12 @@ class Scheduler:
         The first outbox round sends what a previous run left unsent; a digest time that passed while
         the bot was down (within the grace period, after the channel's last digest) is caught up at once.
         """
-        self._jobs.run_repeating(self._watched(poll_feeds), POLL_EVERY, first=FIRST_ROUND, name="poll",
-                                 job_kwargs=ROUND_JOB_KWARGS)
+        if self._digests:
+            self._jobs.run_repeating(self._watched(poll_feeds), POLL_EVERY, first=FIRST_ROUND, name="poll",
+                                     job_kwargs=ROUND_JOB_KWARGS)
         self._jobs.run_repeating(self._watched(send_outbox), OUTBOX_EVERY, first=FIRST_ROUND, name="outbox",
+                                 job_kwargs=ROUND_JOB_KWARGS)
+        self._jobs.run_repeating(self._watched(self._follow_schedules), SCHEDULES_EVERY, name="schedules",
                                  job_kwargs=ROUND_JOB_KWARGS)
         grace_start = datetime.now(UTC) - DIGEST_GRACE
         for channel in channels:
@@ -146,6 +155,9 @@ class Scheduler:
     def schedule_digest(self, channel_id: int, schedule: dict, *, missed_after: datetime | None = None) -> None:
         """(Re)schedule a channel's digest job; with `missed_after`, a digest time between then and now runs first."""
         self.unschedule_digest(channel_id)
+        self._schedules[channel_id] = dict(schedule)
+        if not self._digests:
+            return
         trigger = digest_trigger(schedule)
         job_kwargs = {"trigger": trigger, **DIGEST_JOB_KWARGS}
         if missed_after is not None:
@@ -158,13 +170,19 @@ class Scheduler:
     def unschedule_digest(self, channel_id: int) -> None:
         for job in self._jobs.get_jobs_by_name(_digest_job_name(channel_id)):
             job.schedule_removal()
+        self._schedules.pop(channel_id, None)
+
+    async def _follow_schedules(self, context: BotContext) -> None:
+        """The schedules the database has: a process still at a channel's old time would post a second
+        digest there (or, a receiver, tell /status the old time)."""
+        for channel_id, schedule in (await context.usecases.channels.schedules()).items():
+            if self._schedules.get(channel_id) != schedule:
+                self.schedule_digest(channel_id, schedule)
 
     def next_digest(self, channel_id: int) -> datetime | None:
         """When the channel's next digest is due, in the channel's time zone."""
-        # Not Job.enabled: PTB reports False for every job it did not pause or resume itself. A
-        # paused job has no next run time.
-        jobs = self._jobs.get_jobs_by_name(_digest_job_name(channel_id))
-        return jobs[0].next_t if jobs else None
+        schedule = self._schedules.get(channel_id)
+        return digest_trigger(schedule).get_next_fire_time(None, datetime.now(UTC)) if schedule else None
 
 
 def scheduled_time(trigger: BaseTrigger, now: datetime) -> datetime | None:

@@ -110,6 +110,15 @@ class LogSettings(Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+class RunSettings(Strict):
+    """`bot run`'s part when several processes share a PostgreSQL database (`--role` overrides it)."""
+
+    # worker: feeds, summaries, digests and the outbox, but no Telegram updates: Telegram hands them
+    # to one process per token, so only one process (all or receiver) should ask. receiver: the
+    # updates (commands, /summarize) and the outbox, but no feed polling and no scheduled digests.
+    role: Literal["all", "worker", "receiver"] = "all"
+
+
 class SecuritySettings(Strict):
     allow_private_urls: bool = False
 
@@ -298,6 +307,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    run: RunSettings = Field(default_factory=RunSettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
     feeds: list[FeedSettings] = Field(default_factory=list)
     channels: list[ChannelSettings] = Field(default_factory=list)

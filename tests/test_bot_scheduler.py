@@ -10,11 +10,12 @@ from sqlalchemy import select, update
 
 from bot.app import usecases_of
 from bot.store.db import open_store
-from bot.store.queries import sync_config
+from bot.store.queries import channel_fields, sync_config
 from bot.store.tables import Channel
 from bot.usecases.digests import DigestRun, Digests
 from config.schedule import digest_trigger
-from tests.botharness import ADMIN_ID, CHANNEL, CHANNEL_ID, bot_settings, running_bot
+from config.settings import ChannelSettings
+from tests.botharness import ADMIN_ID, CHANNEL, CHANNEL_ID, bot_settings, run_job, running_bot
 
 PRAGUE = ZoneInfo("Europe/Prague")
 UTC = ZoneInfo("UTC")
@@ -126,3 +127,20 @@ async def test_schedule_and_status_tell_when_the_next_digest_is_due(tmp_path, fa
     expected = f"{due:%Y-%m-%d %H:%M} +0545"
     assert scheduled.plain_text.endswith(f"(Asia/Kathmandu). Next one: {expected}.")
     assert f"Next digest: {expected} (daily at {due:%H:%M} (Asia/Kathmandu))" in status.plain_text.splitlines()
+
+
+async def test_digest_jobs_follow_schedules_another_process_changed(tmp_path, fake_api):
+    settings = bot_settings(tmp_path, fake_api, channels=[{"chat": "@news", "digest": {"at": "06:15", "timezone": "UTC"}}])
+    prague = {"at": "21:45", "timezone": "Europe/Prague"}
+    async with running_bot(settings) as application:
+        async with usecases_of(application).resources.sessions.begin() as session:  # as another process's /schedule
+            await session.execute(update(Channel).values(schedule=prague))
+            session.add(Channel(chat="-1007", **channel_fields(ChannelSettings(chat="-1007", digest=prague, feeds=[]))))
+        await run_job(application, "schedules")
+        async with usecases_of(application).resources.sessions() as session:
+            channels = {channel.chat: channel.id for channel in await session.scalars(select(Channel))}
+        jobs = {chat: application.job_queue.get_jobs_by_name(f"digest:{channel_id}")
+                for chat, channel_id in channels.items()}
+
+    times = {chat: (str(job.next_t.tzinfo), job.next_t.hour, job.next_t.minute) for chat, [job] in jobs.items()}
+    assert times == {"@news": ("Europe/Prague", 21, 45), "-1007": ("Europe/Prague", 21, 45)}

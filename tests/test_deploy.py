@@ -1,8 +1,10 @@
 """docker-compose.yml and the Dockerfile, read as a deployer's tools would read them (no Docker
-engine needed): every profile starts one bot whose environment is a valid configuration."""
+engine needed): every profile starts one bot that receives Telegram's updates (the scale profile
+workers beside it), each with an environment that is a valid configuration."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -15,7 +17,8 @@ from config.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
-PROFILES = ("bot", "postgres", "llamacpp", "vllm")
+PROFILES = ("bot", "postgres", "llamacpp", "vllm", "scale")
+DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
 # ${NAME:-default} and ${NAME:?error} as Compose interpolates them, given `defined`.
 _VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
 
@@ -35,11 +38,15 @@ def services_of(profile: str) -> dict[str, dict]:
     return {name: spec for name, spec in COMPOSE["services"].items() if profile in spec.get("profiles", [])}
 
 
+def bots_of(profile: str) -> dict[str, dict]:
+    return {name: spec for name, spec in services_of(profile).items() if spec.get("image") == "briefbot"}
+
+
 @pytest.mark.parametrize("profile", PROFILES)
 def test_each_profile_runs_one_bot_after_its_healthy_dependencies(profile):
     services = services_of(profile)
-    bots = [name for name, spec in services.items() if spec.get("image") == "briefbot"]
-    assert len(bots) == 1
+    receiving = [name for name, spec in bots_of(profile).items() if "worker" not in spec.get("command", [])]
+    assert len(receiving) == 1
     for name, spec in services.items():
         assert spec["restart"] == "unless-stopped", name
         for dependency, condition in spec.get("depends_on", {}).items():
@@ -51,8 +58,9 @@ def test_each_profile_runs_one_bot_after_its_healthy_dependencies(profile):
 @pytest.mark.parametrize("profile", PROFILES)
 def test_each_bots_environment_is_a_valid_configuration_naming_its_services(profile, monkeypatch):
     services = services_of(profile)
-    [bot] = [spec for spec in services.values() if spec.get("image") == "briefbot"]
-    for name, value in bot["environment"].items():
+    environments = [spec["environment"] for spec in bots_of(profile).values()]
+    assert all(environment == environments[0] for environment in environments)
+    for name, value in environments[0].items():
         monkeypatch.setenv(name, interpolate(str(value), {"TELEGRAM_BOT_TOKEN": "123:abc"}))
     # The image's own defaults (Dockerfile ENV) apply under the compose environment.
     monkeypatch.setenv("BRIEFBOT_MODEL__NAME", "")
@@ -65,16 +73,24 @@ def test_each_bots_environment_is_a_valid_configuration_naming_its_services(prof
         assert (database.drivername, database.host) == ("postgresql+asyncpg", "postgres")
         postgres = services["postgres"]["environment"]
         assert database.username == postgres["POSTGRES_USER"] and database.database == postgres["POSTGRES_DB"]
-    if profile in ("llamacpp", "vllm"):
+    if profile in ("llamacpp", "vllm", "scale"):
         server = URL(settings.model.base_url)
-        assert settings.model.backend == "openai" and server.host == profile
-        assert f":{server.port}/health" in " ".join(services[profile]["healthcheck"]["test"])
+        assert settings.model.backend == "openai" and server.host in services
+        assert f":{server.port}/health" in " ".join(services[server.host]["healthcheck"]["test"])
     else:
         assert settings.model.backend == "transformers"
 
 
 def test_the_image_serves_health_on_the_port_compose_publishes():
-    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    assert "BRIEFBOT_SERVER__PORT=8080" in dockerfile and "EXPOSE 8080" in dockerfile
-    assert "127.0.0.1:8080/healthz" in dockerfile
+    assert "BRIEFBOT_SERVER__PORT=8080" in DOCKERFILE and "EXPOSE 8080" in DOCKERFILE
+    assert "127.0.0.1:8080/healthz" in DOCKERFILE
     assert all(port.endswith(":8080") for port in COMPOSE["x-bot"]["ports"])
+
+
+def test_the_scale_profiles_workers_run_the_images_command_as_workers_without_host_ports():
+    [command] = re.findall(r"^CMD (\[.*\])$", DOCKERFILE, re.MULTILINE)
+    workers = COMPOSE["services"]["workers"]
+
+    assert workers["command"] == [*json.loads(command), "--role", "worker"]
+    assert workers["ports"] == []  # replicas would clash on one host port
+    assert interpolate(workers["deploy"]["replicas"], {}) == "3"

@@ -297,6 +297,11 @@ class Channels:
                     known += 1
         return ImportResult(chat.label, added, known, refused)
 
+    async def schedules(self) -> dict[int, dict]:
+        """Each channel's digest schedule, as the database has it."""
+        async with self._sessions() as session:
+            return {channel.id: dict(channel.schedule) for channel in await all_channels(session)}
+
     async def post_digest_now(self, chat: ManagedChat) -> DigestOutcome:
         """The channel's next digest, now; this also resumes a channel paused after a posting failure."""
         async with self._sessions() as session:
