@@ -1,5 +1,5 @@
 """How often a story's summary passes the trust gate in the channel's language, and what the
-wording check adds to the gate.
+wording check and the support bar across languages add to the gate.
 
 Usage: .venv/bin/python bench/summary_pass.py [--model NAME_OR_GGUF] [--show] [--json]
 
@@ -7,12 +7,13 @@ Stories: the sample corpus (../shared/corpus/parler: one story in ru, fr, ar, cs
 Russian and French channels, and each demo entry as a story of its own for English and French
 channels. Each is summarised as the bot does (the offline model unless --model) under the gate
 without the wording check (names and numbers, support by meaning at config.settings'
-SUPPORT_THRESHOLD); then the door check of the default gate (with trust.new_words' wording check)
-judges the result again. A summary "passes" when the gate lets it through in the channel's language
-and it is not a source's opening copied (which the digest posts as a lead). The report gives passes
-over stories, across languages and within one, how many of them the wording check withholds, and
-the seconds spent; --show prints each summary with its verdicts, for reading: passing the gate is
-not the same as being faithful.
+SUPPORT_THRESHOLD for every sentence); then the door check of the default gate (with
+trust.new_words' wording check and trust.support_across_languages' bar) judges the result again. A
+summary "passes" when the gate lets it through in the channel's language and it is not a source's
+opening copied (which the digest posts as a lead). The report gives passes over stories, across
+languages and within one, how many of them the wording check and the bar across languages
+withhold, and the seconds spent; --show prints each summary with its verdicts, for reading: passing
+the gate is not the same as being faithful.
 """
 
 from __future__ import annotations
@@ -61,11 +62,13 @@ def passes(summary, texts: list[str], language: str) -> bool:
 async def run(summarizer: Summarizer, gate: Gate, asked, show: bool) -> dict:
     started = time.monotonic()
     results = {"stories": 0, "passed": 0, "across_languages": [0, 0], "same_language": [0, 0],
-               "withheld_by_wording": 0}
+               "withheld_by_wording": 0, "withheld_across_languages": 0}
     for name, texts, language in asked:
         [summary] = await summarizer.summarize([SummaryRequest(tuple(texts), language, MAX_CHARS)])
         ok = passes(summary, texts, language)
-        wording = [r for r in reasons_to_withhold(summary.summary, summary.flags, texts, gate) if r.startswith("wording")]
+        door = reasons_to_withhold(summary.summary, summary.flags, texts, gate)
+        wording = [reason for reason in door if reason.startswith("wording")]
+        across = [reason for reason in door if reason.startswith("support")]
         same = all(detect_language(text) == language for text in texts)
         tally = results["same_language" if same else "across_languages"]
         tally[0] += ok
@@ -73,9 +76,10 @@ async def run(summarizer: Summarizer, gate: Gate, asked, show: bool) -> dict:
         results["stories"] += 1
         results["passed"] += ok
         results["withheld_by_wording"] += ok and bool(wording)
+        results["withheld_across_languages"] += ok and bool(across) and not wording
         if show:
-            verdict = ("WITHHELD BY WORDING" if wording else "PASS") if ok else "fail"
-            print(f"  {verdict} {language} {name}: {summary.summary!r} {(summary.withheld or wording)[:1]}", flush=True)
+            verdict = ("WITHHELD BY WORDING" if wording else "WITHHELD ACROSS LANGUAGES" if across else "PASS") if ok else "fail"
+            print(f"  {verdict} {language} {name}: {summary.summary!r} {(summary.withheld or door)[:1]}", flush=True)
     results["seconds"] = round(time.monotonic() - started, 1)
     return results
 
@@ -87,9 +91,12 @@ async def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     backend = await asyncio.to_thread(load_backend, args.model)
-    support = EmbeddingSupport(await asyncio.to_thread(load_embedder, "offline"), SUPPORT_THRESHOLD)
-    without_wording = Summarizer(backend, Gate([support], new_words=None))
-    result = await run(without_wording, Gate([support], new_words=TrustSettings().new_words), stories(), args.show)
+    embedder = await asyncio.to_thread(load_embedder, "offline")
+    trust = TrustSettings()
+    without_wording = Summarizer(backend, Gate([EmbeddingSupport(embedder, SUPPORT_THRESHOLD)], new_words=None))
+    door = Gate([EmbeddingSupport(embedder, SUPPORT_THRESHOLD, across_languages=trust.support_across_languages)],
+                new_words=trust.new_words)
+    result = await run(without_wording, door, stories(), args.show)
     await backend.aclose()
     if args.json:
         print(json.dumps(result, indent=2))

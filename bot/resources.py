@@ -55,7 +55,9 @@ class Resources:
         trust = self.settings.trust
         checks = []
         if trust.support_threshold is not None:
-            checks.append(EmbeddingSupport(await self.load_embedder(), trust.support_threshold))
+            checks.append(EmbeddingSupport(
+                await self.load_embedder(), trust.support_threshold, across_languages=trust.support_across_languages
+            ))
         if trust.verifier:
             checks.append(await asyncio.to_thread(
                 EntailmentCheck, trust.verifier, trust.verifier_threshold, cache_dir=trust.cache_dir

@@ -97,6 +97,18 @@ def test_support_scores_are_the_best_cosine_against_the_source_sentences():
     assert not verdicts[1].supported and verdicts[1].score < 0.5
 
 
+def test_a_sentence_in_no_source_language_needs_the_higher_bar():
+    sentence = "Die Hafenarbeiter in Rotterdam streiken seit Freitag für mehr Lohn."
+    told = "Die Hafenarbeiter in Rotterdam streiken seit Freitag."  # cosine 0.84 in words
+    german = Evidence([f"Streik in Rotterdam\n{told} Die Gewerkschaft verlangt mehr Geld und sichere Arbeitsplätze."])
+    english = Evidence([f"{STRIKE} {told}"])
+    check = EmbeddingSupport(FakeEmbedder(), 0.5, across_languages=0.9)
+    [within] = check.check([sentence], german)
+    [across] = check.check([sentence], english)
+    assert within.supported and within.score == pytest.approx(across.score)
+    assert not across.supported and "below 0.90 across languages" in across.reason
+
+
 def test_source_vectors_are_embedded_once_across_candidates_and_the_door_check():
     embedder = FakeEmbedder()
     check = EmbeddingSupport(embedder, 0.5)
@@ -176,11 +188,13 @@ async def test_the_bot_builds_the_gate_its_trust_settings_ask_for(tiny_nli_dir):
     assert [check.name for check in gate.checks] == ["names", "wording", "entailment"]
     assert gate.checks[1].new_words == 0 and gate.checks[2].threshold == 0.4
 
-    resources = Resources(Settings(trust={"support_threshold": 0.7, "new_words": None}), *[None] * 6)
+    trust = {"support_threshold": 0.7, "support_across_languages": 0.8, "new_words": None}
+    resources = Resources(Settings(trust=trust), *[None] * 6)
     resources.embedder = FakeEmbedder()
     gate = await resources.load_checks()
     assert [check.name for check in gate.checks] == ["names", "support"]
     assert gate.checks[1].embedder is resources.embedder and gate.checks[1].threshold == 0.7
+    assert gate.checks[1].across_languages == 0.8
 
 
 class OneAnswerPerSource(FakeBackend):

@@ -4,7 +4,10 @@ in any language (cross-lingual sentence embeddings, cosine of unit vectors).
 It catches what the names check cannot: a sentence without names that the sources never state
 ("The company has been forced to cancel all future service plans"). Its score is the sentence's
 highest cosine against the source sentences; the threshold is the configuration's
-(trust.support_threshold, chosen on the labelled set with bench/faithfulness.py). Vectors of
+(trust.support_threshold, chosen on the labelled set with bench/faithfulness.py), and a higher
+one (trust.support_across_languages) for a sentence in a language none of its sources is written
+in: there no wording check backs it, and a sentence that changes one word of its source ("lac" for
+"bahía") scores as close to it as a faithful one. Vectors of
 the texts seen last are kept, so a summary checked again at the door, or a second candidate of
 the same request, does not embed its sources again.
 """
@@ -19,6 +22,7 @@ import numpy as np
 
 from summarizer.checks.base import Evidence, SentenceCheck, Verdict
 from summarizer.embeddings import Embedder
+from summarizer.language import detect_language
 from summarizer.text import split_sentences
 
 # Source sentences compared: the opening ones of each text (news puts its facts first), bounding
@@ -31,9 +35,12 @@ CACHED_VECTORS = 4096
 class EmbeddingSupport(SentenceCheck):
     name = "support"
 
-    def __init__(self, embedder: Embedder, threshold: float, cached: int = CACHED_VECTORS) -> None:
+    def __init__(
+        self, embedder: Embedder, threshold: float, *, across_languages: float | None = None, cached: int = CACHED_VECTORS
+    ) -> None:
         self.embedder = embedder
         self.threshold = threshold
+        self.across_languages = threshold if across_languages is None else across_languages
         self._cached = cached
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -49,11 +56,16 @@ class EmbeddingSupport(SentenceCheck):
             return [Verdict(False, 0.0, "no source sentences") for _ in sentences]
         vectors = self.vectors([*sentences, *sources])
         best = (vectors[: len(sentences)] @ vectors[len(sentences) :].T).max(axis=1)
-        return [
-            Verdict(bool(score >= self.threshold), float(score),
-                    "" if score >= self.threshold else f"said by no source (similarity {score:.2f})")
-            for score in best
-        ]
+        return [self._verdict(sentence, float(score), evidence) for sentence, score in zip(sentences, best, strict=True)]
+
+    def _verdict(self, sentence: str, score: float, evidence: Evidence) -> Verdict:
+        bar = self.threshold
+        if self.across_languages > bar and detect_language(sentence) not in evidence.languages:
+            bar = self.across_languages
+        if score >= bar:
+            return Verdict(True, score)
+        across = " across languages" if bar != self.threshold else ""
+        return Verdict(False, score, f"said by no source (similarity {score:.2f}, below {bar:.2f}{across})")
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors of the texts, embedding only those not seen lately."""

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from config.model_settings import SUPPORT_THRESHOLD
+from config.model_settings import SUPPORT_ACROSS_LANGUAGES, SUPPORT_THRESHOLD
 from summarizer.types import SummarizerError
 
 log = logging.getLogger("summarizer")
@@ -88,7 +88,7 @@ async def load(args: argparse.Namespace):
         from summarizer.embeddings import load_embedder
 
         embedder = await asyncio.to_thread(load_embedder)
-        checks = Gate([EmbeddingSupport(embedder, args.support_threshold)])
+        checks = Gate([EmbeddingSupport(embedder, args.support_threshold, across_languages=SUPPORT_ACROSS_LANGUAGES)])
     backend = await asyncio.to_thread(
         load_backend, args.model, backend=args.backend, base_url=args.base_url,
         threads=args.threads, prompt_style=args.prompt_style,
