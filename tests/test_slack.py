@@ -41,9 +41,10 @@ async def test_a_digest_reaches_the_webhook_in_order_waiting_out_the_rate_limit(
     async with running_bot(slack_settings(tmp_path, fake_api, url)) as application:
         await queue(application, webhook_id, texts)
         with caplog.at_level(logging.WARNING):
-            sent = await outbox_of(application).send_pending()
+            await outbox_of(application).send_pending()
 
-    assert sent == 5 and slack.texts(webhook_id) == texts
+    # All of them, in order, once: the bot's own outbox round may have sent some of them meanwhile.
+    assert slack.texts(webhook_id) == texts
     assert all(message.unfurl_links is False for message in slack.messages)  # no preview under each digest
     limited = [record for record in caplog.records if "rate limited by slack" in record.getMessage()]
     assert slack.rate_limited and len(limited) == slack.rate_limited
