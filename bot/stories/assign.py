@@ -222,9 +222,11 @@ async def group_new_articles(
         return 0
     # Story members first and all of them: a story without them would be missed, not joined.
     await _embed_missing(session, embedder, [article.id for article in recent])
-    originals = [a for a in pending if a.duplicate_of is None]
-    newest_first = sorted(originals, key=lambda article: (article.published_at, article.id), reverse=True)
-    await _embed_missing(session, embedder, [article.id for article in newest_first], budget=embed_time)
+    # Ids, not rows: the rows read now are let go when read again below.
+    newest_first = [article.id for article in sorted(
+        (a for a in pending if a.duplicate_of is None), key=lambda article: (article.published_at, article.id), reverse=True
+    )]
+    await _embed_missing(session, embedder, newest_first, budget=embed_time)
     await session.commit()
 
     await wait_for_turn(session, Turn.GROUPING)
@@ -240,6 +242,7 @@ async def group_new_articles(
             members.setdefault(story_of[document.key], []).append(document)
         else:
             ready.append(document)
+    del recent, articles  # a window's rows, not needed while grouping
     assignment = await asyncio.to_thread(
         assign_stories, ready, members, window=window, calibration=calibration_for(embedder.model_id)
     )
