@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.db import Turn, wait_for_turn
 from bot.store.tables import Article, ArticleVector, Story
-from bot.stories.evidence import FEATURES, Bag, content_key
+from bot.stories.evidence import FEATURES, Features, content_key
 from bot.stories.grouping import STORY_WINDOW, Document, assign_stories, calibration_for
 from summarizer.embeddings import Embedder, LanguageCentres
 
@@ -173,7 +173,7 @@ async def _vector_matrix(session: AsyncSession, model_id: str, ids: Sequence[int
     return (np.zeros((len(ids), 0), dtype=np.float32) if matrix is None else matrix), found
 
 
-async def _features(session: AsyncSession, articles: Sequence[Row]) -> list[dict[str, Bag]]:
+async def _features(session: AsyncSession, articles: Sequence[Row]) -> list[Features]:
     """The names and numbers of each article (FEATURES), the texts of those not cached read a batch at a time."""
     keys = [content_key(article.title, article.text_hash) for article in articles]
     found = [FEATURES.cached(key) for key in keys]
@@ -222,19 +222,27 @@ async def group_new_articles(
         return 0
     # Story members first and all of them: a story without them would be missed, not joined.
     await _embed_missing(session, embedder, [article.id for article in recent])
-    originals = [a for a in pending if a.duplicate_of is None]
-    newest_first = sorted(originals, key=lambda article: (article.published_at, article.id), reverse=True)
-    await _embed_missing(session, embedder, [article.id for article in newest_first], budget=embed_time)
+    # Ids, not rows: the rows read now are let go when read again below.
+    newest_first = [article.id for article in sorted(
+        (a for a in pending if a.duplicate_of is None), key=lambda article: (article.published_at, article.id), reverse=True
+    )]
+    await _embed_missing(session, embedder, newest_first, budget=embed_time)
     await session.commit()
 
     await wait_for_turn(session, Turn.GROUPING)
     pending, recent = await _ungrouped_and_recent(session, window)
     centres = await language_centres(session, embedder)
     members: dict[int, list[Document]] = {}
+    ready: list[Document] = []
     story_of = {article.id: article.story_id for article in recent}
-    for document in await _documents(session, recent, embedder.model_id, centres):
-        members.setdefault(story_of[document.key], []).append(document)
-    ready = await _documents(session, [a for a in pending if a.duplicate_of is None], embedder.model_id, centres)
+    # Members and new articles in one call: their vectors are rows of one matrix, which grouping reads in place.
+    articles = [*recent, *(a for a in pending if a.duplicate_of is None)]
+    for document in await _documents(session, articles, embedder.model_id, centres):
+        if document.key in story_of:
+            members.setdefault(story_of[document.key], []).append(document)
+        else:
+            ready.append(document)
+    del recent, articles  # a window's rows, not needed while grouping
     assignment = await asyncio.to_thread(
         assign_stories, ready, members, window=window, calibration=calibration_for(embedder.model_id)
     )

@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from bot.stories.evidence import FEATURES, Bag, NamesAndNumbers, PairScores
+from bot.stories.evidence import FEATURES, Features, NamesAndNumbers, PairScores
 
 # How long a story stays current: articles this far apart can join one story, and a digest covers
 # stories this close to the newest article.
@@ -65,7 +65,9 @@ CALIBRATIONS = {"multilingual-e5-small": E5_SMALL}
 # slower (5.0 CPU-s against 1.0) without changing a story.
 _NEGLIGIBLE = 0.3
 # Rows of the cosine matrix computed at once, and candidate pairs (cosines and shared features)
-# looked at at once: both bound the memory of grouping a busy window, whatever it holds.
+# looked at at once: both bound the memory of grouping a busy window, whatever it holds. Half as
+# many pairs at once saved about 15 MB but took 10-20 % more CPU: each block gathers the vectors
+# of all later documents.
 _BLOCK = 1024
 _PAIRS_PER_BLOCK = 1 << 19
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -82,7 +84,7 @@ class Document:
     vector: np.ndarray = field(compare=False, repr=False)  # unit embedding of the article
     # The names and numbers of title and text (FeatureCache.features), when the caller has them:
     # then the text is not read.
-    features: Mapping[str, Bag] | None = field(default=None, compare=False, repr=False)
+    features: Features | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -108,13 +110,14 @@ class Pairs:
 
 
 def _meaning(
-    vectors: np.ndarray, order: np.ndarray, sorted_times: np.ndarray, open_ranks: np.ndarray, start: int, stop: int,
-    window: int, calibration: Calibration,
+    vectors: np.ndarray, rows_by_rank: np.ndarray, order: np.ndarray, sorted_times: np.ndarray, open_ranks: np.ndarray,
+    start: int, stop: int, window: int, calibration: Calibration,
 ) -> PairScores:
     """Rescaled cosines of the pairs whose earlier document is of time rank [start, stop) (`order`:
-    documents in time order), published within `window`, whose cosine is above the unrelated
-    cosine, and of which one document at least is open (`open_ranks`, by time rank): the open
-    documents of the block with every later one, the others with the later open ones."""
+    documents in time order; `rows_by_rank`: their rows of `vectors`), published within `window`,
+    whose cosine is above the unrelated cosine, and of which one document at least is open
+    (`open_ranks`, by time rank): the open documents of the block with every later one, the others
+    with the later open ones."""
     unrelated = calibration.unrelated_cosine
     n = order.size
     end = int(np.searchsorted(sorted_times, sorted_times[stop - 1] + window, side="right"))
@@ -124,7 +127,7 @@ def _meaning(
     for rows, columns in ((block[open_ranks[start:stop]], later), (block[~open_ranks[start:stop]], later[open_ranks[start:end]])):
         if not rows.size or not columns.size:
             continue
-        cosines = vectors[order[rows]] @ vectors[order[columns]].T
+        cosines = vectors[rows_by_rank[rows]] @ vectors[rows_by_rank[columns]].T
         paired = (rows[:, None] < columns[None, :]) & (sorted_times[columns][None, :] - sorted_times[rows][:, None] <= window)
         row, column = np.nonzero(paired & (cosines > unrelated))
         first, second = order[rows[row]], order[columns[column]]
@@ -146,6 +149,19 @@ def _blocks(costs: np.ndarray, budget: float, most: int) -> list[tuple[int, int]
     return blocks
 
 
+def _matrix(documents: Sequence[Document]) -> tuple[np.ndarray, np.ndarray]:
+    """The documents' vectors as one float32 matrix, and each document's row of it. Where they are
+    all rows of one float32 matrix already (bot.stories.assign gives them so), that matrix: a
+    window's vectors are not copied."""
+    matrix = documents[0].vector.base if documents else None
+    if (isinstance(matrix, np.ndarray) and matrix.dtype == np.float32 and matrix.ndim == 2 and matrix.flags.c_contiguous
+            and all(d.vector.base is matrix and d.vector.shape == matrix.shape[1:] for d in documents)):
+        offsets = np.array([d.vector.ctypes.data for d in documents]) - matrix.ctypes.data
+        if not (offsets % matrix.strides[0]).any():
+            return matrix, offsets // matrix.strides[0]
+    return np.stack([d.vector for d in documents]).astype(np.float32, copy=False), np.arange(len(documents))
+
+
 def _similarities(
     documents: Sequence[Document], window: timedelta, calibration: Calibration, floor: float,
     settled: np.ndarray | None = None,
@@ -163,8 +179,9 @@ def _similarities(
     # Whole microseconds, so that a pair exactly `window` apart is within it.
     times = np.array([(document.published - _EPOCH) // _MICROSECOND for document in documents], dtype=np.int64)
     span = window // _MICROSECOND
-    vectors = np.stack([document.vector for document in documents]).astype(np.float32, copy=False)
+    vectors, rows = _matrix(documents)
     order = np.argsort(times, kind="stable")
+    rows_by_rank = rows[order]
     sorted_times = times[order]
     open_ranks = ~settled[order]
     weights = calibration.weights
@@ -181,7 +198,9 @@ def _similarities(
         costs += evidence.pairs_per_rank()
     kept_codes, kept_totals = [np.empty(0, np.int64)], [np.empty(0)]
     for start, stop in _blocks(costs, _PAIRS_PER_BLOCK, _BLOCK):
-        signals = {"meaning": _meaning(vectors, order, sorted_times, open_ranks, start, stop, span, calibration)}
+        signals = {
+            "meaning": _meaning(vectors, rows_by_rank, order, sorted_times, open_ranks, start, stop, span, calibration)
+        }
         if evidence is not None:
             signals.update(evidence.scores(start, stop))
         codes = np.concatenate([signals[signal].codes for signal in weights])
