@@ -5,11 +5,12 @@ Usage: .venv/bin/python bench/embedding.py [--articles N]
 Embeds the title and lead (bot.stories.assign.article_text) of N articles written from
 tests/data/stories.jsonl (each text made distinct), one call per 32 articles: with 1 thread, with
 2 threads, and from two caller threads at once with 1 and with 2 threads each (OpenMP opens a
-team per calling thread, so two callers with 2 threads each run 4 threads). Also checks that
-results do not depend on the thread count or on concurrent calls, and that a Python thread keeps
-running while the engine works (ctypes releases the GIL). Wall-clock rates depend on what else
-runs on the machine; the CPU seconds per article with one thread hardly do, and give the rate
-one free core sustains. Prints one JSON object.
+team per calling thread, so two callers with 2 threads each run 4 threads), and with 1 thread the
+CPU seconds per article by the characters embedded (300 to 1,500) and by texts per call (1 to
+128). Also checks that results do not depend on the thread count or on concurrent calls, and that
+a Python thread keeps running while the engine works (ctypes releases the GIL). Wall-clock rates
+depend on what else runs on the machine; the CPU seconds per article with one thread hardly do,
+and give the rate one free core sustains. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from bench.common import machine  # noqa: E402
-from bot.stories.assign import article_text  # noqa: E402
+from bot.stories.assign import ARTICLE_CHARS, article_text  # noqa: E402
 from summarizer.embeddings.offline import OfflineEmbedder  # noqa: E402
 
 ARTICLES = ROOT / "tests" / "data" / "stories.jsonl"
@@ -43,13 +44,20 @@ def rss_mb() -> float:
     return 0.0
 
 
-def texts(count: int) -> list[str]:
+def texts(count: int, chars: int = ARTICLE_CHARS) -> list[str]:
     rows = [json.loads(line) for line in ARTICLES.read_text(encoding="utf-8").splitlines() if line]
-    return [f"{number} " + article_text(rows[number % len(rows)]["title"], rows[number % len(rows)]["text"]) for number in range(count)]
+    return [f"{number} " + article_text(rows[number % len(rows)]["title"], rows[number % len(rows)]["text"], chars)
+            for number in range(count)]
 
 
-def embed_all(embedder: OfflineEmbedder, items: list[str]) -> np.ndarray:
-    return np.concatenate([embedder.embed(items[start : start + CALL]) for start in range(0, len(items), CALL)])
+def embed_all(embedder: OfflineEmbedder, items: list[str], call: int = CALL) -> np.ndarray:
+    return np.concatenate([embedder.embed(items[start : start + call]) for start in range(0, len(items), call)])
+
+
+def cpu_per_article(embedder: OfflineEmbedder, items: list[str], call: int = CALL) -> float:
+    started = time.process_time()
+    embed_all(embedder, items, call)
+    return round((time.process_time() - started) / len(items), 3)
 
 
 def timed(embedder: OfflineEmbedder, items: list[str], callers: int) -> tuple[float, list[np.ndarray]]:
@@ -78,11 +86,13 @@ def main() -> None:
     report: dict[str, object] = {"machine": machine(), "model": embedders[1].model_id, "articles": len(items),
                                  "load_s": round(load_s, 3), "rss_mb_after_first_call": round(rss_mb() - before, 1)}
     embedders[2] = OfflineEmbedder(threads=2)
-    started_cpu = time.process_time()
-    embed_all(embedders[1], items)
-    cpu_per_article = (time.process_time() - started_cpu) / len(items)
-    report["cpu_s_per_article threads=1"] = round(cpu_per_article, 3)
-    report["articles_per_s one free core"] = round(1 / cpu_per_article, 1)
+    report["cpu_s_per_article threads=1"] = cpu_per_article(embedders[1], items)
+    report["articles_per_s one free core"] = round(1 / report["cpu_s_per_article threads=1"], 1)
+    # What the time grows with: the text's length (tokens), not how many texts a call takes.
+    report["cpu_s_per_article by characters embedded"] = {
+        chars: cpu_per_article(embedders[1], texts(len(items), chars)) for chars in (300, 400, ARTICLE_CHARS, 1500)
+    }
+    report["cpu_s_per_article by texts per call"] = {call: cpu_per_article(embedders[1], items, call) for call in (1, 8, 32, 128)}
     for threads, embedder in embedders.items():
         for callers in (1, 2):
             rate, results = timed(embedder, items, callers)
