@@ -55,6 +55,8 @@ def test_offline_embedder_is_deterministic_across_calls_batches_and_threads(offl
     for thread in threads:
         thread.join()
     assert len(results) == 3 and all(np.array_equal(result, reference) for result in results)
+    # Split among single-threaded callers, in order.
+    assert np.array_equal(OfflineEmbedder(threads=2).embed(texts), reference)
 
 
 def test_a_nul_character_does_not_cut_the_text_short(offline):

@@ -4,12 +4,16 @@ loaded with ctypes; weights, MIT, bundled in the wheel, so nothing is downloaded
 The engine's calls release the GIL and share nothing mutable between calls, so worker threads
 may embed at once. It parallelises with OpenMP: every calling thread opens its own team, so the
 thread count is set on each calling thread, and two callers at once use twice as many threads.
+A call of several texts is split among `threads` calling threads of one OpenMP thread each: on two
+cores that embeds 10.0 articles a second against 8.3 for one caller with two threads
+(bench/embedding.py), with the same vectors.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -35,5 +39,18 @@ class OfflineEmbedder(Embedder):
         texts = clean_inputs(texts)
         if not texts:
             return np.empty((0, self.dimension), dtype=np.float32)
-        self._set_threads(self._threads)
+        callers = min(self._threads, len(texts))
+        if callers == 1:  # one text: the engine's own threads shorten its wait
+            self._set_threads(self._threads)
+            return self._query(texts)
+        bounds = np.linspace(0, len(texts), callers + 1).astype(int)
+        with ThreadPoolExecutor(callers) as pool:
+            parts = pool.map(self._embed_alone, [texts[start:stop] for start, stop in zip(bounds, bounds[1:])])
+            return np.concatenate(list(parts))
+
+    def _embed_alone(self, texts: list[str]) -> np.ndarray:
+        self._set_threads(1)
+        return self._query(texts)
+
+    def _query(self, texts: list[str]) -> np.ndarray:
         return self._model.query(texts)  # "query: " for similarity (see base); already normalised
