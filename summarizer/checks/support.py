@@ -59,13 +59,12 @@ class EmbeddingSupport(SentenceCheck):
         return [self._verdict(sentence, float(score), evidence) for sentence, score in zip(sentences, best, strict=True)]
 
     def _verdict(self, sentence: str, score: float, evidence: Evidence) -> Verdict:
-        bar = self.threshold
-        if self.across_languages > bar and detect_language(sentence) not in evidence.languages:
-            bar = self.across_languages
-        if score >= bar:
+        if score < self.threshold:
+            return Verdict(False, score, f"said by no source (similarity {score:.2f}, below {self.threshold:.2f})")
+        # The language is read only for a score between the two bars.
+        if score >= self.across_languages or detect_language(sentence) in evidence.languages:
             return Verdict(True, score)
-        across = " across languages" if bar != self.threshold else ""
-        return Verdict(False, score, f"said by no source (similarity {score:.2f}, below {bar:.2f}{across})")
+        return Verdict(False, score, f"said by no source (similarity {score:.2f}, below {self.across_languages:.2f} across languages)")
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors of the texts, embedding only those not seen lately."""
